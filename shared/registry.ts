@@ -1,0 +1,153 @@
+// The account registry: every device and service account with the scrypt hash of its secret.
+// Written by `parkpulse provision`, read by the broker. It never holds a secret in plain text.
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_SCRYPT, deriveDeviceSecret, generateSecret, hashSecret, secretHashSchema } from './credentials.ts';
+import type { ParkModel } from './park-model.ts';
+import { DEVICE_KINDS, ID_PATTERN } from './topics.ts';
+
+/** Service roles; each gets exactly the topics it needs (see broker/acl.ts). */
+export const SERVICE_ROLES = ['ingest', 'screen'] as const;
+export type ServiceRole = (typeof SERVICE_ROLES)[number];
+
+export const serviceAccountId = (role: ServiceRole): string => `svc-${role}`;
+
+const base = {
+  id: z.string().regex(ID_PATTERN),
+  secret: secretHashSchema,
+  /** `revoked` accounts are refused at connect. */
+  status: z.enum(['active', 'revoked']),
+  /** Bumped by every rotation; device secrets are derived with it. */
+  generation: z.number().int().min(0),
+  updatedAt: z.string(),
+};
+
+export const deviceAccountSchema = z.strictObject({ ...base, type: z.literal('device'), kind: z.enum(DEVICE_KINDS) });
+export const serviceAccountSchema = z.strictObject({ ...base, type: z.literal('service'), role: z.enum(SERVICE_ROLES) });
+export const accountSchema = z.discriminatedUnion('type', [deviceAccountSchema, serviceAccountSchema]);
+export const registrySchema = z.strictObject({
+  version: z.literal(1),
+  parkId: z.string().regex(ID_PATTERN),
+  accounts: z.array(accountSchema),
+});
+
+export type DeviceAccount = z.infer<typeof deviceAccountSchema>;
+export type ServiceAccount = z.infer<typeof serviceAccountSchema>;
+export type Account = z.infer<typeof accountSchema>;
+export type RegistryData = z.infer<typeof registrySchema>;
+
+export function readRegistry(path: string): RegistryData {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read registry ${path}: ${(err as Error).message} (run: npm start -- provision)`);
+  }
+  const parsed = registrySchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`invalid registry ${path}: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
+  return parsed.data;
+}
+
+/** Atomic write (temp file + rename), owner-only permissions. */
+export function writeRegistry(path: string, data: RegistryData): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(data, null, 1)}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+function readOrCreateSecretFile(path: string): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const secret = generateSecret();
+  writeFileSync(path, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+export interface ProvisionOptions {
+  model: ParkModel;
+  registryPath: string;
+  secretsDir: string;
+  /** scrypt cost for new hashes; tests lower it, production keeps the default. */
+  scrypt?: { N: number; r: number; p: number };
+}
+
+export interface Provisioned {
+  registry: RegistryData;
+  /** Fleet provisioning key: device secrets derive from it (simulators hold it, the broker does not). */
+  fleetKey: string;
+  /** Plain service secrets, read from the secrets folder, for the processes that run as services. */
+  serviceSecrets: Readonly<Record<ServiceRole, string>>;
+  /** Accounts added by this call. */
+  added: string[];
+}
+
+/**
+ * Makes sure every device of the model and every service role has an account, and that the
+ * secrets folder holds the fleet key and service secrets. Idempotent: existing accounts keep their
+ * hashes (and revocations).
+ */
+export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
+  const { model, registryPath, secretsDir } = opts;
+  const cost = opts.scrypt ?? DEFAULT_SCRYPT;
+  mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+  chmodSync(secretsDir, 0o700);
+  const fleetKey = readOrCreateSecretFile(join(secretsDir, 'fleet.key'));
+  const serviceSecrets = Object.fromEntries(
+    SERVICE_ROLES.map((role) => [role, readOrCreateSecretFile(join(secretsDir, `${serviceAccountId(role)}.secret`))]),
+  ) as Record<ServiceRole, string>;
+
+  const registry: RegistryData = existsSync(registryPath)
+    ? readRegistry(registryPath)
+    : { version: 1, parkId: model.id, accounts: [] };
+  if (registry.parkId !== model.id) throw new Error(`registry ${registryPath} is for park ${registry.parkId}, not ${model.id}`);
+  const have = new Set(registry.accounts.map((a) => a.id));
+  const added: string[] = [];
+  const now = new Date().toISOString();
+  const jobs: Promise<void>[] = [];
+  for (const device of model.devices) {
+    if (have.has(device.id)) continue;
+    added.push(device.id);
+    jobs.push(
+      hashSecret(deriveDeviceSecret(fleetKey, model.id, device.id, 0), cost).then((secret) => {
+        registry.accounts.push({ id: device.id, type: 'device', kind: device.kind, secret, status: 'active', generation: 0, updatedAt: now });
+      }),
+    );
+  }
+  for (const role of SERVICE_ROLES) {
+    const id = serviceAccountId(role);
+    if (have.has(id)) continue;
+    added.push(id);
+    jobs.push(
+      hashSecret(serviceSecrets[role], cost).then((secret) => {
+        registry.accounts.push({ id, type: 'service', role, secret, status: 'active', generation: 0, updatedAt: now });
+      }),
+    );
+  }
+  await Promise.all(jobs);
+  if (added.length > 0 || !existsSync(registryPath)) {
+    registry.accounts.sort((a, b) => a.id.localeCompare(b.id));
+    writeRegistry(registryPath, registry);
+  }
+  return { registry, fleetKey, serviceSecrets: Object.freeze(serviceSecrets), added };
+}
+
+/** Reads the fleet key for simulators. */
+export function readFleetKey(secretsDir: string): string {
+  const path = join(secretsDir, 'fleet.key');
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    throw new Error(`no fleet key at ${path} (run: npm start -- provision)`);
+  }
+}
+
+/** Reads one service's secret. */
+export function readServiceSecret(secretsDir: string, role: ServiceRole): string {
+  const path = join(secretsDir, `${serviceAccountId(role)}.secret`);
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    throw new Error(`no secret for ${serviceAccountId(role)} at ${path} (run: npm start -- provision)`);
+  }
+}

@@ -1,0 +1,213 @@
+// The one schema module: device payloads, the live park state the ingest derives, and the
+// WebSocket messages the screen speaks. Types come from the schemas, never beside them.
+import { z } from 'zod';
+import type { Channel, DeviceKind } from './topics.ts';
+
+/** Largest device payload the ingest accepts (bytes). A full meter reading is ~130 bytes. */
+export const MAX_DEVICE_PAYLOAD_BYTES = 4096;
+
+// Every device message carries the device clock and a per-device counter (+1 per message), so
+// loss and duplication are measurable end to end.
+const envelope = {
+  /** Device clock, ms since the Unix epoch. */
+  ts: z.number().int().min(1_000_000_000_000).max(99_999_999_999_999),
+  /** Per-device message counter, +1 per message across telemetry, event and status. */
+  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+};
+
+// Strict objects: an unknown field is a schema violation, counted and logged, so a firmware that
+// drifts from the contract is noticed instead of half-read.
+export const cameraTelemetrySchema = z.strictObject({
+  ...envelope,
+  online: z.boolean(),
+  fps: z.number().min(0).max(240),
+  bitrateKbps: z.number().min(0).max(1_000_000),
+  storageUsedPct: z.number().min(0).max(100),
+});
+
+export const CAMERA_EVENT_TYPES = ['intrusion', 'tamper', 'loitering', 'video_loss', 'motion'] as const;
+export type CameraEventType = (typeof CAMERA_EVENT_TYPES)[number];
+
+export const cameraEventSchema = z.strictObject({
+  ...envelope,
+  type: z.enum(CAMERA_EVENT_TYPES),
+  zone: z.string().min(1).max(64),
+  confidence: z.number().min(0).max(1),
+});
+
+export const node5gTelemetrySchema = z.strictObject({
+  ...envelope,
+  rsrpDbm: z.number().min(-156).max(-31),
+  sinrDb: z.number().min(-23).max(40),
+  dlMbps: z.number().min(0).max(100_000),
+  ulMbps: z.number().min(0).max(100_000),
+  latencyMs: z.number().min(0).max(60_000),
+  connectedUes: z.number().int().min(0).max(1_000_000),
+});
+
+export const meterTelemetrySchema = z.strictObject({
+  ...envelope,
+  /** Active power, kW (negative when the site feeds back). */
+  kw: z.number().min(-1_000_000).max(1_000_000),
+  /** Cumulative energy counter, kWh; never decreases except at a meter replacement. */
+  kwh: z.number().min(0).max(1e12),
+  voltage: z.number().min(0).max(1_000_000),
+  current: z.number().min(0).max(1_000_000),
+  powerFactor: z.number().min(-1).max(1),
+});
+
+export const DEVICE_STATES = ['online', 'offline'] as const;
+export type DeviceState = (typeof DEVICE_STATES)[number];
+
+/**
+ * Retained `online`/`offline`. A device's MQTT last will is composed at connect time, so it
+ * repeats the `seq` of the `online` message that opened its session and sets `will: true`.
+ */
+export const statusSchema = z.strictObject({
+  ...envelope,
+  state: z.enum(DEVICE_STATES),
+  will: z.boolean().optional(),
+});
+
+export type CameraTelemetry = z.infer<typeof cameraTelemetrySchema>;
+export type CameraEvent = z.infer<typeof cameraEventSchema>;
+export type Node5gTelemetry = z.infer<typeof node5gTelemetrySchema>;
+export type MeterTelemetry = z.infer<typeof meterTelemetrySchema>;
+export type DeviceStatus = z.infer<typeof statusSchema>;
+
+/** Which schema validates which (kind, channel); a missing entry is a channel the kind does not speak. */
+export const payloadSchemas: Readonly<Record<DeviceKind, Partial<Record<Channel, z.ZodType>>>> = Object.freeze({
+  camera: { telemetry: cameraTelemetrySchema, event: cameraEventSchema, status: statusSchema },
+  node5g: { telemetry: node5gTelemetrySchema, status: statusSchema },
+  meter: { telemetry: meterTelemetrySchema, status: statusSchema },
+});
+
+export type TelemetryFor<K extends DeviceKind> = K extends 'camera'
+  ? CameraTelemetry
+  : K extends 'node5g'
+    ? Node5gTelemetry
+    : MeterTelemetry;
+
+/** Numeric/boolean telemetry fields per kind, in a stable order (the store's columns). */
+export const TELEMETRY_FIELDS = {
+  camera: ['online', 'fps', 'bitrateKbps', 'storageUsedPct'],
+  node5g: ['rsrpDbm', 'sinrDb', 'dlMbps', 'ulMbps', 'latencyMs', 'connectedUes'],
+  meter: ['kw', 'kwh', 'voltage', 'current', 'powerFactor'],
+} as const satisfies Record<DeviceKind, readonly string[]>;
+
+// ---------------------------------------------------------------------------------------------
+// Live park state: derived by the ingest, carried over MQTT to the screen, then to browsers.
+
+export const deviceLiveSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['camera', 'node5g', 'meter']),
+  status: z.enum(['online', 'offline', 'unknown']),
+  /** Device clock of the newest message, ms; null before the first one. */
+  ts: z.number().nullable(),
+  /** Ingest clock when the newest message arrived, ms; null before the first one. */
+  seenAt: z.number().nullable(),
+  /** Newest telemetry values, by field name. */
+  t: z.record(z.string(), z.union([z.number(), z.boolean()])).nullable(),
+});
+export type DeviceLive = z.infer<typeof deviceLiveSchema>;
+
+export const liveEventSchema = z.object({
+  device: z.string(),
+  seq: z.number(),
+  ts: z.number(),
+  type: z.enum(CAMERA_EVENT_TYPES),
+  zone: z.string(),
+  confidence: z.number(),
+});
+export type LiveEvent = z.infer<typeof liveEventSchema>;
+
+export const liveSummarySchema = z.object({
+  /** Ingest clock when this summary was computed, ms. */
+  at: z.number(),
+  ingest: z.object({
+    /** Accepted device messages per second over the last few seconds. */
+    ratePerSec: z.number(),
+    accepted: z.number(),
+    rejected: z.number(),
+    rejects: z.record(z.string(), z.number()),
+    gaps: z.number(),
+    duplicates: z.number(),
+  }),
+  cameras: z.object({
+    total: z.number(),
+    online: z.number(),
+    offline: z.number(),
+    unknown: z.number(),
+    eventsLastHour: z.number(),
+    latestEvents: z.array(liveEventSchema),
+  }),
+  nodes: z.object({
+    total: z.number(),
+    up: z.number(),
+    down: z.number(),
+    unknown: z.number(),
+    /** Means over nodes that are up; null when none is. */
+    rsrpDbm: z.number().nullable(),
+    sinrDb: z.number().nullable(),
+    latencyMs: z.number().nullable(),
+    /** Sums over nodes that are up. */
+    dlMbps: z.number(),
+    ulMbps: z.number(),
+  }),
+  energy: z.object({
+    totalKw: z.number(),
+    enterprises: z.array(z.object({ id: z.string(), kw: z.number(), kwhToday: z.number() })),
+  }),
+  /** Device clock of the newest message per kind, ms (null before the first). */
+  newest: z.object({ camera: z.number().nullable(), node5g: z.number().nullable(), meter: z.number().nullable() }),
+});
+export type LiveSummary = z.infer<typeof liveSummarySchema>;
+
+/** Retained on park/{p}/live/snapshot: the whole state. */
+export const liveSnapshotSchema = z.object({
+  rev: z.number().int(),
+  summary: liveSummarySchema,
+  devices: z.array(deviceLiveSchema),
+});
+export type LiveSnapshot = z.infer<typeof liveSnapshotSchema>;
+
+/** On park/{p}/live/delta: the summary and every device whose state changed since `rev - 1`. */
+export const liveDeltaSchema = z.object({
+  rev: z.number().int(),
+  summary: liveSummarySchema,
+  devices: z.array(deviceLiveSchema),
+});
+export type LiveDelta = z.infer<typeof liveDeltaSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket between the screen server and browsers.
+
+export const WS_PATH = '/ws';
+
+export const wsServerMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('snapshot'),
+    /** Sequence number of this connection's stream; the next delta carries seq + 1. */
+    seq: z.number().int(),
+    /** Server clock, ms. */
+    at: z.number(),
+    state: z.object({
+      summary: liveSummarySchema.nullable(),
+      devices: z.array(deviceLiveSchema),
+    }),
+  }),
+  z.object({
+    type: z.literal('delta'),
+    seq: z.number().int(),
+    at: z.number(),
+    summary: liveSummarySchema.nullable(),
+    devices: z.array(deviceLiveSchema),
+  }),
+]);
+export type WsServerMessage = z.infer<typeof wsServerMessageSchema>;
+
+export const wsClientMessageSchema = z.discriminatedUnion('type', [
+  /** The browser saw a gap (or just started) and wants the full state. */
+  z.object({ type: z.literal('resync') }),
+]);
+export type WsClientMessage = z.infer<typeof wsClientMessageSchema>;
