@@ -1,0 +1,65 @@
+// Who may publish and subscribe where. Pure functions over an account and a topic, so the whole
+// matrix is testable without a socket.
+import type { Account } from '../shared/registry.ts';
+import { CHANNELS, DEVICE_KINDS } from '../shared/topics.ts';
+
+/** True when every topic matched by `requested` is also matched by `allowed` (MQTT-4.7 wildcards). */
+export function filterCovers(allowed: string, requested: string): boolean {
+  const a = allowed.split('/');
+  const r = requested.split('/');
+  for (let i = 0; i < a.length; i++) {
+    const al = a[i]!;
+    if (al === '#') return i === a.length - 1;
+    const rl = r[i];
+    if (rl === undefined) return false;
+    if (rl === '#') return false; // requested reaches further than a non-# level allows
+    if (al === '+') continue;
+    if (rl === '+' || rl !== al) return false;
+  }
+  return r.length === a.length;
+}
+
+function hasWildcard(topic: string): boolean {
+  return topic.includes('+') || topic.includes('#');
+}
+
+/** Topics (no wildcards) an account may publish on, as filters. */
+export function publishFilters(account: Account, parkId: string): string[] {
+  if (account.type === 'device') {
+    return CHANNELS.map((ch) => `park/${parkId}/${account.kind}/${account.id}/${ch}`);
+  }
+  switch (account.role) {
+    case 'ingest':
+      return [`park/${parkId}/live/#`, `park/${parkId}/alerts/#`];
+    case 'screen':
+      return [`park/${parkId}/notices/#`, `park/${parkId}/ops/#`];
+  }
+}
+
+/** Filters an account may subscribe to (requested filters must be covered by one). */
+export function subscribeFilters(account: Account, parkId: string): string[] {
+  if (account.type === 'device') return [`park/${parkId}/${account.kind}/${account.id}/command`];
+  switch (account.role) {
+    case 'ingest':
+      return [...DEVICE_KINDS.map((k) => `park/${parkId}/${k}/+/+`), `park/${parkId}/ops/#`, '$SYS/#'];
+    case 'screen':
+      return [`park/${parkId}/live/#`, `park/${parkId}/alerts/#`, `park/${parkId}/notices/#`, '$SYS/#'];
+  }
+}
+
+export function canPublish(account: Account, parkId: string, topic: string): boolean {
+  if (hasWildcard(topic) || topic.startsWith('$')) return false; // MQTT-3.3.2-2; $-topics are the broker's own
+  return publishFilters(account, parkId).some((f) => filterCovers(f, topic));
+}
+
+export function canSubscribe(account: Account, parkId: string, filter: string): boolean {
+  // Devices never use wildcards, even inside their own subtree.
+  if (account.type === 'device' && hasWildcard(filter)) return false;
+  return subscribeFilters(account, parkId).some((f) => filterCovers(f, filter));
+}
+
+/** Client ids: a device uses its own id; a service its account id, optionally with a `-suffix`. */
+export function clientIdAllowed(account: Account, clientId: string): boolean {
+  if (account.type === 'device') return clientId === account.id;
+  return clientId === account.id || (clientId.startsWith(`${account.id}-`) && /^[A-Za-z0-9_-]{1,64}$/.test(clientId));
+}
