@@ -1,0 +1,205 @@
+// The ingest core: one persistent MQTT session (clean session off, QoS 1) that validates every
+// device message, writes readings to the store in batched transactions, acknowledges each message
+// only once it is durable, and publishes the live park state for the screen.
+import mqtt, { type MqttClient } from 'mqtt';
+import type { IPublishPacket } from 'mqtt-packet';
+import type { Logger } from '../shared/logger.ts';
+import type { ParkModel } from '../shared/park-model.ts';
+import { createRateMeter } from '../shared/rate-meter.ts';
+import { createThrottledLog } from '../shared/throttled-log.ts';
+import { startOfDay } from '../shared/time.ts';
+import { deviceFilters, liveTopic } from '../shared/topics.ts';
+import { createBatcher } from './batcher.ts';
+import { deferAcks } from './deferred-ack.ts';
+import { REJECT_REASONS, type RejectReason } from './errors.ts';
+import { createLiveState, type IngestCounters } from './live-state.ts';
+import { createPipeline, runPipeline } from './pipeline.ts';
+import { createSeqTracker } from './seq-tracker.ts';
+import type { TelemetryStore } from './store/types.ts';
+
+export interface IngestOptions {
+  model: ParkModel;
+  /** The store readings go to; the ingest owns it from here and closes it last. */
+  store: TelemetryStore;
+  mqtt: {
+    url: string;
+    username: string;
+    password: string;
+    /** Default: the username (one session per ingest). */
+    clientId?: string;
+    /** ms between reconnect attempts; default 1000. */
+    reconnectPeriodMs?: number;
+  };
+  logger: Logger;
+  /** Rows per store transaction at most; default 5000. */
+  batchMaxRows?: number;
+  /** ms a reading waits at most before its batch commits; default 50. */
+  flushIntervalMs?: number;
+  /** ms between live deltas; default 250. */
+  liveIntervalMs?: number;
+  /** ms between retained live snapshots; default 5000. */
+  snapshotIntervalMs?: number;
+  /** Unacknowledged messages before intake pauses; default 20 000. */
+  maxUnacked?: number;
+  /** Clock, ms; tests may pin it. */
+  now?: () => number;
+}
+
+export interface IngestStats extends IngestCounters {
+  connected: boolean;
+  /** Duplicate status messages (retained replays on every resubscribe), not counted as duplicates. */
+  statusReplays: number;
+  resets: number;
+  /** Readings queued or being written. */
+  pendingWrites: number;
+  /** Messages received and not yet acknowledged to the broker. */
+  unacked: number;
+  storeWriteFailures: number;
+}
+
+export interface Ingest {
+  stats(): IngestStats;
+  /** Resolves once the session is up and subscribed. */
+  ready(): Promise<void>;
+  /** Stop intake, flush writes, send the last acknowledgements, leave the broker, close the store. */
+  close(): Promise<void>;
+}
+
+const SHUTTING_DOWN = new Error('ingest shutting down: message left for redelivery');
+
+export async function createIngest(opts: IngestOptions): Promise<Ingest> {
+  const log = opts.logger.child({ module: 'ingest' });
+  const now = opts.now ?? Date.now;
+  const { model, store } = opts;
+  const steps = createPipeline({ model });
+  const tracker = createSeqTracker();
+  const live = createLiveState(model);
+  const rate = createRateMeter(5, now);
+  const warnReject = createThrottledLog(log);
+  const counters = { accepted: 0, rejected: 0, rejects: {} as Record<string, number>, duplicates: 0, statusReplays: 0 };
+
+  // Resume from what the store holds: seq high-water marks and today's kWh baselines.
+  tracker.seed(await store.maxSeqByDevice());
+  const dayStart = startOfDay(now(), model.timezone);
+  live.seedDayBaselines(dayStart, await store.kwhBaselines(dayStart));
+
+  const batcher = createBatcher({
+    write: (rows) => store.write(rows),
+    onCommitted(rows, result) {
+      for (const i of result.duplicates) {
+        if (rows[i]!.channel === 'status') counters.statusReplays++;
+        else counters.duplicates++;
+      }
+    },
+    logger: opts.logger,
+    maxRows: opts.batchMaxRows ?? 5000,
+    flushIntervalMs: opts.flushIntervalMs ?? 50,
+  });
+
+  const ingestCounters = (): IngestCounters => ({
+    ratePerSec: Math.round(rate.rate() * 10) / 10,
+    accepted: counters.accepted,
+    rejected: counters.rejected,
+    rejects: { ...counters.rejects },
+    gaps: tracker.stats().gaps,
+    duplicates: counters.duplicates,
+  });
+
+  let closing = false;
+
+  function onMessage(packet: IPublishPacket): Promise<void> {
+    if (closing) return Promise.reject(SHUTTING_DOWN);
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const out = runPipeline(steps, { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, receivedAt: now() });
+    if (!out.ok) {
+      counters.rejected++;
+      counters.rejects[out.reason] = (counters.rejects[out.reason] ?? 0) + 1;
+      warnReject(out.reason, { reason: out.reason, step: out.step, detail: out.detail, topic: packet.topic.slice(0, 120) }, `rejected: ${REJECT_REASONS[out.reason as RejectReason]}`);
+      // Not retriable: acknowledge so the broker does not redeliver it forever.
+      return Promise.resolve();
+    }
+    const r = out.reading;
+    counters.accepted++;
+    rate.tick();
+    // A retained status is a replay of the current state, and a will repeats its session's seq.
+    if (!packet.retain && r.values.will !== true) tracker.observe(r.device, r.seq);
+    live.apply(r);
+    return batcher.add(r);
+  }
+
+  const client: MqttClient = mqtt.connect(opts.mqtt.url, {
+    clientId: opts.mqtt.clientId ?? opts.mqtt.username,
+    username: opts.mqtt.username,
+    password: opts.mqtt.password,
+    clean: false, // the broker queues QoS 1 messages while the ingest restarts
+    protocolVersion: 4,
+    reconnectPeriod: opts.mqtt.reconnectPeriodMs ?? 1000,
+    connectTimeout: 10_000,
+    keepalive: 30,
+    resubscribe: false, // subscribed on every connect below
+  });
+  const acks = deferAcks(client, {
+    onMessage,
+    maxUnacked: opts.maxUnacked ?? 20_000,
+    onError: (err) => {
+      if (err !== SHUTTING_DOWN) log.error({ err }, 'message could not be made durable');
+    },
+  });
+
+  let readyResolve!: () => void;
+  const readyPromise = new Promise<void>((r) => (readyResolve = r));
+  client.on('connect', (connack) => {
+    log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
+    client.subscribe(deviceFilters(model.id), { qos: 1 }, (err, granted) => {
+      const refused = granted?.filter((g) => g.qos === 128) ?? [];
+      if (err || refused.length > 0) {
+        log.error({ err, refused }, 'subscription refused');
+        return;
+      }
+      publishSnapshot();
+      readyResolve();
+    });
+  });
+  client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
+  client.on('offline', () => log.warn('broker unreachable; reconnecting'));
+
+  function publishSnapshot(): void {
+    if (!client.connected) return;
+    client.publish(liveTopic(model.id, 'snapshot'), JSON.stringify(live.snapshot(now(), ingestCounters())), { qos: 1, retain: true });
+  }
+  const deltaTimer = setInterval(() => {
+    if (!client.connected) return;
+    client.publish(liveTopic(model.id, 'delta'), JSON.stringify(live.takeDelta(now(), ingestCounters())), { qos: 1 });
+  }, opts.liveIntervalMs ?? 250);
+  const snapshotTimer = setInterval(publishSnapshot, opts.snapshotIntervalMs ?? 5000);
+
+  log.info({ devices: model.devices.length }, 'ingest started');
+
+  return {
+    stats: () => ({
+      ...ingestCounters(),
+      connected: client.connected,
+      statusReplays: counters.statusReplays,
+      resets: tracker.stats().resets,
+      pendingWrites: batcher.pending,
+      unacked: acks.unacked,
+      storeWriteFailures: batcher.failures,
+    }),
+    ready: () => readyPromise,
+    async close() {
+      if (closing) return;
+      closing = true;
+      clearInterval(deltaTimer);
+      clearInterval(snapshotTimer);
+      // 1. stop intake: from here on a message is left unacknowledged, for redelivery next session
+      // 2. flush writes, 3. send the acknowledgements they earned
+      await batcher.flush();
+      await acks.settled();
+      publishSnapshot();
+      // 4. leave the broker (waits for in-flight outgoing packets), 5. close the store
+      await client.endAsync();
+      await store.close();
+      log.info(ingestCounters(), 'ingest stopped');
+    },
+  };
+}

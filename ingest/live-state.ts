@@ -1,0 +1,165 @@
+// The live park state the ingest derives from accepted readings: every device's newest status and
+// values, and the summary the big screen shows. Published as deltas a few times a second and as a
+// retained snapshot, so the screen never parses raw device payloads.
+import type { ParkModel } from '../shared/park-model.ts';
+import type { DeviceLive, LiveDelta, LiveEvent, LiveSnapshot, LiveSummary } from '../shared/schema.ts';
+import { startOfDay } from '../shared/time.ts';
+import type { DeviceKind } from '../shared/topics.ts';
+import type { Reading } from './store/types.ts';
+
+export interface IngestCounters {
+  ratePerSec: number;
+  accepted: number;
+  rejected: number;
+  rejects: Record<string, number>;
+  gaps: number;
+  duplicates: number;
+}
+
+export interface LiveState {
+  apply(reading: Reading): void;
+  /** Meter kWh counters at the start of today, from the store, so "today" survives a restart. */
+  seedDayBaselines(dayStart: number, kwhByMeter: Readonly<Record<string, number>>): void;
+  /** Summary plus the devices changed since the last delta; bumps `rev`. */
+  takeDelta(now: number, counters: IngestCounters): LiveDelta;
+  snapshot(now: number, counters: IngestCounters): LiveSnapshot;
+  device(id: string): DeviceLive | undefined;
+}
+
+const LATEST_EVENTS = 10;
+const HOUR = 3_600_000;
+
+export function createLiveState(model: ParkModel): LiveState {
+  const devices = new Map<string, DeviceLive>();
+  for (const d of model.devices) devices.set(d.id, { id: d.id, kind: d.kind, status: 'unknown', ts: null, seenAt: null, t: null });
+  const changed = new Set<string>();
+  const newest: Record<DeviceKind, number | null> = { camera: null, node5g: null, meter: null };
+  const events: LiveEvent[] = []; // newest last, last hour only
+  // kWh counter of each meter at the start of the current day
+  let dayStart = 0;
+  const baseline = new Map<string, number>();
+  let rev = 0;
+
+  function rollDay(ts: number): void {
+    const start = startOfDay(ts, model.timezone);
+    if (start === dayStart) return;
+    dayStart = start;
+    baseline.clear();
+    for (const d of model.devicesOfKind('meter')) {
+      const kwh = devices.get(d.id)?.t?.kwh;
+      if (typeof kwh === 'number') baseline.set(d.id, kwh);
+    }
+  }
+
+  function summary(now: number, counters: IngestCounters): LiveSummary {
+    rollDay(now);
+    while (events.length > 0 && events[0]!.ts < now - HOUR) events.shift();
+    const cams = { total: 0, online: 0, offline: 0, unknown: 0 };
+    const nodes = { total: 0, up: 0, down: 0, unknown: 0, rsrp: 0, sinr: 0, lat: 0, dl: 0, ul: 0, n: 0 };
+    const ent = new Map<string, { kw: number; kwhToday: number }>(model.enterprises.map((e) => [e.id, { kw: 0, kwhToday: 0 }]));
+    let totalKw = 0;
+    for (const d of model.devices) {
+      const live = devices.get(d.id)!;
+      if (d.kind === 'camera') {
+        cams.total++;
+        // A camera that reports itself online but streams nothing counts as offline on the wall.
+        const online = live.status === 'online' && live.t?.online !== false;
+        if (live.status === 'unknown') cams.unknown++;
+        else if (online) cams.online++;
+        else cams.offline++;
+      } else if (d.kind === 'node5g') {
+        nodes.total++;
+        if (live.status === 'unknown') nodes.unknown++;
+        else if (live.status === 'online') {
+          nodes.up++;
+          const t = live.t;
+          if (t) {
+            nodes.n++;
+            nodes.rsrp += t.rsrpDbm as number;
+            nodes.sinr += t.sinrDb as number;
+            nodes.lat += t.latencyMs as number;
+            nodes.dl += t.dlMbps as number;
+            nodes.ul += t.ulMbps as number;
+          }
+        } else nodes.down++;
+      } else if (d.kind === 'meter' && live.t) {
+        const kw = live.status === 'offline' ? 0 : (live.t.kw as number);
+        const kwh = live.t.kwh as number;
+        const today = Math.max(0, kwh - (baseline.get(d.id) ?? kwh));
+        totalKw += kw;
+        const e = d.enterprise ? ent.get(d.enterprise) : undefined;
+        if (e) {
+          e.kw += kw;
+          e.kwhToday += today;
+        }
+      }
+    }
+    const mean = (sum: number): number | null => (nodes.n > 0 ? round(sum / nodes.n, 2) : null);
+    return {
+      at: now,
+      ingest: counters,
+      cameras: { ...cams, eventsLastHour: events.length, latestEvents: events.slice(-LATEST_EVENTS).reverse() },
+      nodes: {
+        total: nodes.total, up: nodes.up, down: nodes.down, unknown: nodes.unknown,
+        rsrpDbm: mean(nodes.rsrp), sinrDb: mean(nodes.sinr), latencyMs: mean(nodes.lat),
+        dlMbps: round(nodes.dl, 2), ulMbps: round(nodes.ul, 2),
+      },
+      energy: {
+        totalKw: round(totalKw, 2),
+        enterprises: [...ent].map(([id, v]) => ({ id, kw: round(v.kw, 2), kwhToday: round(v.kwhToday, 2) })),
+      },
+      newest: { ...newest },
+    };
+  }
+
+  return {
+    apply(r) {
+      const live = devices.get(r.device);
+      if (!live) return;
+      // A last will is the broker saying "gone, now": it carries the ts of the session's start
+      // (composed at CONNECT), so it is applied on arrival, not ordered by its ts.
+      const isWill = r.channel === 'status' && r.values.will === true;
+      // Otherwise out-of-order messages (a redelivery, a late fill) never overwrite newer state.
+      if (!isWill && live.ts !== null && r.ts < live.ts && r.channel !== 'event') return;
+      if (r.channel === 'status') {
+        live.status = r.values.state as DeviceLive['status'];
+      } else if (r.channel === 'telemetry') {
+        // Telemetry proves the device is up even if its retained status was missed.
+        live.status = 'online';
+        const t: Record<string, number | boolean> = {};
+        for (const [k, v] of Object.entries(r.values)) if (typeof v !== 'string') t[k] = v;
+        live.t = t;
+        if (r.kind === 'meter' && dayStart !== 0 && !baseline.has(r.device) && typeof t.kwh === 'number') baseline.set(r.device, t.kwh);
+      } else if (r.channel === 'event') {
+        const ev: LiveEvent = { device: r.device, seq: r.seq, ts: r.ts, type: r.values.type as LiveEvent['type'], zone: String(r.values.zone), confidence: Number(r.values.confidence) };
+        events.push(ev);
+        if (events.length > 10_000) events.splice(0, events.length - 10_000);
+      }
+      if (live.ts === null || r.ts > live.ts) live.ts = r.ts;
+      if (!isWill) live.seenAt = r.receivedAt;
+      if (newest[r.kind] === null || r.ts > newest[r.kind]!) newest[r.kind] = r.ts;
+      changed.add(r.device);
+    },
+    seedDayBaselines(start, kwhByMeter) {
+      dayStart = start;
+      baseline.clear();
+      for (const [id, kwh] of Object.entries(kwhByMeter)) baseline.set(id, kwh);
+    },
+    takeDelta(now, counters) {
+      const list: DeviceLive[] = [];
+      for (const id of changed) list.push({ ...devices.get(id)! });
+      changed.clear();
+      rev++;
+      return { rev, summary: summary(now, counters), devices: list };
+    },
+    snapshot(now, counters) {
+      return { rev, summary: summary(now, counters), devices: [...devices.values()].map((d) => ({ ...d })) };
+    },
+    device: (id) => devices.get(id),
+  };
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

@@ -1,0 +1,96 @@
+// The embedded store's worker thread: owns the better-sqlite3 connection so that synchronous
+// commits never block the event loop that routes MQTT and serves the screen (FACTS.md: a commit on
+// the main thread starved a prototype's WebSocket fan-out).
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { createReader, createSchema, createWriter, upsertDevices, type DeviceRow } from './sqlite-schema.ts';
+
+export interface SqliteWorkerData {
+  path: string;
+  /** Reader-only connection (the screen's history endpoints); never writes or migrates. */
+  readOnly: boolean;
+  devices: DeviceRow[];
+  /** PRAGMA synchronous: FULL (default) fsyncs every commit, so an acknowledged reading survives power loss. */
+  synchronous: 'FULL' | 'NORMAL';
+}
+
+export type WorkerRequest =
+  | { id: number; op: 'write'; rows: Parameters<ReturnType<typeof createWriter>['write']>[0] }
+  | { id: number; op: 'history'; args: Parameters<ReturnType<typeof createReader>['history']>[0] }
+  | { id: number; op: 'latest' }
+  | { id: number; op: 'energySince'; since: number }
+  | { id: number; op: 'kwhBaselines'; since: number }
+  | { id: number; op: 'maxSeqByDevice' }
+  | { id: number; op: 'keys'; filter?: { device?: string } }
+  | { id: number; op: 'close' };
+
+export type WorkerResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string } | { id: 0; ok: true; result: 'ready' };
+
+const data = workerData as SqliteWorkerData;
+const port = parentPort!;
+
+function open(): Database.Database {
+  if (data.readOnly) {
+    const db = new Database(data.path, { fileMustExist: false });
+    db.pragma('query_only = ON');
+    db.pragma('busy_timeout = 2000');
+    return db;
+  }
+  const db = new Database(data.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${data.synchronous}`);
+  db.pragma('busy_timeout = 5000');
+  createSchema(db);
+  upsertDevices(db, data.devices);
+  return db;
+}
+
+let db: Database.Database;
+try {
+  db = open();
+} catch (err) {
+  port.postMessage({ id: 0, ok: false, error: (err as Error).message } satisfies WorkerResponse);
+  process.exit(1);
+}
+const writer = data.readOnly ? null : createWriter(db);
+const reader = createReader(db);
+port.postMessage({ id: 0, ok: true, result: 'ready' } satisfies WorkerResponse);
+
+port.on('message', (req: WorkerRequest) => {
+  try {
+    let result: unknown;
+    switch (req.op) {
+      case 'write':
+        if (!writer) throw new Error('store opened read-only');
+        result = writer.write(req.rows);
+        break;
+      case 'history':
+        result = reader.history(req.args);
+        break;
+      case 'latest':
+        result = reader.latest();
+        break;
+      case 'energySince':
+        result = reader.energySince(req.since);
+        break;
+      case 'kwhBaselines':
+        result = reader.kwhBaselines(req.since);
+        break;
+      case 'maxSeqByDevice':
+        result = reader.maxSeqByDevice();
+        break;
+      case 'keys':
+        result = reader.keys(req.filter);
+        break;
+      case 'close':
+        if (!data.readOnly) db.pragma('wal_checkpoint(TRUNCATE)');
+        db.close();
+        port.postMessage({ id: req.id, ok: true, result: null } satisfies WorkerResponse);
+        port.close();
+        return;
+    }
+    port.postMessage({ id: req.id, ok: true, result } satisfies WorkerResponse);
+  } catch (err) {
+    port.postMessage({ id: req.id, ok: false, error: (err as Error).message } satisfies WorkerResponse);
+  }
+});
