@@ -1,0 +1,20 @@
+# One image for every ParkPulse process (broker, ingest, screen, sim); the command picks which.
+FROM node:20-slim AS build
+WORKDIR /app
+# better-sqlite3 builds from source when no prebuilt binary matches.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-slim
+WORKDIR /app
+ENV NODE_ENV=production DATA_DIR=/data
+COPY --from=build /app /app
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 1883 8083 8080
+ENTRYPOINT ["node_modules/.bin/tsx", "bin/parkpulse.ts"]
+CMD ["all"]

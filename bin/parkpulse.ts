@@ -1,0 +1,80 @@
+#!/usr/bin/env -S npx tsx
+// The one CLI and the only entry file: reads flags and env, builds the logger, starts the chosen
+// process(es), prints where the screen is, and handles signals. `npm start` runs `all`.
+import { loadParkModel, DEFAULT_PARK_MODEL_PATH } from '../shared/park-model.ts';
+import { ConfigError, helpText, loadConfig, type AppConfig } from '../shared/config.ts';
+import { createLogger } from '../shared/logger.ts';
+import { provision } from '../shared/registry.ts';
+import { startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Running } from './services.ts';
+import { existsSync } from 'node:fs';
+
+let config: AppConfig;
+try {
+  config = loadConfig({ argv: process.argv.slice(2), env: process.env });
+} catch (err) {
+  process.stderr.write(`parkpulse: ${(err as Error).message}\n`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+}
+if (config.help) {
+  process.stdout.write(`${helpText()}\n`);
+  process.exit(0);
+}
+
+const logger = createLogger({ level: config.logLevel, name: config.command });
+const model = loadParkModel(config.parkModelPath ?? DEFAULT_PARK_MODEL_PATH);
+const running: Running[] = [];
+
+async function main(): Promise<void> {
+  const cmd = config.command;
+  if (cmd === 'provision') {
+    const { added } = await provision({ model, registryPath: config.registryPath, secretsDir: config.secretsDir });
+    process.stdout.write(`registry ${config.registryPath}: ${added.length} account(s) added; secrets in ${config.secretsDir}\n`);
+    return;
+  }
+  if (cmd === 'all' || cmd === 'broker') running.push(await startBroker(config, model, logger));
+  if (cmd === 'all' || cmd === 'ingest') running.push(await startIngest(config, model, logger));
+  if (cmd === 'all' || cmd === 'screen') {
+    const screen = await startScreen(config, model, logger);
+    running.push(screen);
+    const url = `http://localhost:${screen.port}/`;
+    if (!existsSync(STATIC_DIR)) logger.warn('the screen app is not built: run `npm run build`');
+    process.stdout.write(`\n  ParkPulse screen: ${url}\n  (zh-CN; English: ${url}?lang=en)\n\n`);
+  }
+  if (cmd === 'all' || cmd === 'sim') running.push(await startSim(config, model, logger));
+  logger.info({ processes: running.map((r) => r.name) }, 'running; Ctrl-C to stop');
+}
+
+let stopping = false;
+async function shutdown(signal: string, exitCode = 0): Promise<void> {
+  if (stopping) {
+    logger.warn('second signal: exiting now');
+    process.exit(1);
+  }
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  const timer = setTimeout(() => {
+    logger.error('shutdown took over 15 s; exiting');
+    process.exit(1);
+  }, 15_000);
+  timer.unref();
+  // Reverse start order: devices leave first, then the screen, then the ingest flushes and
+  // acknowledges what it holds, and the broker goes last.
+  for (const r of [...running].reverse()) {
+    try {
+      await r.close();
+    } catch (err) {
+      logger.error({ err, process: r.name }, 'error while stopping');
+    }
+  }
+  logger.flush();
+  process.exit(exitCode);
+}
+
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+main().catch((err: Error) => {
+  logger.fatal({ err }, 'failed to start');
+  logger.flush();
+  void shutdown('startup-failure', 1);
+});

@@ -1,0 +1,120 @@
+// Starting each process from the frozen config: the composition the CLI entry uses. Each start
+// function listens where it must and returns its `close()`, so the entry can stop them in order.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { createBroker } from '../broker/create-broker.ts';
+import { listenTcp, listenWs } from '../broker/listeners.ts';
+import { createIngest } from '../ingest/create-ingest.ts';
+import { createSqliteStore } from '../ingest/store/sqlite-store.ts';
+import { createScreen } from '../screen/server/create-screen.ts';
+import { listenScreen } from '../screen/server/listen.ts';
+import type { AppConfig } from '../shared/config.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { ParkModel } from '../shared/park-model.ts';
+import { provision, readFleetKey, readRegistry, readServiceSecret, serviceAccountId, type ServiceRole } from '../shared/registry.ts';
+import { createFleet } from '../simulators/fleet.ts';
+
+export interface Running {
+  name: string;
+  close(): Promise<void>;
+}
+
+export const STATIC_DIR = fileURLToPath(new URL('../screen/web/dist', import.meta.url));
+
+/** Secrets come from the secrets folder; wait (up to a minute) for a provisioning process to write them. */
+async function waitForSecret(read: () => string, log: Logger): Promise<string> {
+  for (let i = 0; ; i++) {
+    try {
+      return read();
+    } catch (err) {
+      if (i === 0) log.warn({ err: (err as Error).message }, 'waiting for provisioning');
+      if (i >= 60) throw err;
+      await sleep(1000);
+    }
+  }
+}
+
+const secretFor = (config: AppConfig, role: ServiceRole, log: Logger): Promise<string> =>
+  waitForSecret(() => readServiceSecret(config.secretsDir, role), log);
+
+export async function startBroker(config: AppConfig, model: ParkModel, logger: Logger): Promise<Running & { tcpPort: number; wsPort: number }> {
+  // Idempotent: adds accounts for devices new to the model, keeps existing hashes and revocations.
+  const { added } = await provision({ model, registryPath: config.registryPath, secretsDir: config.secretsDir });
+  if (added.length > 0) logger.info({ added: added.length, registry: config.registryPath }, 'provisioned accounts');
+  const broker = await createBroker({ parkId: model.id, registry: readRegistry(config.registryPath), logger });
+  const tcp = await listenTcp(broker, { host: config.broker.host, port: config.broker.port });
+  const ws = await listenWs(broker, { host: config.broker.host, port: config.broker.wsPort });
+  logger.info({ tcp: tcp.port, ws: ws.port }, 'broker listening');
+  return {
+    name: 'broker',
+    tcpPort: tcp.port,
+    wsPort: ws.port,
+    async close() {
+      await Promise.all([tcp.close(), ws.close()]);
+      await broker.close();
+    },
+  };
+}
+
+export async function startIngest(config: AppConfig, model: ParkModel, logger: Logger): Promise<Running> {
+  const store = await createSqliteStore({ path: config.ingest.sqlitePath, model, logger });
+  const ingest = await createIngest({
+    model,
+    store,
+    logger,
+    mqtt: { url: config.mqttUrl, username: serviceAccountId('ingest'), password: await secretFor(config, 'ingest', logger) },
+    batchMaxRows: config.ingest.batchMaxRows,
+    flushIntervalMs: config.ingest.flushIntervalMs,
+    liveIntervalMs: config.ingest.liveIntervalMs,
+  });
+  return { name: 'ingest', close: () => ingest.close() };
+}
+
+export async function startScreen(config: AppConfig, model: ParkModel, logger: Logger): Promise<Running & { port: number }> {
+  const history = await createSqliteStore({ path: config.ingest.sqlitePath, model, logger, readOnly: true });
+  const screen = await createScreen({
+    model,
+    logger,
+    history,
+    staticDir: STATIC_DIR,
+    coalesceMs: config.screen.coalesceMs,
+    mqtt: { url: config.mqttUrl, username: serviceAccountId('screen'), password: await secretFor(config, 'screen', logger) },
+  });
+  const http = await listenScreen(screen, { host: config.screen.host, port: config.screen.port });
+  return {
+    name: 'screen',
+    port: http.port,
+    async close() {
+      await http.close();
+      await screen.close();
+    },
+  };
+}
+
+export async function startSim(config: AppConfig, model: ParkModel, logger: Logger): Promise<Running> {
+  const fleetKey = await waitForSecret(() => readFleetKey(config.secretsDir), logger);
+  const fleet = await createFleet({
+    model,
+    url: config.mqttUrl,
+    fleetKey,
+    logger,
+    intervalMs: config.sim.intervalMs,
+    seed: config.sim.seed,
+    maxMessages: config.sim.maxMessages,
+    statePath: `${config.dataDir}/sim-state.json`,
+  });
+  // Progress: a long-running job says what it is doing.
+  let last = 0;
+  const progress = setInterval(() => {
+    const s = fleet.stats();
+    logger.info({ module: 'fleet', ...s, ratePerSec: Math.round((s.acked - last) / 10) }, 'fleet progress');
+    last = s.acked;
+  }, 10_000);
+  return {
+    name: 'sim',
+    async close() {
+      clearInterval(progress);
+      await fleet.close();
+    },
+  };
+}

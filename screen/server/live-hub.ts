@@ -1,0 +1,184 @@
+// The screen server's live state and its WebSocket fan-out. It holds the latest park state (from
+// the ingest's retained snapshot and deltas), and every `coalesceMs` sends each browser one delta
+// with what changed. A browser gets a full snapshot on connect, on request (it saw a gap), and
+// after it fell behind: a slow browser is skipped, never waited for, so it cannot hold back others.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '../../shared/logger.ts';
+import { wsClientMessageSchema, type DeviceLive, type LiveDelta, type LiveSnapshot, type LiveSummary } from '../../shared/schema.ts';
+
+export interface LiveHubOptions {
+  logger: Logger;
+  /** ms between deltas to browsers; default 250. */
+  coalesceMs?: number;
+  /** Bytes queued on one socket above which it is skipped until it drains; default 512 KiB. */
+  maxBufferedBytes?: number;
+  /** Largest message a browser may send, bytes; default 4 KiB (ws defaults to 100 MiB). */
+  maxClientMessageBytes?: number;
+  /** ms between WebSocket pings; a browser that missed one is dropped; default 15 000. */
+  pingIntervalMs?: number;
+  now?: () => number;
+}
+
+export interface LiveHubStats {
+  clients: number;
+  /** Deltas and snapshots sent, in all. */
+  sent: number;
+  /** Times a slow browser was skipped. */
+  skipped: number;
+  /** Ingest deltas that did not follow the previous rev. */
+  upstreamGaps: number;
+  rev: number;
+}
+
+export interface LiveHub {
+  applySnapshot(s: LiveSnapshot): void;
+  applyDelta(d: LiveDelta): void;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  stats(): LiveHubStats;
+  close(): Promise<void>;
+}
+
+interface Peer {
+  ws: WebSocket;
+  seq: number;
+  needsSnapshot: boolean;
+  alive: boolean;
+}
+
+export function createLiveHub(opts: LiveHubOptions): LiveHub {
+  const log = opts.logger.child({ module: 'live-hub' });
+  const now = opts.now ?? Date.now;
+  const maxBuffered = opts.maxBufferedBytes ?? 512 * 1024;
+  let summary: LiveSummary | null = null;
+  const devices = new Map<string, DeviceLive>();
+  const changed = new Set<string>();
+  let summaryChanged = false;
+  let rev = 0;
+  const peers = new Set<Peer>();
+  const stats = { sent: 0, skipped: 0, upstreamGaps: 0 };
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: opts.maxClientMessageBytes ?? 4096,
+  });
+
+  function snapshotBody(): string {
+    return JSON.stringify({ summary, devices: [...devices.values()] });
+  }
+
+  function send(peer: Peer, text: string): void {
+    stats.sent++;
+    peer.ws.send(text);
+  }
+
+  function sendSnapshot(peer: Peer, body = snapshotBody()): void {
+    peer.seq++;
+    peer.needsSnapshot = false;
+    send(peer, `{"type":"snapshot","seq":${peer.seq},"at":${now()},"state":${body}}`);
+  }
+
+  function flush(): void {
+    const dirty = summaryChanged || changed.size > 0;
+    // Built once for every browser; only the sequence number differs.
+    const rest = dirty ? `,"at":${now()},"summary":${JSON.stringify(summary)},"devices":${JSON.stringify([...changed].map((id) => devices.get(id)))}}` : '';
+    changed.clear();
+    summaryChanged = false;
+    let snapshot: string | undefined;
+    for (const peer of peers) {
+      if (peer.ws.readyState !== peer.ws.OPEN) continue;
+      if (peer.ws.bufferedAmount > maxBuffered) {
+        // Skip it; once drained it gets a full snapshot instead of the deltas it missed.
+        if (dirty) stats.skipped++;
+        peer.needsSnapshot = true;
+        continue;
+      }
+      // A browser that was skipped catches up as soon as it drains, changes or not.
+      if (peer.needsSnapshot) sendSnapshot(peer, (snapshot ??= snapshotBody()));
+      else if (dirty) {
+        peer.seq++;
+        send(peer, `{"type":"delta","seq":${peer.seq}${rest}`);
+      }
+    }
+  }
+
+  const flushTimer = setInterval(flush, opts.coalesceMs ?? 250);
+  const pingTimer = setInterval(() => {
+    for (const peer of peers) {
+      if (!peer.alive) {
+        peer.ws.terminate();
+        continue;
+      }
+      peer.alive = false;
+      peer.ws.ping();
+    }
+  }, opts.pingIntervalMs ?? 15_000);
+
+  wss.on('connection', (ws, req) => {
+    const peer: Peer = { ws, seq: 0, needsSnapshot: false, alive: true };
+    peers.add(peer);
+    log.info({ remote: req.socket.remoteAddress, clients: peers.size }, 'browser connected');
+    ws.on('pong', () => (peer.alive = true));
+    ws.on('message', (data, isBinary) => {
+      let parsed: unknown;
+      try {
+        parsed = isBinary ? undefined : JSON.parse(data.toString());
+      } catch {
+        parsed = undefined;
+      }
+      const msg = wsClientMessageSchema.safeParse(parsed);
+      if (!msg.success) {
+        log.warn({ remote: req.socket.remoteAddress }, 'browser sent an invalid message; closing');
+        ws.close(1008, 'invalid message');
+        return;
+      }
+      if (msg.data.type === 'resync') sendSnapshot(peer);
+    });
+    ws.on('error', (err) => log.debug({ err: err.message }, 'browser socket error'));
+    ws.on('close', () => {
+      peers.delete(peer);
+      log.info({ clients: peers.size }, 'browser disconnected');
+    });
+    sendSnapshot(peer);
+  });
+
+  return {
+    applySnapshot(s) {
+      summary = s.summary;
+      rev = s.rev;
+      summaryChanged = true;
+      // The retained snapshot repeats every few seconds: forward only devices that differ.
+      const ids = new Set<string>();
+      for (const d of s.devices) {
+        ids.add(d.id);
+        const old = devices.get(d.id);
+        if (!old || old.seenAt !== d.seenAt || old.status !== d.status) changed.add(d.id);
+        devices.set(d.id, d);
+      }
+      for (const id of devices.keys()) if (!ids.has(id)) devices.delete(id);
+    },
+    applyDelta(d) {
+      if (d.rev !== rev + 1) stats.upstreamGaps++;
+      rev = d.rev;
+      summary = d.summary;
+      summaryChanged = true;
+      for (const dev of d.devices) {
+        devices.set(dev.id, dev);
+        changed.add(dev.id);
+      }
+    },
+    handleUpgrade(req, socket, head) {
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    },
+    stats: () => ({ clients: peers.size, ...stats, rev }),
+    async close() {
+      clearInterval(flushTimer);
+      clearInterval(pingTimer);
+      for (const peer of peers) peer.ws.close(1001, 'server shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      for (const peer of peers) peer.ws.terminate();
+    },
+  };
+}

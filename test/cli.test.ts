@@ -1,0 +1,70 @@
+// The README's Quick start, as a user runs it: the CLI's help, and `all` serving live data.
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { WsServerMessage } from '../shared/schema.ts';
+
+const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
+const CLI = join(process.cwd(), 'bin/parkpulse.ts');
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe('parkpulse CLI', () => {
+  it('--help lists every process and option', async () => {
+    const { stdout } = await promisify(execFile)(TSX, [CLI, '--help']);
+    for (const word of ['all', 'broker', 'ingest', 'screen', 'sim', '--screen-port', 'SCREEN_PORT', '--sim-interval-ms']) expect(stdout).toContain(word);
+  });
+
+  it('refuses a bad option with a clear message and exit code 2', async () => {
+    const err = await promisify(execFile)(TSX, [CLI, '--screen-port', 'abc']).catch((e: { code: number; stderr: string }) => e);
+    expect((err as { code: number }).code).toBe(2);
+    expect((err as { stderr: string }).stderr).toMatch(/--screen-port: expected a whole number/);
+  });
+
+  it('runs the whole park in one process, prints the URL, serves live data, and stops cleanly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parkpulse-cli-'));
+    const [broker, ws, screen] = [await freePort(), await freePort(), await freePort()];
+    const child = spawn(TSX, [CLI, '--data-dir', dir, '--broker-port', String(broker), '--broker-ws-port', String(ws), '--screen-port', String(screen), '--sim-interval-ms', '500', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const started = Date.now();
+      while (!out.includes(`http://localhost:${screen}/`)) {
+        if (Date.now() - started > 30_000 || child.exitCode !== null) throw new Error(`no URL printed:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const sock = new WebSocket(`ws://127.0.0.1:${screen}/ws`);
+      const live = await new Promise<WsServerMessage>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no live data within 10 s')), 10_000);
+        sock.on('message', (d) => {
+          const m = JSON.parse(d.toString()) as WsServerMessage;
+          const summary = m.type === 'snapshot' ? m.state.summary : m.summary;
+          if (summary && summary.ingest.accepted > 50 && summary.cameras.online > 0 && summary.energy.totalKw > 0) {
+            clearTimeout(timer);
+            resolve(m);
+          }
+        });
+      });
+      sock.close();
+      expect(live).toBeDefined();
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,124 @@
+// Starts the real park for a test: broker on a free port, ingest with a temporary SQLite file,
+// screen server on a free port. Everything is closed (and the folder removed) by `stop()`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createBroker, type Broker } from '../../broker/create-broker.ts';
+import { listenTcp, listenWs, type Listener } from '../../broker/listeners.ts';
+import { createIngest, type Ingest } from '../../ingest/create-ingest.ts';
+import { createSqliteStore } from '../../ingest/store/sqlite-store.ts';
+import type { TelemetryStore } from '../../ingest/store/types.ts';
+import { createScreen, type Screen } from '../../screen/server/create-screen.ts';
+import { listenScreen, type ScreenListener } from '../../screen/server/listen.ts';
+import { STATIC_DIR } from '../../bin/services.ts';
+import { silentLogger, type Logger } from '../../shared/logger.ts';
+import { loadParkModel, type ParkModel } from '../../shared/park-model.ts';
+import { provision, serviceAccountId, type Provisioned } from '../../shared/registry.ts';
+
+/** Cheap scrypt for tests (the registry records the cost, so verification follows it). */
+export const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
+
+export interface TestPark {
+  dir: string;
+  model: ParkModel;
+  logger: Logger;
+  provisioned: Provisioned;
+  broker: Broker;
+  tcp: Listener;
+  ws: Listener;
+  mqttUrl: string;
+  sqlitePath: string;
+  ingest: Ingest | null;
+  screen: Screen | null;
+  screenHttp: ScreenListener | null;
+  screenUrl: string;
+  /** A second, read-only handle on the store for assertions. */
+  reader(): Promise<TelemetryStore>;
+  startIngest(overrides?: Partial<Parameters<typeof createIngest>[0]>): Promise<Ingest>;
+  stopIngest(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartParkOptions {
+  ingest?: boolean;
+  screen?: boolean;
+  logger?: Logger;
+  model?: ParkModel;
+  coalesceMs?: number;
+  liveIntervalMs?: number;
+}
+
+export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> {
+  const dir = mkdtempSync(join(tmpdir(), 'parkpulse-test-'));
+  const logger = opts.logger ?? silentLogger();
+  const model = opts.model ?? loadParkModel();
+  const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: TEST_SCRYPT });
+  const broker = await createBroker({ parkId: model.id, registry: provisioned.registry, logger });
+  const tcp = await listenTcp(broker, { host: '127.0.0.1', port: 0 });
+  const ws = await listenWs(broker, { host: '127.0.0.1', port: 0 });
+  const mqttUrl = `mqtt://127.0.0.1:${tcp.port}`;
+  const sqlitePath = join(dir, 'park.db');
+  const readers: TelemetryStore[] = [];
+
+  const park: TestPark = {
+    dir, model, logger, provisioned, broker, tcp, ws, mqttUrl, sqlitePath,
+    ingest: null, screen: null, screenHttp: null, screenUrl: '',
+    async reader() {
+      const r = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
+      readers.push(r);
+      return r;
+    },
+    async startIngest(overrides = {}) {
+      const store = await createSqliteStore({ path: sqlitePath, model, logger });
+      park.ingest = await createIngest({
+        model, store, logger,
+        mqtt: { url: mqttUrl, username: serviceAccountId('ingest'), password: provisioned.serviceSecrets.ingest, reconnectPeriodMs: 200 },
+        flushIntervalMs: 20,
+        liveIntervalMs: opts.liveIntervalMs ?? 100,
+        ...overrides,
+      });
+      await park.ingest.ready();
+      return park.ingest;
+    },
+    async stopIngest() {
+      await park.ingest?.close();
+      park.ingest = null;
+    },
+    async stop() {
+      await park.screenHttp?.close();
+      await park.screen?.close();
+      await park.ingest?.close();
+      for (const r of readers) await r.close();
+      await tcp.close();
+      await ws.close();
+      await broker.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  if (opts.ingest !== false) await park.startIngest();
+  if (opts.screen !== false) {
+    const history = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
+    park.screen = await createScreen({
+      model, logger, history, staticDir: STATIC_DIR, coalesceMs: opts.coalesceMs ?? 100,
+      mqtt: { url: mqttUrl, username: serviceAccountId('screen'), password: provisioned.serviceSecrets.screen },
+    });
+    await park.screen.ready();
+    park.screenHttp = await listenScreen(park.screen, { host: '127.0.0.1', port: 0 });
+    park.screenUrl = `http://127.0.0.1:${park.screenHttp.port}`;
+  }
+  return park;
+}
+
+/** Polls `check` until it returns true (or a value), failing with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 50): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await check();
+    if (last) return last as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
