@@ -180,6 +180,102 @@ export const liveDeltaSchema = z.object({
 export type LiveDelta = z.infer<typeof liveDeltaSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Alerts: owned by the ingest (rules, lifecycle, audit); the screen shows them and forwards
+// operator actions. Retained on park/{p}/alerts/active as the full list of open alerts.
+
+export const ALERT_SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+/** `cleared` alerts leave the active list (they stay in history and the audit trail). */
+export const ALERT_STATES = ['active', 'flapping', 'acknowledged', 'shelved', 'cleared'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+export const alertSchema = z.object({
+  /** Unique per occurrence: a (rule, device) condition that clears and returns gets a new id. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,127}$/),
+  /** `${rule}:${device}`: one open alert per key at most. */
+  key: z.string(),
+  rule: z.string(),
+  severity: z.enum(ALERT_SEVERITIES),
+  state: z.enum(ALERT_STATES),
+  device: z.string(),
+  kind: z.enum(['camera', 'node5g', 'meter']),
+  zone: z.string(),
+  enterprise: z.string().nullable(),
+  /** Short text for the wall, zh-CN and English. */
+  title: z.string(),
+  titleEn: z.string(),
+  /** The values that made the condition true (e.g. { rsrpDbm: -114 }). */
+  detail: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+  /** ms: when the condition was first seen, last changed, last seen true. */
+  openedAt: z.number(),
+  updatedAt: z.number(),
+  lastSeenAt: z.number(),
+  /** Times the condition was re-confirmed or re-raised while open. */
+  count: z.number().int(),
+  ack: z.object({ by: z.string(), at: z.number(), note: z.string() }).nullable(),
+  shelvedUntil: z.number().nullable(),
+  clearedAt: z.number().nullable(),
+  clearReason: z.string().nullable(),
+  /** Times an unacknowledged critical alert was escalated (re-notified). */
+  escalations: z.number().int(),
+});
+export type Alert = z.infer<typeof alertSchema>;
+
+export const alertsActiveSchema = z.object({ at: z.number(), alerts: z.array(alertSchema) });
+export type AlertsActive = z.infer<typeof alertsActiveSchema>;
+
+/** An operator action the screen forwards to the ingest on park/{p}/ops/alerts. */
+export const alertActionSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('ack'), requestId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/), alertId: z.string(), by: z.string().min(1), note: z.string().min(1).max(500), at: z.number() }),
+  z.object({ action: z.literal('shelve'), requestId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/), alertId: z.string(), by: z.string().min(1), note: z.string().min(1).max(500), until: z.number(), at: z.number() }),
+  z.object({ action: z.literal('unshelve'), requestId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/), alertId: z.string(), by: z.string().min(1), note: z.string().max(500), at: z.number() }),
+]);
+export type AlertAction = z.infer<typeof alertActionSchema>;
+
+/** The ingest's answer on park/{p}/alerts/reply/{requestId}. */
+export const alertReplySchema = z.object({
+  requestId: z.string(),
+  ok: z.boolean(),
+  /** Stable refusal code when !ok (e.g. `alert-not-found`, `already-cleared`). */
+  code: z.string().nullable(),
+  alert: alertSchema.nullable(),
+});
+export type AlertReply = z.infer<typeof alertReplySchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Operator notices (多媒体信息发布) and the economic KPI set, retained under park/{p}/notices/.
+
+export const noticeSchema = z.object({
+  id: z.string(),
+  text: z.string().min(1).max(500),
+  textEn: z.string().max(500).nullable(),
+  level: z.enum(['info', 'important', 'urgent']),
+  /** ms; the notice shows from `from` until `until` (null: until withdrawn). */
+  from: z.number(),
+  until: z.number().nullable(),
+  by: z.string(),
+  at: z.number(),
+});
+export type Notice = z.infer<typeof noticeSchema>;
+export const noticesSchema = z.object({ at: z.number(), notices: z.array(noticeSchema) });
+
+export const kpiFigureSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  labelEn: z.string(),
+  value: z.number(),
+  unit: z.string(),
+  unitEn: z.string(),
+  /** Year-on-year change, %; null where the source gives none. */
+  yoyPct: z.number().nullable(),
+  /** Reporting period, e.g. "2024-01..06". */
+  period: z.string(),
+  source: z.string(),
+});
+export type KpiFigure = z.infer<typeof kpiFigureSchema>;
+
+// ---------------------------------------------------------------------------------------------
 // WebSocket between the screen server and browsers.
 
 export const WS_PATH = '/ws';
@@ -194,6 +290,9 @@ export const wsServerMessageSchema = z.discriminatedUnion('type', [
     state: z.object({
       summary: liveSummarySchema.nullable(),
       devices: z.array(deviceLiveSchema),
+      /** Every open (not cleared) alert. */
+      alerts: z.array(alertSchema),
+      notices: z.array(noticeSchema),
     }),
   }),
   z.object({
@@ -202,6 +301,10 @@ export const wsServerMessageSchema = z.discriminatedUnion('type', [
     at: z.number(),
     summary: liveSummarySchema.nullable(),
     devices: z.array(deviceLiveSchema),
+    /** Present when the open alerts changed: the whole list again (it is short). */
+    alerts: z.array(alertSchema).optional(),
+    /** Present when the notices changed. */
+    notices: z.array(noticeSchema).optional(),
   }),
 ]);
 export type WsServerMessage = z.infer<typeof wsServerMessageSchema>;

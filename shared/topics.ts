@@ -3,8 +3,11 @@
 // Device topics:   park/{parkId}/{kind}/{deviceId}/{channel}
 // Device command:  park/{parkId}/{kind}/{deviceId}/command   (devices subscribe, services publish)
 // Derived topics:  park/{parkId}/live/{snapshot|delta}      (ingest publishes, screen subscribes)
-//                  park/{parkId}/alerts/...                 (ingest publishes, screen subscribes)
-//                  park/{parkId}/notices/...                (screen publishes operator notices)
+//                  park/{parkId}/alerts/active              (ingest, retained: every open alert)
+//                  park/{parkId}/alerts/reply/{requestId}   (ingest answers an operator action)
+//                  park/{parkId}/ops/alerts                 (screen forwards operator actions to the ingest)
+//                  park/{parkId}/notices/current            (screen, retained: the notice banner)
+//                  park/{parkId}/notices/kpis               (screen, retained: the economic KPI set)
 
 export const DEVICE_KINDS = ['camera', 'node5g', 'meter'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
@@ -63,6 +66,27 @@ export function liveTopic(parkId: string, part: typeof LIVE_SNAPSHOT | typeof LI
 export function liveFilter(parkId: string): string {
   assertId('park', parkId);
   return `park/${parkId}/live/#`;
+}
+
+export function alertsActiveTopic(parkId: string): string {
+  assertId('park', parkId);
+  return `park/${parkId}/alerts/active`;
+}
+
+export function alertReplyTopic(parkId: string, requestId: string): string {
+  assertId('park', parkId);
+  assertId('request', requestId);
+  return `park/${parkId}/alerts/reply/${requestId}`;
+}
+
+export function opsAlertsTopic(parkId: string): string {
+  assertId('park', parkId);
+  return `park/${parkId}/ops/alerts`;
+}
+
+export function noticesTopic(parkId: string, part: 'current' | 'kpis'): string {
+  assertId('park', parkId);
+  return `park/${parkId}/notices/${part}`;
 }
 
 export function alertsFilter(parkId: string): string {

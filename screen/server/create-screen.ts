@@ -1,23 +1,22 @@
 // The screen server core: a gateway between the broker's derived topics and browsers. It subscribes
-// to the ingest's live state, keeps the latest snapshot, fans it out over WebSocket, serves the
-// built app and the history endpoints (read from whichever store is configured). It never parses
-// raw device payloads. The entry file makes it listen (listen.ts).
+// to the ingest's live state and alerts and to the notices, keeps the latest of each, fans them out
+// over WebSocket, serves the built app and the HTTP API (routes from small modules). It never
+// parses raw device payloads. The entry file makes it listen (listen.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { z } from 'zod';
-import type { TelemetryStore } from '../../ingest/store/types.ts';
-import { HISTORY_SERIES } from '../../ingest/store/types.ts';
+import type { z } from 'zod';
 import type { Logger } from '../../shared/logger.ts';
-import { publicParkModel, type ParkModel } from '../../shared/park-model.ts';
-import { liveDeltaSchema, liveSnapshotSchema, WS_PATH } from '../../shared/schema.ts';
-import { startOfDay } from '../../shared/time.ts';
-import { liveFilter, liveTopic } from '../../shared/topics.ts';
-import { createLiveHub, type LiveHubStats } from './live-hub.ts';
+import type { ParkModel } from '../../shared/park-model.ts';
+import { alertsActiveSchema, liveDeltaSchema, liveSnapshotSchema, noticesSchema, WS_PATH } from '../../shared/schema.ts';
+import { alertsActiveTopic, alertsFilter, liveFilter, liveTopic, noticesFilter, noticesTopic } from '../../shared/topics.ts';
+import { historyRoutes, type HistoryReader } from './api-history.ts';
+import { HttpError, json, matchRoute, type Route } from './http-kit.ts';
+import { createLiveHub, type LiveHub, type LiveHubStats } from './live-hub.ts';
 import { createStaticFiles } from './static-files.ts';
 
-export type HistoryReader = Pick<TelemetryStore, 'history' | 'energySince' | 'close'>;
+export type { HistoryReader } from './api-history.ts';
 
 export interface ScreenOptions {
   model: ParkModel;
@@ -50,22 +49,22 @@ const SECURITY_HEADERS: Record<string, string> = {
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; media-src 'self' data:; frame-ancestors 'none'",
 };
 
-const DAY = 86_400_000;
-const historyQuerySchema = z
-  .object({
-    series: z.enum(HISTORY_SERIES),
-    from: z.coerce.number().int().positive(),
-    to: z.coerce.number().int().positive(),
-    bucketMs: z.coerce.number().int().min(1000).max(DAY),
-  })
-  .refine((q) => q.to > q.from, 'to must be after from')
-  .refine((q) => q.to - q.from <= 31 * DAY, 'range is 31 days at most')
-  .refine((q) => (q.to - q.from) / q.bucketMs <= 5000, '5000 buckets at most');
+/** What to do with each subscribed topic: its schema and where the parsed value goes. */
+interface TopicHandler<S extends z.ZodType> {
+  schema: S;
+  apply(value: z.infer<S>): void;
+}
+function handler<S extends z.ZodType>(schema: S, apply: (value: z.infer<S>) => void): TopicHandler<S> {
+  return { schema, apply };
+}
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+function topicHandlers(parkId: string, hub: LiveHub): Map<string, TopicHandler<z.ZodType>> {
+  return new Map<string, TopicHandler<z.ZodType>>([
+    [liveTopic(parkId, 'snapshot'), handler(liveSnapshotSchema, (s) => hub.applySnapshot(s))],
+    [liveTopic(parkId, 'delta'), handler(liveDeltaSchema, (d) => hub.applyDelta(d))],
+    [alertsActiveTopic(parkId), handler(alertsActiveSchema, (a) => hub.applyAlerts(a.alerts))],
+    [noticesTopic(parkId, 'current'), handler(noticesSchema, (n) => hub.applyNotices(n.notices))],
+  ]);
 }
 
 export async function createScreen(opts: ScreenOptions): Promise<Screen> {
@@ -74,7 +73,6 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
   const { model } = opts;
   const hub = createLiveHub({ logger: opts.logger, coalesceMs: opts.coalesceMs ?? 250, now });
   const files = createStaticFiles(opts.staticDir);
-  const parkJson = JSON.stringify(publicParkModel(model));
   if (!files.available) log.warn({ staticDir: opts.staticDir }, 'web app not built: run `npm run build`');
 
   // A random suffix lets several screen servers share one service account (ACL: svc-screen-*).
@@ -82,57 +80,51 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     clientId: opts.mqtt.clientId ?? `${opts.mqtt.username}-${randomBytes(4).toString('hex')}`,
     username: opts.mqtt.username,
     password: opts.mqtt.password,
-    clean: true, // the retained snapshot rebuilds the state on every connect
+    clean: true, // the retained topics rebuild the state on every connect
     protocolVersion: 4,
     reconnectPeriod: 1000,
     keepalive: 30,
   });
-  const snapshotTopic = liveTopic(model.id, 'snapshot');
-  const deltaTopic = liveTopic(model.id, 'delta');
+  const handlers = topicHandlers(model.id, hub);
   let readyResolve!: () => void;
   const readyPromise = new Promise<void>((r) => (readyResolve = r));
   client.on('connect', () => {
-    client.subscribe(liveFilter(model.id), { qos: 1 }, (err, granted) => {
-      if (err || granted?.some((g) => g.qos === 128)) log.error({ err, granted }, 'live subscription refused');
+    client.subscribe([liveFilter(model.id), alertsFilter(model.id), noticesFilter(model.id)], { qos: 1 }, (err, granted) => {
+      if (err || granted?.some((g) => g.qos === 128)) log.error({ err, granted }, 'subscription refused');
       else readyResolve();
     });
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
   client.on('message', (topic, payload) => {
+    const h = handlers.get(topic);
+    if (!h) return; // replies and topics other modules listen to
     let raw: unknown;
     try {
       raw = JSON.parse(payload.toString('utf8'));
     } catch {
-      log.warn({ topic }, 'live message is not JSON; ignored');
+      log.warn({ topic }, 'message is not JSON; ignored');
       return;
     }
-    if (topic === snapshotTopic) {
-      const s = liveSnapshotSchema.safeParse(raw);
-      if (s.success) hub.applySnapshot(s.data);
-      else log.warn({ topic, issue: s.error.issues[0]?.message }, 'invalid live snapshot; ignored');
-    } else if (topic === deltaTopic) {
-      const d = liveDeltaSchema.safeParse(raw);
-      if (d.success) hub.applyDelta(d.data);
-      else log.warn({ topic, issue: d.error.issues[0]?.message }, 'invalid live delta; ignored');
-    }
+    const parsed = h.schema.safeParse(raw);
+    if (parsed.success) h.apply(parsed.data);
+    else log.warn({ topic, issue: parsed.error.issues[0]?.message }, 'message does not match its schema; ignored');
   });
 
-  async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (url.pathname === '/api/park') {
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' }).end(parkJson);
-      return;
-    }
-    if (url.pathname === '/api/history') {
-      const q = historyQuerySchema.safeParse(Object.fromEntries(url.searchParams));
-      if (!q.success) return json(res, 400, { error: 'bad-query', detail: q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-      const points = await opts.history.history(q.data);
-      return json(res, 200, { ...q.data, points });
-    }
-    if (url.pathname === '/api/energy/today') {
-      const since = startOfDay(now(), model.timezone);
-      return json(res, 200, { since, enterprises: await opts.history.energySince(since) });
-    }
-    json(res, 404, { error: 'not-found' });
+  const routes: Route[] = [
+    { method: 'GET', path: '/healthz', handle: ({ res }) => json(res, 200, { ok: true }) },
+    {
+      method: 'GET',
+      path: '/readyz',
+      handle: ({ res }) => json(res, client.connected ? 200 : 503, { ok: client.connected, mqtt: client.connected }),
+    },
+    ...historyRoutes({ model, history: opts.history, now }),
+  ];
+
+  function fail(res: ServerResponse, err: unknown, path: string): void {
+    if (res.headersSent) return;
+    if (err instanceof HttpError) return json(res, err.status, { error: err.code, detail: err.message });
+    log.error({ err, path }, 'request failed');
+    json(res, 503, { error: 'unavailable', detail: (err as Error).message });
   }
 
   return {
@@ -144,19 +136,18 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       } catch {
         return json(res, 400, { error: 'bad-url' });
       }
-      if (url.pathname === '/healthz') return json(res, 200, { ok: true });
-      if (url.pathname === '/readyz') {
-        const ok = client.connected;
-        return json(res, ok ? 200 : 503, { ok, mqtt: client.connected });
-      }
-      if (url.pathname.startsWith('/api/')) {
-        if (req.method !== 'GET') return json(res, 405, { error: 'method-not-allowed' });
-        api(req, res, url).catch((err: Error) => {
-          log.error({ err, path: url.pathname }, 'api request failed');
-          if (!res.headersSent) json(res, 503, { error: 'store-unavailable', detail: err.message });
-        });
+      const found = matchRoute(routes, req.method ?? 'GET', url.pathname);
+      if (found === 'method-not-allowed') return json(res, 405, { error: 'method-not-allowed' });
+      if (found) {
+        try {
+          const done = found.route.handle({ req, res, url, params: found.params });
+          if (done) done.catch((err: unknown) => fail(res, err, url.pathname));
+        } catch (err) {
+          fail(res, err, url.pathname);
+        }
         return;
       }
+      if (url.pathname.startsWith('/api/')) return json(res, 404, { error: 'not-found' });
       if (files.serve(req, res, url.pathname)) return;
       if (!files.available) {
         res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('The screen app is not built yet: run `npm run build`.\n');

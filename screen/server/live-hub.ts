@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../shared/logger.ts';
-import { wsClientMessageSchema, type DeviceLive, type LiveDelta, type LiveSnapshot, type LiveSummary } from '../../shared/schema.ts';
+import { wsClientMessageSchema, type Alert, type DeviceLive, type LiveDelta, type LiveSnapshot, type LiveSummary, type Notice } from '../../shared/schema.ts';
 
 export interface LiveHubOptions {
   logger: Logger;
@@ -35,6 +35,9 @@ export interface LiveHubStats {
 export interface LiveHub {
   applySnapshot(s: LiveSnapshot): void;
   applyDelta(d: LiveDelta): void;
+  /** The full list of open alerts (from the ingest's retained alerts/active). */
+  applyAlerts(alerts: readonly Alert[]): void;
+  applyNotices(notices: readonly Notice[]): void;
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   stats(): LiveHubStats;
   close(): Promise<void>;
@@ -55,6 +58,10 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   const devices = new Map<string, DeviceLive>();
   const changed = new Set<string>();
   let summaryChanged = false;
+  let alerts: readonly Alert[] = [];
+  let alertsChanged = false;
+  let notices: readonly Notice[] = [];
+  let noticesChanged = false;
   let rev = 0;
   const peers = new Set<Peer>();
   const stats = { sent: 0, skipped: 0, upstreamGaps: 0 };
@@ -66,7 +73,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   });
 
   function snapshotBody(): string {
-    return JSON.stringify({ summary, devices: [...devices.values()] });
+    return JSON.stringify({ summary, devices: [...devices.values()], alerts, notices });
   }
 
   function send(peer: Peer, text: string): void {
@@ -81,11 +88,16 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   }
 
   function flush(): void {
-    const dirty = summaryChanged || changed.size > 0;
+    const dirty = summaryChanged || changed.size > 0 || alertsChanged || noticesChanged;
     // Built once for every browser; only the sequence number differs.
-    const rest = dirty ? `,"at":${now()},"summary":${JSON.stringify(summary)},"devices":${JSON.stringify([...changed].map((id) => devices.get(id)))}}` : '';
+    const rest = dirty
+      ? `,"at":${now()},"summary":${JSON.stringify(summary)},"devices":${JSON.stringify([...changed].map((id) => devices.get(id)))}` +
+        `${alertsChanged ? `,"alerts":${JSON.stringify(alerts)}` : ''}${noticesChanged ? `,"notices":${JSON.stringify(notices)}` : ''}}`
+      : '';
     changed.clear();
     summaryChanged = false;
+    alertsChanged = false;
+    noticesChanged = false;
     let snapshot: string | undefined;
     for (const peer of peers) {
       if (peer.ws.readyState !== peer.ws.OPEN) continue;
@@ -168,6 +180,14 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
         devices.set(dev.id, dev);
         changed.add(dev.id);
       }
+    },
+    applyAlerts(list) {
+      alerts = list;
+      alertsChanged = true;
+    },
+    applyNotices(list) {
+      notices = list;
+      noticesChanged = true;
     },
     handleUpgrade(req, socket, head) {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
