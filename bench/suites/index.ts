@@ -1,0 +1,4 @@
+// Every benchmark suite, in the order `npm run bench` runs them.
+import type { BenchSuite } from '../harness.ts';
+
+export const SUITES: BenchSuite[] = [];
