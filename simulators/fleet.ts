@@ -74,6 +74,8 @@ export interface Fleet {
   /** Acknowledged messages (with `track`). */
   published(): readonly Published[];
   client(deviceId: string): DeviceClient | undefined;
+  /** Connected, and not taken offline or silenced by a scenario. */
+  active(deviceId: string): boolean;
   takeOffline(deviceId: string, mode: OfflineMode): Promise<void>;
   /** Back online after `takeOffline` (a new session, seq continues). */
   bringOnline(deviceId: string): void;
@@ -253,6 +255,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     },
     published: () => published,
     client: (id) => clients.get(id),
+    active: (id) => (clients.get(id)?.connected ?? false) && !silent.has(id) && !offline.has(id),
     async takeOffline(deviceId, mode) {
       const c = need(deviceId);
       if (mode === 'silent') {
