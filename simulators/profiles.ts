@@ -273,12 +273,24 @@ function nodeBehaviour(device: Device, rng: () => number, ctx: BehaviourContext)
   };
 }
 
+const metersPerEnterprise = new WeakMap<ParkModel, Map<string | undefined, number>>();
+
+/** Meters of each enterprise (computed once per model: load models have thousands). */
+function meterCount(model: ParkModel, enterprise: string | undefined): number {
+  let counts = metersPerEnterprise.get(model);
+  if (!counts) {
+    counts = new Map();
+    for (const d of model.devicesOfKind('meter')) counts.set(d.enterprise, (counts.get(d.enterprise) ?? 0) + 1);
+    metersPerEnterprise.set(model, counts);
+  }
+  return counts.get(enterprise) ?? 1;
+}
+
 export function createBehaviour(device: Device, ctx: BehaviourContext): DeviceBehaviour {
   const rng = createRng(ctx.seed ^ hashString(device.id));
   if (device.kind === 'meter') {
     const ent = device.enterprise ? ctx.model.enterpriseById.get(device.enterprise) : undefined;
-    const meters = ctx.model.devices.filter((d) => d.kind === 'meter' && d.enterprise === device.enterprise).length;
-    return meterBehaviour(ent, meters, rng, ctx);
+    return meterBehaviour(ent, meterCount(ctx.model, device.enterprise), rng, ctx);
   }
   if (device.kind === 'camera') return cameraBehaviour(device, rng, ctx);
   return nodeBehaviour(device, rng, ctx);
