@@ -125,7 +125,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRun> {
   const timer = setTimeout(finish, opts.durationMs);
   log.info({ devices: devices.length, shard: `${shard.index}/${shard.count}`, rampPerSec: opts.rampPerSec, ratePerSec: opts.ratePerSec, payloadBytes: opts.payloadBytes }, 'load started');
 
+  let final: LoadProgress | null = null;
   const progress = (): LoadProgress => {
+    if (final) return final;
     const s = fleet.stats();
     const t = now();
     if (t - lastAt >= 500) {
@@ -142,6 +144,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRun> {
     const end = now();
     const s = fleet.stats();
     const neverConnected = devices.filter((d) => (fleet.client(d.id)?.connects ?? 0) === 0).length;
+    final = progress(); // the state at the end, not after the devices have left
     await fleet.close();
     const seconds = (end - startedAt) / 1000;
     const steady = allConnectedAt === null ? 0 : (end - allConnectedAt) / 1000;

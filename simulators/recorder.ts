@@ -20,6 +20,8 @@ export interface RecorderOptions {
   rotateBytes?: number;
   /** Rotate at this age, ms; 0 = never by age. */
   rotateMs?: number;
+  /** ms `ready()` waits for the broker; default 30 000. */
+  readyTimeoutMs?: number;
   logger: Logger;
   now?: () => number;
 }
@@ -48,6 +50,7 @@ export async function createRecorder(opts: RecorderOptions): Promise<Recorder> {
   const now = opts.now ?? Date.now;
   const writer = createRotatingWriter({ path: opts.out, maxBytes: opts.rotateBytes, maxAgeMs: opts.rotateMs, now });
   const counts = { messages: 0, retained: 0, binary: 0 };
+  let closed = false;
 
   const client: MqttClient = mqtt.connect(opts.url, {
     clientId: opts.clientId ?? `${opts.username}-${process.pid}`,
@@ -68,8 +71,13 @@ export async function createRecorder(opts: RecorderOptions): Promise<Recorder> {
   client.on('offline', () => log.warn('broker unreachable; reconnecting'));
 
   const ready = new Promise<void>((resolve, reject) => {
-    client.once('error', (err) => reject(new Error(`recorder cannot connect to ${opts.url}: ${err.message}`)));
+    // A refused CONNACK is final; anything else (no broker yet, a slow CONNACK) mqtt.js retries, up to a limit.
+    const timer = setTimeout(() => reject(new Error(`recorder cannot connect to ${opts.url} within ${opts.readyTimeoutMs ?? 30_000} ms`)), opts.readyTimeoutMs ?? 30_000);
+    client.on('error', (err: Error & { code?: number | string }) => {
+      if (typeof err.code === 'number') reject(new Error(`recorder cannot connect to ${opts.url}: ${err.message}`));
+    });
     client.on('connect', () => {
+      clearTimeout(timer);
       client.subscribe(deviceFilters(opts.parkId), { qos: 1 }, (err, granted) => {
         const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
         if (err || refused.length > 0) {
@@ -88,6 +96,8 @@ export async function createRecorder(opts: RecorderOptions): Promise<Recorder> {
     ready: () => ready,
     stats: () => ({ connected: client.connected, ...counts, bytes: writer.bytesWritten, files: writer.files() }),
     async close() {
+      if (closed) return;
+      closed = true;
       await client.endAsync();
       writer.close();
       log.info({ ...counts, files: writer.files() }, 'recording closed');
