@@ -35,10 +35,10 @@ async function waitForSecret(read: () => string, log: Logger): Promise<string> {
   }
 }
 
-export const secretFor = (config: AppConfig, role: ServiceRole, log: Logger): Promise<string> =>
+const secretFor = (config: AppConfig, role: ServiceRole, log: Logger): Promise<string> =>
   waitForSecret(() => readServiceSecret(config.secretsDir, role), log);
 
-export const fleetKeyFor = (config: AppConfig, log: Logger): Promise<string> => waitForSecret(() => readFleetKey(config.secretsDir), log);
+const fleetKeyFor = (config: AppConfig, log: Logger): Promise<string> => waitForSecret(() => readFleetKey(config.secretsDir), log);
 
 export interface RunningBroker extends Running {
   tcpPort: number;

@@ -10,18 +10,18 @@ import type { AppConfig } from '../shared/config.ts';
 import { isLoadDeviceId } from '../shared/load-model.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ParkModel } from '../shared/park-model.ts';
-import { serviceAccountId } from '../shared/registry.ts';
+import { readFleetKey, readServiceSecret, serviceAccountId } from '../shared/registry.ts';
 import type { LiveDelta } from '../shared/schema.ts';
 import { liveTopic } from '../shared/topics.ts';
 import { BAD_INPUT_KINDS, runBadInput, type BadInputCounters } from '../simulators/bad-input.ts';
 import { createFleet, type Fleet } from '../simulators/fleet.ts';
 import { runLoad } from '../simulators/load.ts';
 import { createRecorder } from '../simulators/recorder.ts';
-import { createReplay } from '../simulators/replay.ts';
+import { createReplay, recordingFiles } from '../simulators/replay.ts';
 import { loadScenario } from '../simulators/scenario.ts';
 import { runScenario } from '../simulators/scenario-runner.ts';
 import { bytes, clock, createProgress, num, type Progress } from './progress.ts';
-import { fleetKeyFor, secretFor, startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Running, type RunningBroker } from './services.ts';
+import { startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Running, type RunningBroker } from './services.ts';
 
 export interface ToolContext {
   config: AppConfig;
@@ -95,7 +95,7 @@ async function record(ctx: ToolContext): Promise<number> {
   // The recorder subscribes before the embedded simulator starts, so the recording has it all.
   const park = await embeddedPark(ctx, { sim: false });
   const recorder = await createRecorder({
-    url: config.mqttUrl, parkId: model.id, username: serviceAccountId('recorder'), password: await secretFor(config, 'recorder', logger),
+    url: config.mqttUrl, parkId: model.id, username: serviceAccountId('recorder'), password: readServiceSecret(config.secretsDir, 'recorder'),
     out: config.record.out, rotateBytes: config.record.rotateMb * 1024 * 1024, rotateMs: config.record.rotateMinutes * 60_000, logger,
   });
   ctx.running.push({ name: 'recorder', close: () => recorder.close() });
@@ -128,9 +128,10 @@ async function record(ctx: ToolContext): Promise<number> {
 
 async function replay(ctx: ToolContext): Promise<number> {
   const { config, model, logger } = ctx;
+  recordingFiles(config.files); // a missing recording fails before anything starts
   const park = await embeddedPark(ctx, { sim: false });
   const before = park.ingest?.stats();
-  const run = await createReplay({ paths: config.files, url: config.mqttUrl, parkId: model.id, fleetKey: await fleetKeyFor(config, logger), speed: config.replay.speed, clock: config.replay.clock, logger });
+  const run = await createReplay({ paths: config.files, url: config.mqttUrl, parkId: model.id, fleetKey: readFleetKey(config.secretsDir), speed: config.replay.speed, clock: config.replay.clock, logger });
   const speed = config.replay.speed;
   const stop = ticker(progressOnStderr(), () => {
     const p = run.progress();
@@ -170,7 +171,7 @@ async function scenario(ctx: ToolContext): Promise<number> {
   let fleet = park.fleet;
   if (!fleet) {
     fleet = await createFleet({
-      model, url: config.mqttUrl, fleetKey: await fleetKeyFor(config, logger), logger,
+      model, url: config.mqttUrl, fleetKey: readFleetKey(config.secretsDir), logger,
       devices: model.devices.filter((d) => !isLoadDeviceId(d.id)), intervalMs: sc.intervalMs ?? config.sim.intervalMs, seed: sc.seed ?? config.sim.seed,
     });
     const f = fleet;
@@ -203,7 +204,7 @@ async function load(ctx: ToolContext): Promise<number> {
   await embeddedPark(ctx, { sim: false });
   const { index, count } = config.load.shard;
   const run = await runLoad({
-    model, url: config.mqttUrl, fleetKey: await fleetKeyFor(config, logger), logger,
+    model, url: config.mqttUrl, fleetKey: readFleetKey(config.secretsDir), logger,
     devices: config.load.devices, shard: config.load.shard, rampPerSec: config.load.ramp, ratePerSec: config.load.rate,
     payloadBytes: config.load.payloadBytes, durationMs: (config.tools.durationS || 60) * 1000,
     statePath: `${config.dataDir}/load-state-${index}-of-${count}.json`,
@@ -228,7 +229,7 @@ async function load(ctx: ToolContext): Promise<number> {
 async function liveRejects(ctx: ToolContext): Promise<BadInputCounters & { close(): Promise<void> }> {
   const { config, model, logger } = ctx;
   const client = await mqtt.connectAsync(config.mqttUrl, {
-    clientId: `svc-screen-bad-input-${process.pid}`, username: serviceAccountId('screen'), password: await secretFor(config, 'screen', logger), reconnectPeriod: 1000,
+    clientId: `svc-screen-bad-input-${process.pid}`, username: serviceAccountId('screen'), password: readServiceSecret(config.secretsDir, 'screen'), reconnectPeriod: 1000,
   });
   let latest: Record<string, number> | null = null;
   client.on('message', (_t, payload) => {
@@ -252,7 +253,7 @@ async function badInput(ctx: ToolContext): Promise<number> {
     : external!;
   const progress = progressOnStderr();
   progress.log(`bad-input: ${config.badInput.perKind} of each kind (${Object.keys(BAD_INPUT_KINDS).join(', ')})`);
-  const results = await runBadInput({ url: config.mqttUrl, model, fleetKey: await fleetKeyFor(config, logger), logger, counters, perKind: config.badInput.perKind });
+  const results = await runBadInput({ url: config.mqttUrl, model, fleetKey: readFleetKey(config.secretsDir), logger, counters, perKind: config.badInput.perKind });
   await external?.close();
   const rows = results.map(
     (r) => `  ${r.ok ? 'ok  ' : 'FAIL'} ${r.kind.padEnd(17)} sent ${String(r.sent).padStart(4)}  client saw: ${r.clientSaw.padEnd(18)} counted ${r.counted === null ? '(broker in another process)' : String(r.counted).padStart(4)} as ${r.counter}${r.sharesCounterWith.length > 0 && r.counted !== null ? ` (shared with ${r.sharesCounterWith.join(', ')})` : ''}`,

@@ -47,6 +47,14 @@ export interface DeviceClient {
   kill(): void;
 }
 
+/** ms a graceful stop may take before the connection is cut. */
+const STOP_TIMEOUT_MS = 5000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
 export function createDeviceClient(opts: DeviceClientOptions): DeviceClient {
   const { device, parkId } = opts;
   const statusTopic = deviceTopic(parkId, device.kind, device.id, 'status');
@@ -127,9 +135,16 @@ export function createDeviceClient(opts: DeviceClientOptions): DeviceClient {
       if (stopping) return;
       stopping = true;
       if (client.connected) {
-        await publishSeq('status', { state: 'offline' }, true).catch(() => {});
+        await withTimeout(publishSeq('status', { state: 'offline' }, true), STOP_TIMEOUT_MS).catch(() => {});
       }
-      await client.endAsync();
+      // mqtt.js waits for every unacknowledged publish before it disconnects: on a connection that
+      // is gone (a broker restart, reconnecting) that would be forever, so such a client is forced.
+      if (client.connected) await withTimeout(client.endAsync(), STOP_TIMEOUT_MS).catch(() => {});
+      client.options.reconnectPeriod = 0;
+      if (!client.disconnected) {
+        client.stream?.destroy();
+        await client.endAsync(true).catch(() => {});
+      }
     },
     kill() {
       stopping = true;

@@ -146,6 +146,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRun> {
     const neverConnected = devices.filter((d) => (fleet.client(d.id)?.connects ?? 0) === 0).length;
     final = progress(); // the state at the end, not after the devices have left
     await fleet.close();
+    // Publishes in flight at the end are settled (acknowledged or failed) by the close.
+    const settled = fleet.stats();
     const seconds = (end - startedAt) / 1000;
     const steady = allConnectedAt === null ? 0 : (end - allConnectedAt) / 1000;
     const report: LoadReport = {
@@ -160,12 +162,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRun> {
       connectFailures: neverConnected,
       refused: s.refused,
       connectErrors: s.connectErrors,
-      sent: s.sent,
-      acked: s.acked,
-      failed: s.failed,
+      sent: settled.sent,
+      acked: settled.acked,
+      failed: settled.failed,
       targetRatePerSec: Math.round(devices.length * opts.ratePerSec * 10) / 10,
       achievedRatePerSec: steady >= 0.5 ? Math.round(((s.acked - ackedAtAllConnected) / steady) * 10) / 10 : null,
-      overallRatePerSec: Math.round((s.acked / Math.max(0.001, seconds)) * 10) / 10,
+      overallRatePerSec: Math.round((settled.acked / Math.max(0.001, seconds)) * 10) / 10,
     };
     log.info(report, 'load finished');
     return report;

@@ -248,7 +248,8 @@ export async function createReplay(opts: ReplayOptions): Promise<Replay> {
   const progress = (): ReplayProgress => ({ total, sent: counts.sent, acked: counts.acked, errors: errors(), devices: perDevice.size, position, span, elapsedMs: now() - startedAt });
 
   const done = publishAll().then(async () => {
-    await Promise.all([...clients.values()].map((c) => c.endAsync().catch(() => {})));
+    // Forced where the connection is gone: mqtt.js would wait forever for its unacknowledged publishes.
+    await Promise.all([...clients.values()].map((c) => c.endAsync(!c.connected).catch(() => {})));
     const p = progress();
     const seconds = Math.max(0.001, p.elapsedMs / 1000);
     const summary: ReplaySummary = {
