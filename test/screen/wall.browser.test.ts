@@ -161,6 +161,28 @@ describe.skipIf(!CHROMIUM)('wall screen in Chromium', () => {
     await en.close();
   });
 
+  it('rotates overview, security and energy pages in carousel mode, and hides the cursor in kiosk mode', async () => {
+    const tour = await browser.context.newPage();
+    await tour.goto(`${park.screenUrl}/?carousel=2&kiosk=1`);
+    await tour.waitForSelector('body[data-rendered="full"]', { timeout: 30_000 });
+    const seen = new Set<string>();
+    await waitFor('all three pages shown in turn', async () => {
+      seen.add((await tour.evaluate(() => document.body.dataset.page)) ?? '');
+      return seen.size === 3;
+    }, 12_000, 200);
+    expect(await tour.evaluate(() => getComputedStyle(document.body).cursor)).toBe('none');
+    // The security page shows every camera's state.
+    await tour.goto(`${park.screenUrl}/?page=security`);
+    await tour.waitForSelector('body[data-rendered="full"]', { timeout: 30_000 });
+    expect(await tour.locator('#camera-grid .cam').count()).toBe(park.model.devicesOfKind('camera').length);
+    expect(await tour.locator('#camera-grid .cam.online').count()).toBeGreaterThan(0);
+    await tour.screenshot({ path: join(ARTIFACTS, 'wall-security-page.png') });
+    await tour.goto(`${park.screenUrl}/?page=energy`);
+    await tour.waitForSelector('body[data-rendered="full"]', { timeout: 30_000 });
+    await tour.screenshot({ path: join(ARTIFACTS, 'wall-energy-page.png') });
+    await tour.close();
+  });
+
   it('marks tiles stale when the devices stop sending', async () => {
     await fleet.close();
     await waitFor('the security, network and power tiles to turn stale', async () =>
