@@ -1,4 +1,5 @@
 // Every benchmark suite, in the order `npm run bench` runs them.
 import type { BenchSuite } from '../harness.ts';
+import { screenSuite } from './screen.ts';
 
-export const SUITES: BenchSuite[] = [];
+export const SUITES: BenchSuite[] = [screenSuite];
