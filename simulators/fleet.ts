@@ -135,7 +135,8 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       reconnectPeriodMs: opts.reconnectPeriodMs,
       payloadBytes: opts.payloadBytes,
       onConnectError: (err) => {
-        const code = String(err.code ?? 'error');
+        // A CONNACK return code, a socket error code, or mqtt.js's own words (`connack timeout`).
+        const code = String(err.code ?? err.message.slice(0, 40));
         connectErrors[code] = (connectErrors[code] ?? 0) + 1;
         warn(`connect-${code}`, { device: device.id, err: err.message }, 'device connection error');
       },
