@@ -5,7 +5,7 @@
 import { loadDevicesOf } from '../shared/load-model.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ParkModel } from '../shared/park-model.ts';
-import { createFleet, type Fleet } from './fleet.ts';
+import { createFleet, type Fleet, type FleetStats } from './fleet.ts';
 
 export interface LoadOptions {
   /** A model with load devices (buildLoadModel). */
@@ -32,15 +32,11 @@ export interface LoadOptions {
   now?: () => number;
 }
 
-export interface LoadProgress {
+export interface LoadProgress extends Pick<FleetStats, 'started' | 'connected' | 'sent' | 'acked' | 'failed'> {
   elapsedMs: number;
   durationMs: number;
+  /** Devices this process drives. */
   devices: number;
-  started: number;
-  connected: number;
-  sent: number;
-  acked: number;
-  failed: number;
   /** Acknowledged messages per second over the last progress interval. */
   ratePerSec: number;
 }
