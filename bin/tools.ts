@@ -136,7 +136,9 @@ async function replay(ctx: ToolContext): Promise<number> {
   const stop = ticker(progressOnStderr(), () => {
     const p = run.progress();
     const rate = p.elapsedMs > 0 ? (p.acked * 1000) / p.elapsedMs : 0;
-    const eta = speed === 'max' ? (rate > 0 ? ((p.total - p.sent) / rate) * 1000 : 0) : (p.span - p.position) / speed;
+    // Behind schedule (the park cannot take the pace) the message rate, not the schedule, says when it ends.
+    const byRate = rate > 0 ? ((p.total - p.sent) / rate) * 1000 : 0;
+    const eta = speed === 'max' ? byRate : Math.max((p.span - p.position) / speed, byRate);
     const x = p.elapsedMs > 0 ? p.position / p.elapsedMs : 0;
     return [`${num(p.sent)}/${num(p.total)} msgs · ${num(rate)} msg/s · recorded ${clock(p.position)} of ${clock(p.span)} · x${x.toFixed(1)} · errors ${p.errors} · ETA ${clock(eta)}`, p.total > 0 ? p.sent / p.total : 1];
   });
