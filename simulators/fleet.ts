@@ -68,7 +68,7 @@ export type OfflineMode = 'will' | 'graceful' | 'silent';
 export interface Fleet {
   /** Resolves once every device is connected (or `timeoutMs` passed; then rejects). */
   connected(timeoutMs?: number): Promise<void>;
-  /** Resolves when `maxMessages` data messages were acknowledged by the broker. */
+  /** Resolves when `maxMessages` data messages were sent and settled (acknowledged, or failed with a lost connection). */
   done(): Promise<void>;
   stats(): FleetStats;
   /** Acknowledged messages (with `track`). */
@@ -181,16 +181,21 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
   if (opts.statePath) timers.push(setInterval(() => saveState(SEQ_RESERVE), 10_000));
 
   const budgetLeft = (): boolean => maxMessages === 0 || stats.sent < maxMessages;
+  // A publish that fails (its device killed mid-flight) is settled too: waiting for its ack would be forever.
+  const settled = (): void => {
+    if (maxMessages > 0 && stats.acked + stats.failed >= maxMessages) doneResolve();
+  };
   function track(p: Promise<Published>, device: string): Promise<Published> {
     return p.then(
       (pub) => {
         stats.acked++;
         if (opts.track) published.push(pub);
-        if (maxMessages > 0 && stats.acked >= maxMessages) doneResolve();
+        settled();
         return pub;
       },
       (err: Error) => {
         stats.failed++;
+        settled();
         warn('publish-failed', { device, err: err.message }, 'publish failed');
         throw err;
       },

@@ -122,9 +122,11 @@ describe('record, then replay into a fresh park', () => {
 
   it('replays status messages as they were: the will included, nothing of its own', () => {
     const statuses = dumpStore(fresh.sqlitePath).filter((r) => r.channel === 'status');
-    const wills = statuses.filter((r) => r.values.will === 1);
-    expect(wills.map((r) => r.device)).toEqual(['g5-07']);
+    // g5-07's will; on a very busy machine another device may have lost its connection too
+    expect(statuses.filter((r) => r.values.will === 1).map((r) => r.device)).toContain('g5-07');
     const expectedStatuses = [...readingsIn(recording.files, fresh).values()].filter((r) => r.channel === 'status');
+    expect(new Set(statuses.map((r) => r.key))).toEqual(new Set(expectedStatuses.map((r) => r.key)));
+    // nothing of the replay's own: every device's newest status is the recorded one
     expect(statuses.length).toBe(expectedStatuses.length);
   });
 });
