@@ -1,8 +1,8 @@
 // Plausible device behaviour, seeded so the same seed and the same clock give the same data.
 // - Meters follow their enterprise's load profile by local hour and weekday (the park's time zone)
 //   and integrate their kW into a rising kWh counter (trapezoid rule over the reported kW).
-// - Cameras see more motion by day than by night; events arrive as a Poisson process per hour, so
-//   their rate does not depend on how often the simulator ticks.
+// - Cameras see more motion by day than by night; intrusions happen at night, loitering by day,
+//   tamper and video loss rarely.
 // - 5G nodes serve the people present in their zone: more connected UEs load the cell, which lowers
 //   SINR and raises latency.
 // - Faults (scenario files): a meter spike above the contract, a degraded 5G cell, a camera whose
@@ -93,13 +93,17 @@ export function activityFactor(hour: number): number {
   return 0.08;
 }
 
-/** Camera events per camera per hour at full activity (motion), or by day/night (the rest). */
-export const EVENT_RATES_PER_HOUR = {
-  motion: 10,
-  loiteringByDay: 0.05,
-  intrusionAtNight: 0.03,
-  tamper: 0.002,
-  videoLoss: 0.002,
+/**
+ * Chance of a camera event per telemetry tick: motion at full activity, and the rare kinds. Per tick
+ * rather than per hour, so a fast simulator (a demo, a test at 300 ms) shows events within seconds
+ * at any hour; at the default 2 s interval it is ~18 motion events per camera per daytime hour.
+ */
+export const EVENT_CHANCE_PER_TICK = {
+  motion: 0.01,
+  /** Loitering by day, intrusion at night. */
+  loiteringOrIntrusion: 0.0004,
+  tamper: 0.00002,
+  videoLoss: 0.00002,
 } as const;
 
 /** A fault a scenario puts on a device; `null` clears it. */
@@ -182,7 +186,6 @@ function meterBehaviour(ent: Enterprise | undefined, meters: number, rng: () => 
 
 function cameraBehaviour(device: Device, rng: () => number, ctx: BehaviourContext): DeviceBehaviour {
   let storage = ctx.saved?.storage ?? 30 + rng() * 40;
-  let lastEventTs: number | null = null;
   const fault = faultHolder('camera', 'stream-lost');
   return {
     telemetry(ts) {
@@ -196,27 +199,17 @@ function cameraBehaviour(device: Device, rng: () => number, ctx: BehaviourContex
       return t;
     },
     event(ts) {
-      const hours = lastEventTs === null || ts <= lastEventTs ? 0 : (ts - lastEventTs) / 3_600_000;
-      lastEventTs = ts;
       const r = rng();
-      if (hours === 0 || fault.get()) return null;
+      if (fault.get()) return null;
       const activity = activityFactor(localTime(ts, ctx.model.timezone).hour);
-      const night = activity < 0.5;
-      // Competing Poisson processes: P(some event in dt) = 1 - exp(-sum of rates x dt).
-      const rates: [CameraEventType, number][] = [
-        ['motion', EVENT_RATES_PER_HOUR.motion * activity],
-        [night ? 'intrusion' : 'loitering', night ? EVENT_RATES_PER_HOUR.intrusionAtNight : EVENT_RATES_PER_HOUR.loiteringByDay],
-        ['tamper', EVENT_RATES_PER_HOUR.tamper],
-        ['video_loss', EVENT_RATES_PER_HOUR.videoLoss],
-      ];
-      const total = rates.reduce((s, [, rate]) => s + rate, 0);
-      if (r >= 1 - Math.exp(-total * hours)) return null;
-      let pick = rng() * total;
-      let type: CameraEventType = 'motion';
-      for (const [t, rate] of rates) {
-        type = t;
-        if ((pick -= rate) < 0) break;
-      }
+      const c = EVENT_CHANCE_PER_TICK;
+      let type: CameraEventType | null = null;
+      let edge = c.motion * activity;
+      if (r < edge) type = 'motion';
+      else if (r < (edge += c.loiteringOrIntrusion)) type = activity < 0.5 ? 'intrusion' : 'loitering';
+      else if (r < (edge += c.tamper)) type = 'tamper';
+      else if (r < edge + c.videoLoss) type = 'video_loss';
+      if (!type) return null;
       return { type, zone: device.zone, confidence: round(0.6 + rng() * 0.39, 2) };
     },
     state: () => ({ storage }),
