@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createBroker, type Broker } from '../../broker/create-broker.ts';
+import { createBroker, type Broker, type BrokerOptions } from '../../broker/create-broker.ts';
 import { listenTcp, listenWs, type Listener } from '../../broker/listeners.ts';
 import { createIngest, type Ingest } from '../../ingest/create-ingest.ts';
 import { createSqliteStore } from '../../ingest/store/sqlite-store.ts';
@@ -47,6 +47,8 @@ export interface StartParkOptions {
   model?: ParkModel;
   coalesceMs?: number;
   liveIntervalMs?: number;
+  /** Broker options beyond park, registry and logger (limits, timeouts). */
+  broker?: Partial<Omit<BrokerOptions, 'parkId' | 'registry' | 'logger'>>;
 }
 
 export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> {
@@ -54,7 +56,7 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
   const logger = opts.logger ?? silentLogger();
   const model = opts.model ?? loadParkModel();
   const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: TEST_SCRYPT });
-  const broker = await createBroker({ parkId: model.id, registry: provisioned.registry, logger });
+  const broker = await createBroker({ ...opts.broker, parkId: model.id, registry: provisioned.registry, logger });
   const tcp = await listenTcp(broker, { host: '127.0.0.1', port: 0 });
   const ws = await listenWs(broker, { host: '127.0.0.1', port: 0 });
   const mqttUrl = `mqtt://127.0.0.1:${tcp.port}`;
