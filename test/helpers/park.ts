@@ -33,6 +33,8 @@ export interface TestPark {
   screen: Screen | null;
   screenHttp: ScreenListener | null;
   screenUrl: string;
+  /** ws://…/ws?token=… : the live socket as an authorised wall screen opens it. */
+  screenWsUrl: string;
   /** A second, read-only handle on the store for assertions. */
   reader(): Promise<TelemetryStore>;
   startIngest(overrides?: Partial<Parameters<typeof createIngest>[0]>): Promise<Ingest>;
@@ -65,7 +67,7 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
 
   const park: TestPark = {
     dir, model, logger, provisioned, broker, tcp, ws, mqttUrl, sqlitePath,
-    ingest: null, screen: null, screenHttp: null, screenUrl: '',
+    ingest: null, screen: null, screenHttp: null, screenUrl: '', screenWsUrl: '',
     async reader() {
       const r = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
       readers.push(r);
@@ -104,11 +106,13 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
     const history = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
     park.screen = await createScreen({
       model, logger, history, staticDir: STATIC_DIR, coalesceMs: opts.coalesceMs ?? 100,
+      viewer: { token: provisioned.viewerToken },
       mqtt: { url: mqttUrl, username: serviceAccountId('screen'), password: provisioned.serviceSecrets.screen },
     });
     await park.screen.ready();
     park.screenHttp = await listenScreen(park.screen, { host: '127.0.0.1', port: 0 });
     park.screenUrl = `http://127.0.0.1:${park.screenHttp.port}`;
+    park.screenWsUrl = `ws://127.0.0.1:${park.screenHttp.port}/ws?token=${encodeURIComponent(provisioned.viewerToken)}`;
   }
   return park;
 }

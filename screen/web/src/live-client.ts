@@ -2,6 +2,7 @@
 // snapshot when it sees a gap, and reconnects with capped exponential backoff (with jitter) so a
 // server restart never needs a page reload.
 import type { DeviceLive, LiveSummary, WsServerMessage } from '../../../shared/schema.ts';
+import { liveSocketUrl } from './ws-url.ts';
 
 export type ConnectionState = 'connecting' | 'open' | 'lost';
 
@@ -15,7 +16,8 @@ export interface LiveState {
 }
 
 export interface LiveClientOptions {
-  url: string;
+  /** Default: this page's host, /ws, with the viewer token (ws-url.ts). */
+  url?: string;
   onState(state: LiveState, changed: DeviceLive[], kind: 'snapshot' | 'delta'): void;
   onConnection(state: ConnectionState, detail: { attempt: number; retryInMs?: number }): void;
   /** Backoff bounds, ms; default 500 and 15 000. */
@@ -25,6 +27,7 @@ export interface LiveClientOptions {
 
 export function connectLive(opts: LiveClientOptions): { close(): void } {
   const state: LiveState = { summary: null, devices: new Map(), receivedAt: 0, serverAt: 0 };
+  const url = opts.url ?? liveSocketUrl();
   const minDelay = opts.minDelayMs ?? 500;
   const maxDelay = opts.maxDelayMs ?? 15_000;
   let ws: WebSocket | null = null;
@@ -43,7 +46,7 @@ export function connectLive(opts: LiveClientOptions): { close(): void } {
 
   function open(): void {
     opts.onConnection('connecting', { attempt });
-    const socket = new WebSocket(opts.url);
+    const socket = new WebSocket(url);
     ws = socket;
     socket.onopen = () => {
       attempt = 0;

@@ -152,7 +152,6 @@ async function boot(): Promise<void> {
   await loadHistory().catch(() => {});
   const conn = document.getElementById('conn')!;
   connectLive({
-    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
     onState: render,
     onConnection(state, detail) {
       conn.dataset.state = state;
