@@ -9,7 +9,7 @@ import { listenTcp, listenWs, type Listener } from '../../broker/listeners.ts';
 import { createIngest, type Ingest } from '../../ingest/create-ingest.ts';
 import { createSqliteStore } from '../../ingest/store/sqlite-store.ts';
 import type { TelemetryStore } from '../../ingest/store/types.ts';
-import { createScreen, type Screen } from '../../screen/server/create-screen.ts';
+import { createScreen, type Screen, type ScreenOptions } from '../../screen/server/create-screen.ts';
 import { listenScreen, type ScreenListener } from '../../screen/server/listen.ts';
 import { STATIC_DIR } from '../../bin/services.ts';
 import { silentLogger, type Logger } from '../../shared/logger.ts';
@@ -51,6 +51,10 @@ export interface StartParkOptions {
   liveIntervalMs?: number;
   /** Broker options beyond park, registry and logger (limits, timeouts). */
   broker?: Partial<Omit<BrokerOptions, 'parkId' | 'registry' | 'logger'>>;
+  /** Screen options beyond the park's own (message size, metrics). */
+  screenOptions?: Partial<Omit<ScreenOptions, 'model' | 'logger' | 'history' | 'mqtt' | 'viewer'>>;
+  /** Origins allowed to open the live socket; default ['self']. */
+  allowedOrigins?: string[];
 }
 
 export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> {
@@ -106,7 +110,8 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
     const history = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
     park.screen = await createScreen({
       model, logger, history, staticDir: STATIC_DIR, coalesceMs: opts.coalesceMs ?? 100,
-      viewer: { token: provisioned.viewerToken },
+      viewer: { token: provisioned.viewerToken, allowedOrigins: opts.allowedOrigins ?? ['self'] },
+      ...opts.screenOptions,
       mqtt: { url: mqttUrl, username: serviceAccountId('screen'), password: provisioned.serviceSecrets.screen },
     });
     await park.screen.ready();
