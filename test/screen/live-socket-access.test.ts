@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { STATIC_DIR } from '../../bin/services.ts';
+import { generateSecret } from '../../shared/credentials.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { createMetricsRegistry } from '../../shared/metrics.ts';
 import type { WsServerMessage } from '../../shared/schema.ts';
@@ -18,7 +19,7 @@ describe('live socket access', () => {
   let logText = '';
   let wsBase: string;
   let token: string;
-  const WRONG = 'this-is-not-the-viewer-token-0123456789';
+  const WRONG = generateSecret(); // a well-formed token that is not the viewer's
 
   beforeAll(async () => {
     const sink = new PassThrough();
