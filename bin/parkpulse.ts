@@ -54,9 +54,9 @@ async function main(): Promise<void> {
   if (cmd === 'all' || cmd === 'sim') running.push(await startSim(config, model, logger));
   // /healthz, /readyz, /metrics: the broker's port serves the whole process in `all`; the screen
   // serves them on its own port.
-  const opsPort = cmd === 'all' || cmd === 'broker' ? config.broker.httpPort : cmd === 'ingest' ? config.ingest.httpPort : null;
-  if (opsPort !== null) {
-    const opsHttp = await listenOps({ host: config.broker.host, port: opsPort, metrics: ops.metrics, checks: () => ops.checks });
+  const opsAt = cmd === 'all' || cmd === 'broker' ? { host: config.broker.host, port: config.broker.httpPort } : cmd === 'ingest' ? { host: config.ingest.httpHost, port: config.ingest.httpPort } : null;
+  if (opsAt !== null) {
+    const opsHttp = await listenOps({ ...opsAt, metrics: ops.metrics, checks: () => ops.checks });
     // First in the list, so stopped last: /readyz says 503 while the services shut down.
     running.unshift({ name: 'ops', close: () => opsHttp.close() });
     logger.info({ port: opsHttp.port }, 'health and metrics on /healthz, /readyz, /metrics');

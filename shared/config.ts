@@ -72,6 +72,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'ingest.sqlitePath', flag: 'sqlite-path', env: 'SQLITE_PATH', kind: 'string', default: undefined, doc: 'embedded store file (default <data-dir>/parkpulse.db)' },
   { key: 'ingest.batchMaxRows', flag: 'batch-max-rows', env: 'INGEST_BATCH_MAX_ROWS', kind: 'int', default: 5000, doc: 'rows per store transaction at most', min: 1, max: 1_000_000 },
   { key: 'ingest.flushIntervalMs', flag: 'flush-interval-ms', env: 'INGEST_FLUSH_INTERVAL_MS', kind: 'int', default: 50, doc: 'ms a reading waits at most before its batch is committed', min: 1, max: 60_000 },
+  { key: 'ingest.httpHost', flag: 'ingest-http-host', env: 'INGEST_HTTP_HOST', kind: 'string', default: '0.0.0.0', doc: 'listen address of the ingest health and metrics port' },
   { key: 'ingest.httpPort', flag: 'ingest-http-port', env: 'INGEST_HTTP_PORT', kind: 'int', default: 9102, doc: 'ingest /healthz, /readyz, /metrics (`ingest` command; `all` serves them on --broker-http-port)', ...port },
   { key: 'ingest.liveIntervalMs', flag: 'live-interval-ms', env: 'LIVE_INTERVAL_MS', kind: 'int', default: 250, doc: 'ms between live-state deltas published for the screen', min: 20, max: 60_000 },
   { key: 'screen.host', flag: 'screen-host', env: 'SCREEN_HOST', kind: 'string', default: '0.0.0.0', doc: 'screen HTTP listen address' },
@@ -121,6 +122,7 @@ const configSchema = z.object({
     batchMaxRows: z.number().int(),
     flushIntervalMs: z.number().int(),
     liveIntervalMs: z.number().int(),
+    httpHost: z.string(),
     httpPort: z.number().int(),
   }),
   screen: z.object({

@@ -53,7 +53,7 @@ describe.skipIf(!MOSQUITTO || !MOSQUITTO_PASSWD)('our services with Mosquitto as
     ports.ingestHttp = await freePort();
     ports.screen = await freePort();
     const common = ['--data-dir', dir, '--mqtt-url', mosquitto.url, '--log-level', 'warn'];
-    procs.push(startCli(['ingest', ...common, '--ingest-http-port', String(ports.ingestHttp), '--broker-host', '127.0.0.1']));
+    procs.push(startCli(['ingest', ...common, '--ingest-http-port', String(ports.ingestHttp), '--ingest-http-host', '127.0.0.1']));
     procs.push(startCli(['screen', ...common, '--screen-host', '127.0.0.1', '--screen-port', String(ports.screen)]));
     await waitFor('ingest ready on Mosquitto', async () => (await fetch(`http://127.0.0.1:${ports.ingestHttp}/readyz`).catch(() => null))?.status === 200, 60_000, 200);
     await waitFor('screen ready on Mosquitto', async () => (await fetch(`http://127.0.0.1:${ports.screen}/readyz`).catch(() => null))?.status === 200, 60_000, 200);
