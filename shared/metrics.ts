@@ -13,17 +13,39 @@ export function createMetricsRegistry(opts: { processMetrics?: boolean } = {}): 
   return registry;
 }
 
-/** A counter that reports a running total the service keeps itself. */
-export function counterFrom(registry: MetricsRegistry, name: string, help: string, read: () => number): void {
-  new Counter({
+type Kind = 'counter' | 'gauge';
+
+/** Sets a metric to a value read from the service (a counter is reset, then counted up to it). */
+function write(metric: Counter | Gauge, kind: Kind, labels: Record<string, string>, value: number): void {
+  if (kind === 'counter') (metric as Counter).inc(labels, value);
+  else (metric as Gauge).set(labels, value);
+}
+
+function readOut(kind: Kind, registry: MetricsRegistry, name: string, help: string, label: string | null, known: readonly string[], read: () => Partial<Record<string, number>>): void {
+  const Metric = kind === 'counter' ? Counter : Gauge;
+  new Metric({
     name: METRICS_PREFIX + name,
     help,
+    labelNames: label ? [label] : [],
     registers: [registry],
-    collect() {
+    collect(this: Counter | Gauge) {
       this.reset();
-      this.inc(read());
+      const values = read();
+      for (const key of new Set([...known, ...Object.keys(values)])) write(this, kind, label ? { [label]: key } : {}, values[key] ?? 0);
     },
   });
+}
+
+const single = (read: () => number) => (): Record<string, number> => ({ '': read() });
+
+/** A counter that reports a running total the service keeps itself. */
+export function counterFrom(registry: MetricsRegistry, name: string, help: string, read: () => number): void {
+  readOut('counter', registry, name, help, null, [], single(read));
+}
+
+/** A gauge read at scrape time. */
+export function gaugeFrom(registry: MetricsRegistry, name: string, help: string, read: () => number): void {
+  readOut('gauge', registry, name, help, null, [], single(read));
 }
 
 /**
@@ -31,42 +53,10 @@ export function counterFrom(registry: MetricsRegistry, name: string, help: strin
  * always reported (0 until they happen), so a dashboard sees every reason before the first one.
  */
 export function labelledCounterFrom(registry: MetricsRegistry, name: string, help: string, label: string, known: readonly string[], read: () => Partial<Record<string, number>>): void {
-  new Counter({
-    name: METRICS_PREFIX + name,
-    help,
-    labelNames: [label],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const values = read();
-      for (const key of new Set([...known, ...Object.keys(values)])) this.inc({ [label]: key }, values[key] ?? 0);
-    },
-  });
-}
-
-/** A gauge read at scrape time. */
-export function gaugeFrom(registry: MetricsRegistry, name: string, help: string, read: () => number): void {
-  new Gauge({
-    name: METRICS_PREFIX + name,
-    help,
-    registers: [registry],
-    collect() {
-      this.set(read());
-    },
-  });
+  readOut('counter', registry, name, help, label, known, read);
 }
 
 /** A gauge with one label, read at scrape time; `known` values are reported as 0 when absent. */
 export function labelledGaugeFrom(registry: MetricsRegistry, name: string, help: string, label: string, known: readonly string[], read: () => Partial<Record<string, number>>): void {
-  new Gauge({
-    name: METRICS_PREFIX + name,
-    help,
-    labelNames: [label],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const values = read();
-      for (const key of new Set([...known, ...Object.keys(values)])) this.set({ [label]: key }, values[key] ?? 0);
-    },
-  });
+  readOut('gauge', registry, name, help, label, known, read);
 }

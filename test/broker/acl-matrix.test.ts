@@ -5,6 +5,7 @@ import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { serviceAccountId } from '../../shared/registry.ts';
+import { connackCode } from '../helpers/connack.ts';
 import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
 import { connectPacket, rawConnect } from '../helpers/raw-mqtt.ts';
 
@@ -39,13 +40,7 @@ describe('ACL matrix on a real broker', () => {
     open.push(c);
     return c;
   }
-  function connack(o: mqtt.IClientOptions): Promise<number | undefined> {
-    return new Promise((resolve) => {
-      const c = mqtt.connect(park.mqttUrl, { reconnectPeriod: 0, ...o });
-      c.once('error', (err: Error & { code?: number }) => (c.end(true), resolve(err.code)));
-      c.once('connect', () => (c.end(true), resolve(0)));
-    });
-  }
+  const connack = (o: mqtt.IClientOptions): Promise<number | string> => connackCode(park.mqttUrl, o);
   /** 'allowed' when PUBACKed and routed, 'denied' when the broker closed the connection and routed nothing. */
   async function publish(who: Who, topic: string): Promise<'allowed' | 'denied'> {
     const c = await client(who);

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { readFleetKey } from '../../shared/registry.ts';
 import { freePort, runCli, startCli, type CliProcess } from '../helpers/cli-process.ts';
+import { connackCode } from '../helpers/connack.ts';
 import { waitFor } from '../helpers/park.ts';
 import { makeCert, OPENSSL, type TestCert } from '../helpers/tls.ts';
 
@@ -31,21 +32,7 @@ describe('the broker process', () => {
     if (!m) throw new Error(`no ${name} in /metrics`);
     return Number(m[1]);
   }
-  function connectCode(o: mqtt.IClientOptions, url = `mqtt://127.0.0.1:${ports.tcp}`): Promise<number | string> {
-    return new Promise((resolve) => {
-      const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...o });
-      c.once('error', (err: Error & { code?: number | string }) => {
-        c.end(true);
-        resolve(err.code ?? err.message);
-      });
-      c.once('connect', () => {
-        c.end(true);
-        resolve(0);
-      });
-      // Some failures (a TLS handshake cut short) end in a close without an error event.
-      c.once('close', () => resolve('closed'));
-    });
-  }
+  const connectCode = (o: mqtt.IClientOptions, url = `mqtt://127.0.0.1:${ports.tcp}`): Promise<number | string> => connackCode(url, o);
   async function connected(id: string, password: string): Promise<mqtt.MqttClient> {
     const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports.tcp}`, { clientId: id, username: id, password, reconnectPeriod: 0 });
     clients.push(c);

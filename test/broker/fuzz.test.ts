@@ -10,23 +10,13 @@ import mqtt from 'mqtt';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
+import { createRng } from '../../simulators/profiles.ts';
 import { deviceTopic } from '../../shared/topics.ts';
 import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240630);
 const SESSIONS = 400; // connections, each with up to 12 packets: ~3,000 mutated packets in all
 const PARALLEL = 16;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Forced GC for the memory checks: a loose bound on the live heap, not on allocator noise.
 setFlagsFromString('--expose-gc');
@@ -39,7 +29,7 @@ const heapAfterGc = (): number => {
 
 describe('fuzzing', () => {
   let park: TestPark;
-  const rnd = prng(SEED);
+  const rnd = createRng(SEED);
   const int = (n: number): number => Math.floor(rnd() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => int(256)));

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { serviceAccountId } from '../../shared/registry.ts';
 import { deviceTopic } from '../../shared/topics.ts';
+import { connackCode } from '../helpers/connack.ts';
 import { startPark, waitFor, type StartParkOptions, type TestPark } from '../helpers/park.ts';
 import { connectPacket, rawConnect, type RawClient } from '../helpers/raw-mqtt.ts';
 
@@ -31,20 +32,6 @@ async function device(park: TestPark, id: string, o: mqtt.IClientOptions = {}): 
   const c = await mqtt.connectAsync(park.mqttUrl, { clientId: id, username: id, password: secretOf(park, id), reconnectPeriod: 0, ...o });
   open.push(c);
   return c;
-}
-/** The CONNACK return code a connect attempt gets (0 = accepted). */
-function connackCode(url: string, o: mqtt.IClientOptions): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const c = mqtt.connect(url, { reconnectPeriod: 0, ...o });
-    c.once('error', (err: Error & { code?: number }) => {
-      c.end(true);
-      resolve(err.code);
-    });
-    c.once('connect', () => {
-      c.end(true);
-      resolve(0);
-    });
-  });
 }
 
 describe('packet size and framing, before and after authentication', () => {
