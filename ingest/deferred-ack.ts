@@ -50,6 +50,9 @@ export function deferAcks(client: MqttClient, opts: DeferredAckOptions): Deferre
 
   client.handleMessage = (packet, callback) => {
     const durable = opts.onMessage(packet as IPublishPacket);
+    // A message refused while closing may never get its PUBACK sent (mqtt.js is ending), so nothing
+    // else would handle the rejection: mark it handled here; failures are reported where it is acked.
+    durable.catch(() => {});
     if (packet.qos === 1 && packet.messageId !== undefined) {
       held.set(packet.messageId, { durable, generation });
       unacked++;
