@@ -45,13 +45,13 @@ describe('parkpulse CLI', () => {
       const started = Date.now();
       let token: string | undefined;
       while (!(token = new RegExp(`http://localhost:${screen}/\\?token=([\\w%-]+)`).exec(out)?.[1])) {
-        if (Date.now() - started > 30_000 || child.exitCode !== null) throw new Error(`no URL printed:\n${out}`);
+        if (Date.now() - started > 90_000 || child.exitCode !== null) throw new Error(`no URL printed:\n${out}`);
         await new Promise((r) => setTimeout(r, 100));
       }
       // The printed URL carries the viewer token the live socket requires.
       const sock = new WebSocket(`ws://127.0.0.1:${screen}/ws?token=${token}`);
       const live = await new Promise<WsServerMessage>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no live data within 10 s')), 10_000);
+        const timer = setTimeout(() => reject(new Error('no live data within 30 s')), 30_000);
         sock.on('message', (d) => {
           const m = JSON.parse(d.toString()) as WsServerMessage;
           const summary = m.type === 'snapshot' ? m.state.summary : m.summary;
