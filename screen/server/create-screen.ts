@@ -13,9 +13,13 @@ import { alertsActiveSchema, liveDeltaSchema, liveSnapshotSchema, noticesSchema,
 import { alertsActiveTopic, alertsFilter, liveFilter, liveTopic, noticesFilter, noticesTopic } from '../../shared/topics.ts';
 import { contentRoutes, createKpiSource } from './api-content.ts';
 import { historyRoutes, type HistoryReader } from './api-history.ts';
+import type { MetricsRegistry } from '../../shared/metrics.ts';
+import { sendMetrics } from '../../shared/ops-server.ts';
 import { HttpError, json, matchRoute, type Route } from './http-kit.ts';
 import { createLiveHub, type LiveHub, type LiveHubStats } from './live-hub.ts';
+import { registerScreenMetrics } from './metrics.ts';
 import { createStaticFiles } from './static-files.ts';
+import { createUpgradeGuard, type UpgradeRefusal, type ViewerAccess } from './upgrade-guard.ts';
 
 export type { HistoryReader } from './api-history.ts';
 
@@ -31,6 +35,12 @@ export interface ScreenOptions {
   coalesceMs?: number;
   /** Operator's KPI file (JSON, shared/schema.ts kpiSetSchema); the bundled seed figures when absent. */
   kpiFile?: string;
+  /** Who may open /ws: the viewer token and the allowed origins (upgrade-guard.ts). */
+  viewer: ViewerAccess;
+  /** Largest WebSocket message a browser may send, bytes; default 4096. */
+  wsMaxMessageBytes?: number;
+  /** Registry for Prometheus metrics; with it, the screen registers its own and serves /metrics. */
+  metrics?: MetricsRegistry;
   now?: () => number;
 }
 
@@ -39,7 +49,7 @@ export interface Screen {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Resolves once subscribed to the live topics. */
   ready(): Promise<void>;
-  stats(): LiveHubStats & { mqttConnected: boolean };
+  stats(): LiveHubStats & { mqttConnected: boolean; upgradesRefused: Record<UpgradeRefusal, number> };
   close(): Promise<void>;
 }
 
@@ -74,7 +84,8 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
   const log = opts.logger.child({ module: 'screen' });
   const now = opts.now ?? Date.now;
   const { model } = opts;
-  const hub = createLiveHub({ logger: opts.logger, coalesceMs: opts.coalesceMs ?? 250, now });
+  const hub = createLiveHub({ logger: opts.logger, coalesceMs: opts.coalesceMs ?? 250, now, maxClientMessageBytes: opts.wsMaxMessageBytes ?? 4096 });
+  const upgrades = createUpgradeGuard(opts.viewer, opts.logger);
   const files = createStaticFiles(opts.staticDir);
   if (!files.available) log.warn({ staticDir: opts.staticDir }, 'web app not built: run `npm run build`');
 
@@ -123,6 +134,8 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     ...historyRoutes({ model, history: opts.history, now }),
     ...contentRoutes({ kpis: createKpiSource(opts.kpiFile, opts.logger), notices: () => hub.notices() }),
   ];
+  const metrics = opts.metrics;
+  if (metrics) routes.push({ method: 'GET', path: '/metrics', handle: ({ res }) => sendMetrics(res, metrics) });
 
   function fail(res: ServerResponse, err: unknown, path: string): void {
     if (res.headersSent) return;
@@ -131,7 +144,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     json(res, 503, { error: 'unavailable', detail: (err as Error).message });
   }
 
-  return {
+  const screen: Screen = {
     handleRequest(req, res) {
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
       let url: URL;
@@ -165,10 +178,16 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
         return;
       }
+      const refusal = upgrades.check(req);
+      if (refusal) {
+        const text = refusal.status === 401 ? '401 Unauthorized' : '403 Forbidden';
+        socket.end(`HTTP/1.1 ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
       hub.handleUpgrade(req, socket, head);
     },
     ready: () => readyPromise,
-    stats: () => ({ ...hub.stats(), mqttConnected: client.connected }),
+    stats: () => ({ ...hub.stats(), mqttConnected: client.connected, upgradesRefused: upgrades.stats() }),
     async close() {
       await hub.close();
       await client.endAsync();
@@ -176,4 +195,6 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       log.info('screen stopped');
     },
   };
+  if (metrics) registerScreenMetrics(metrics, screen.stats);
+  return screen;
 }
