@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createBroker } from '../broker/create-broker.ts';
 import { listenTcp, listenWs } from '../broker/listeners.ts';
 import { createIngest } from '../ingest/create-ingest.ts';
-import { createSqliteStore } from '../ingest/store/sqlite-store.ts';
+import { openStore } from '../ingest/store/open-store.ts';
 import { createScreen } from '../screen/server/create-screen.ts';
 import { listenScreen } from '../screen/server/listen.ts';
 import type { AppConfig } from '../shared/config.ts';
@@ -57,7 +57,7 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
 }
 
 export async function startIngest(config: AppConfig, model: ParkModel, logger: Logger): Promise<Running> {
-  const store = await createSqliteStore({ path: config.ingest.sqlitePath, model, logger });
+  const store = await openStore(config, model, logger);
   const ingest = await createIngest({
     model,
     store,
@@ -71,7 +71,7 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
 }
 
 export async function startScreen(config: AppConfig, model: ParkModel, logger: Logger): Promise<Running & { port: number }> {
-  const history = await createSqliteStore({ path: config.ingest.sqlitePath, model, logger, readOnly: true });
+  const history = await openStore(config, model, logger, { readOnly: true });
   const screen = await createScreen({
     model,
     logger,
