@@ -41,7 +41,12 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
   // Idempotent: adds accounts for devices new to the model, keeps existing hashes and revocations.
   const { added } = await provision({ model, registryPath: config.registryPath, secretsDir: config.secretsDir });
   if (added.length > 0) logger.info({ added: added.length, registry: config.registryPath }, 'provisioned accounts');
-  const broker = await createBroker({ parkId: model.id, registry: readRegistry(config.registryPath), logger });
+  const broker = await createBroker({
+    parkId: model.id,
+    registry: readRegistry(config.registryPath),
+    logger,
+    persistence: config.broker.persistence === 'disk' ? { kind: 'disk', dir: config.broker.persistenceDir } : { kind: 'memory' },
+  });
   const tcp = await listenTcp(broker, { host: config.broker.host, port: config.broker.port });
   const ws = await listenWs(broker, { host: config.broker.host, port: config.broker.wsPort });
   logger.info({ tcp: tcp.port, ws: ws.port }, 'broker listening');
