@@ -113,6 +113,10 @@ http {
   client_body_temp_path tmp/body; proxy_temp_path tmp/proxy; fastcgi_temp_path tmp/fastcgi;
   uwsgi_temp_path tmp/uwsgi; scgi_temp_path tmp/scgi;
   client_max_body_size 25m;
+  # Keep bodies and answers in memory: started as root, nginx's workers run as another user that
+  # may not write into a private temp folder (a 500 for every request body above 16 kB).
+  client_body_buffer_size 25m;
+  proxy_max_temp_file_size 0;
   map $arg_precision $influx_precision { default ns-invalid; "" n; ns n; us u; ms ms; s s; }
   server {
     listen 127.0.0.1:${port};
