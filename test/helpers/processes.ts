@@ -22,7 +22,11 @@ export interface Managed {
   readonly running: boolean;
   /** Resolves once `pattern` appears in the output; rejects on timeout or exit. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  /** Signals the whole process group and waits for the exit (SIGKILL after `timeoutMs`). */
+  /**
+   * Sends `signal` and waits for the exit (SIGKILL to the group after `timeoutMs`). SIGKILL goes to
+   * the whole group (a crash takes the node process tsx runs too); other signals to the leader
+   * only, which relays them (tsx does), so the program sees exactly one.
+   */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
 }
 
@@ -71,7 +75,8 @@ export function spawnManaged(command: string, args: readonly string[], opts: { c
     },
     async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
       if (!running) return exited;
-      signalGroup(signal);
+      if (signal === 'SIGKILL') signalGroup(signal);
+      else child.kill(signal);
       const timer = setTimeout(() => signalGroup('SIGKILL'), timeoutMs);
       const code = await exited;
       clearTimeout(timer);
