@@ -1,4 +1,6 @@
 // Every benchmark suite, in the order `npm run bench` runs them.
 import type { BenchSuite } from '../harness.ts';
+import { brokerDurableSuite } from './broker-durable.ts';
+import { influxSuite } from './influx.ts';
 
-export const SUITES: BenchSuite[] = [];
+export const SUITES: BenchSuite[] = [influxSuite, brokerDurableSuite];

@@ -1,6 +1,7 @@
 // Readings as InfluxDB line protocol (precision µs, see influx-schema.ts pointTime). Hand-built
 // with escaping rather than the client's Point class: FACTS.md measured ~2.5 µs per Point and ~1.1 µs
-// per template line, and the lines are also what the spool keeps on disk.
+// per template line, and the lines are also what the spool keeps on disk. The measurement and tag
+// part of a line repeats for every reading of a device, so it is built once and cached.
 import type { Reading } from './types.ts';
 import { COMMON_TAGS, measurementFor, pointTime, type FieldType, type MeasurementSpec } from './influx-schema.ts';
 
@@ -52,9 +53,8 @@ function tagValue(r: Reading, parkId: string, tag: (typeof COMMON_TAGS)[number])
   }
 }
 
-export function readingToLine(r: Reading, parkId: string): string {
-  const spec: MeasurementSpec | undefined = measurementFor(r.kind, r.channel);
-  if (!spec) throw new UnmappedReadingError(`no measurement for ${r.kind}/${r.channel}`);
+/** Measurement and sorted, escaped tags: `meter,device=...,zone=mfg`. */
+function seriesKey(spec: MeasurementSpec, r: Reading, parkId: string): string {
   const tags: [string, string][] = [];
   for (const t of COMMON_TAGS) {
     const v = tagValue(r, parkId, t);
@@ -65,8 +65,25 @@ export function readingToLine(r: Reading, parkId: string): string {
     if (v !== undefined && v !== '') tags.push([tag, String(v)]);
   }
   tags.sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  let line = spec.measurement;
-  for (const [k, v] of tags) line += `,${k}=${escapeTag(v)}`;
+  let key = spec.measurement;
+  for (const [k, v] of tags) key += `,${k}=${escapeTag(v)}`;
+  return key;
+}
+
+const SERIES_CACHE_MAX = 100_000;
+const seriesCache = new Map<string, string>();
+
+export function readingToLine(r: Reading, parkId: string): string {
+  const spec: MeasurementSpec | undefined = measurementFor(r.kind, r.channel);
+  if (!spec) throw new UnmappedReadingError(`no measurement for ${r.kind}/${r.channel}`);
+  let cacheKey = `${parkId}\u0000${spec.measurement}\u0000${r.device}\u0000${r.enterprise ?? ''}\u0000${r.zone}`;
+  for (const [, key] of spec.tags) cacheKey += `\u0000${String(r.values[key] ?? '')}`;
+  let line = seriesCache.get(cacheKey);
+  if (line === undefined) {
+    line = seriesKey(spec, r, parkId);
+    if (seriesCache.size >= SERIES_CACHE_MAX) seriesCache.clear();
+    seriesCache.set(cacheKey, line);
+  }
   line += ` seq=${r.seq}i,received_at=${Math.floor(r.receivedAt)}i`;
   for (const [field, key, type] of spec.fields) {
     let v = r.values[key];

@@ -50,8 +50,13 @@ export const MEASUREMENTS: readonly MeasurementSpec[] = [
 /** Tags on every point, in line-protocol order (sorted, as InfluxDB prefers). */
 export const COMMON_TAGS = ['device', 'enterprise', 'kind', 'park', 'zone'] as const;
 
+const BY_KIND_CHANNEL = new Map<string, MeasurementSpec>();
+for (const m of MEASUREMENTS) {
+  for (const kind of m.kind === null ? (['camera', 'node5g', 'meter'] as const) : [m.kind]) BY_KIND_CHANNEL.set(`${kind}/${m.channel}`, m);
+}
+
 export function measurementFor(kind: DeviceKind, channel: Channel): MeasurementSpec | undefined {
-  return MEASUREMENTS.find((m) => m.channel === channel && (m.kind === null || m.kind === kind));
+  return BY_KIND_CHANNEL.get(`${kind}/${channel}`);
 }
 
 export const TELEMETRY_MEASUREMENTS = MEASUREMENTS.filter((m) => m.channel === 'telemetry');

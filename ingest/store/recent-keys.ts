@@ -11,21 +11,27 @@ export interface RecentKeys {
   remember(batch: readonly Reading[]): void;
 }
 
-/** The store's identity of a reading: a will repeats its session's seq with another state. */
-export function readingKey(r: Reading): string {
-  return r.channel === 'status' ? `${r.channel}:${r.seq}:${String(r.values.state)}` : `${r.channel}:${r.seq}`;
+/**
+ * The store's identity of a reading within its device, as a number: seq and channel (a will
+ * repeats its session's seq with another state, so status keeps online and offline apart).
+ */
+export function readingKey(r: Reading): number {
+  const slot = r.channel === 'telemetry' ? 0 : r.channel === 'event' ? 1 : r.values.state === 'offline' ? 3 : 2;
+  return r.seq * 4 + slot;
 }
 
 export function createRecentKeys(perDevice = 2048): RecentKeys {
-  const byDevice = new Map<string, Set<string>>();
+  const byDevice = new Map<string, Set<number>>();
   return {
     duplicates(batch) {
       const out: number[] = [];
-      const inBatch = new Set<string>();
+      const inBatch = new Map<string, Set<number>>();
       batch.forEach((r, i) => {
-        const key = `${r.device}|${readingKey(r)}`;
-        if (byDevice.get(r.device)?.has(readingKey(r)) || inBatch.has(key)) out.push(i);
-        inBatch.add(key);
+        const k = readingKey(r);
+        let seen = inBatch.get(r.device);
+        if (!seen) inBatch.set(r.device, (seen = new Set()));
+        if (byDevice.get(r.device)?.has(k) || seen.has(k)) out.push(i);
+        seen.add(k);
       });
       return out;
     },
