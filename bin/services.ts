@@ -83,6 +83,7 @@ export async function startScreen(config: AppConfig, model: ParkModel, logger: L
     history,
     staticDir: STATIC_DIR,
     coalesceMs: config.screen.coalesceMs,
+    kpiFile: config.screen.kpiFile,
     mqtt: { url: config.mqttUrl, username: serviceAccountId('screen'), password: await secretFor(config, 'screen', logger) },
   });
   const http = await listenScreen(screen, { host: config.screen.host, port: config.screen.port });

@@ -67,6 +67,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'screen.host', flag: 'screen-host', env: 'SCREEN_HOST', kind: 'string', default: '0.0.0.0', doc: 'screen HTTP listen address' },
   { key: 'screen.port', flag: 'screen-port', env: 'SCREEN_PORT', kind: 'int', default: 8080, doc: 'screen HTTP + WebSocket port', ...port },
   { key: 'screen.coalesceMs', flag: 'coalesce-ms', env: 'SCREEN_COALESCE_MS', kind: 'int', default: 250, doc: 'ms between WebSocket deltas to browsers (a few per second)', min: 50, max: 10_000 },
+  { key: 'screen.kpiFile', flag: 'kpi-file', env: 'KPI_FILE', kind: 'string', default: undefined, doc: 'economic KPI set shown on the wall (default <data-dir>/kpis.json when present, else the bundled H1 2024 figures)' },
   { key: 'sim.intervalMs', flag: 'sim-interval-ms', env: 'SIM_INTERVAL_MS', kind: 'int', default: 2000, doc: 'ms between telemetry messages of one device', min: 10, max: 3_600_000 },
   { key: 'sim.seed', flag: 'sim-seed', env: 'SIM_SEED', kind: 'int', default: 20240630, doc: 'random seed (same seed, same data)', min: 0, max: 2 ** 31 - 1 },
   { key: 'sim.maxMessages', flag: 'sim-max-messages', env: 'SIM_MAX_MESSAGES', kind: 'int', default: 0, doc: 'stop after this many telemetry messages in all (0 = run until stopped)', min: 0, max: Number.MAX_SAFE_INTEGER },
@@ -106,7 +107,7 @@ const configSchema = z.object({
       timeoutMs: z.number().int(),
     })
     .nullable(),
-  screen: z.object({ host: z.string(), port: z.number().int(), coalesceMs: z.number().int() }),
+  screen: z.object({ host: z.string(), port: z.number().int(), coalesceMs: z.number().int(), kpiFile: z.string() }),
   sim: z.object({ intervalMs: z.number().int(), seed: z.number().int(), maxMessages: z.number().int() }),
   secretsDir: z.string(),
   registryPath: z.string(),
@@ -190,6 +191,8 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
   if (typeof out.parkModelPath === 'string') out.parkModelPath = resolve(cwd, out.parkModelPath);
   const ingest = out.ingest as Record<string, unknown>;
   ingest.sqlitePath = ingest.sqlitePath === undefined ? resolve(dataDir, 'parkpulse.db') : resolve(cwd, ingest.sqlitePath as string);
+  const screen = out.screen as Record<string, unknown>;
+  screen.kpiFile = screen.kpiFile === undefined ? resolve(dataDir, 'kpis.json') : resolve(cwd, screen.kpiFile as string);
   const broker = out.broker as { port: number; persistenceDir?: string };
   out.mqttUrl ??= `mqtt://127.0.0.1:${broker.port}`;
   broker.persistenceDir = broker.persistenceDir === undefined ? resolve(dataDir, 'broker-queue') : resolve(cwd, broker.persistenceDir);

@@ -2,5 +2,6 @@
 import type { BenchSuite } from '../harness.ts';
 import { brokerDurableSuite } from './broker-durable.ts';
 import { influxSuite } from './influx.ts';
+import { screenSuite } from './screen.ts';
 
-export const SUITES: BenchSuite[] = [influxSuite, brokerDurableSuite];
+export const SUITES: BenchSuite[] = [screenSuite, influxSuite, brokerDurableSuite];

@@ -11,6 +11,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
 import { alertsActiveSchema, liveDeltaSchema, liveSnapshotSchema, noticesSchema, WS_PATH } from '../../shared/schema.ts';
 import { alertsActiveTopic, alertsFilter, liveFilter, liveTopic, noticesFilter, noticesTopic } from '../../shared/topics.ts';
+import { contentRoutes, createKpiSource } from './api-content.ts';
 import { historyRoutes, type HistoryReader } from './api-history.ts';
 import { HttpError, json, matchRoute, type Route } from './http-kit.ts';
 import { createLiveHub, type LiveHub, type LiveHubStats } from './live-hub.ts';
@@ -28,6 +29,8 @@ export interface ScreenOptions {
   staticDir: string;
   /** ms between WebSocket deltas; default 250. */
   coalesceMs?: number;
+  /** Operator's KPI file (JSON, shared/schema.ts kpiSetSchema); the bundled seed figures when absent. */
+  kpiFile?: string;
   now?: () => number;
 }
 
@@ -118,6 +121,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       handle: ({ res }) => json(res, client.connected ? 200 : 503, { ok: client.connected, mqtt: client.connected }),
     },
     ...historyRoutes({ model, history: opts.history, now }),
+    ...contentRoutes({ kpis: createKpiSource(opts.kpiFile, opts.logger), notices: () => hub.notices() }),
   ];
 
   function fail(res: ServerResponse, err: unknown, path: string): void {
