@@ -40,14 +40,16 @@ describe.skipIf(!influxdBin || !nginxBin)('parkpulse CLI with INFLUX_URL', () =>
   });
 
   it('runs the park on InfluxDB: the screen history comes from it', async () => {
-    const [broker, ws, screen] = [await freePort(), await freePort(), await freePort()];
+    // Screen and WebSocket on port 0 (the CLI prints the screen's real port): one port fewer to race for.
+    const broker = await freePort();
     const token = 'not-checked-by-1.6.7-but-never-logged';
     const all = startCli(
-      ['all', '--data-dir', join(dir, 'data'), '--broker-host', '127.0.0.1', '--broker-port', String(broker), '--broker-ws-port', String(ws), '--screen-host', '127.0.0.1', '--screen-port', String(screen), '--sim-interval-ms', '300', '--log-level', 'info'],
+      ['all', '--data-dir', join(dir, 'data'), '--broker-host', '127.0.0.1', '--broker-port', String(broker), '--broker-ws-port', '0', '--screen-host', '127.0.0.1', '--screen-port', '0', '--sim-interval-ms', '300', '--log-level', 'info'],
       { INFLUX_URL: proxy.url, INFLUX_BUCKET: 'park', INFLUX_TOKEN: token },
     );
     procs.push(all);
-    await all.waitForOutput(new RegExp(`http://localhost:${screen}/`), 60_000);
+    await all.waitForOutput(/http:\/\/localhost:\d+\//, 60_000);
+    const screen = Number(/http:\/\/localhost:(\d+)\//.exec(all.output())![1]);
     const reader = await createInfluxStore({ endpoint: { url: proxy.url, org: 'parkpulse', bucket: 'park', timeoutMs: 5000 }, model, logger: silentLogger(), readOnly: true });
     try {
       await waitFor('meter readings in InfluxDB', async () => (await reader.keys()).filter((k) => k.device.startsWith('mtr')).length > 600, 60_000, 500);

@@ -17,5 +17,6 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export function startCli(args: readonly string[], env: Record<string, string> = {}): Managed {
-  return spawnManaged(TSX, [CLI, ...args], { env: cleanEnv(env) });
+  // SIGTERM goes to the node process tsx started (see gracefulTo); it exits, and tsx with its code.
+  return spawnManaged(TSX, [CLI, ...args], { env: cleanEnv(env), gracefulTo: 'children' });
 }

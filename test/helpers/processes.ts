@@ -2,6 +2,7 @@
 // group (so a SIGKILL reaches the whole tree, e.g. tsx and the node it runs), their output kept
 // for failure messages, and stopped by their own id only.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -24,13 +25,33 @@ export interface Managed {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /**
    * Sends `signal` and waits for the exit (SIGKILL to the group after `timeoutMs`). SIGKILL goes to
-   * the whole group (a crash takes the node process tsx runs too); other signals to the leader
-   * only, which relays them (tsx does), so the program sees exactly one.
+   * the whole group (a crash takes the node process tsx runs too); other signals to the leader, or
+   * to its children (`gracefulTo`), so the program sees exactly one.
    */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
 }
 
-export function spawnManaged(command: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Managed {
+/** The direct children of a process (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export interface SpawnOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Who gets a graceful signal: the leader (default), or the leader's children when the leader is a
+   * wrapper such as tsx. tsx relays a signal but SIGKILLs its child when the child has not
+   * confirmed receipt within 30 ms, which a loaded machine misses (exit 143 instead of a clean stop).
+   */
+  gracefulTo?: 'leader' | 'children';
+}
+
+export function spawnManaged(command: string, args: readonly string[], opts: SpawnOptions = {}): Managed {
   const child: ChildProcess = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   const keep = (d: Buffer): void => {
@@ -75,7 +96,9 @@ export function spawnManaged(command: string, args: readonly string[], opts: { c
     },
     async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
       if (!running) return exited;
+      const targets = opts.gracefulTo === 'children' ? childrenOf(child.pid!) : [];
       if (signal === 'SIGKILL') signalGroup(signal);
+      else if (targets.length > 0) for (const pid of targets) process.kill(pid, signal);
       else child.kill(signal);
       const timer = setTimeout(() => signalGroup('SIGKILL'), timeoutMs);
       const code = await exited;
