@@ -13,7 +13,7 @@ import type { ParkModel } from '../../shared/park-model.ts';
 import { createThrottledLog } from '../../shared/throttled-log.ts';
 import { StoreError } from '../errors.ts';
 import { createDeadLetters, type DeadLetters } from './influx-dead-letter.ts';
-import { probeWriteEndpoint, type InfluxEndpoint } from './influx-endpoint.ts';
+import { probeWriteEndpoint, safeUrl, type InfluxEndpoint } from './influx-endpoint.ts';
 import { readingToLine } from './influx-line-protocol.ts';
 import { createInfluxQl } from './influx-query.ts';
 import { createInfluxReader } from './influx-reads.ts';
@@ -85,7 +85,7 @@ function chunk(lines: readonly string[], maxLines: number, maxBytes: number): st
 
 export async function createInfluxStore(opts: InfluxStoreOptions): Promise<InfluxStore> {
   const { endpoint, model } = opts;
-  const log = opts.logger.child({ module: 'influx-store', url: endpoint.url, bucket: endpoint.database ?? endpoint.bucket, readOnly: opts.readOnly ?? false });
+  const log = opts.logger.child({ module: 'influx-store', url: safeUrl(endpoint.url), bucket: endpoint.database ?? endpoint.bucket, readOnly: opts.readOnly ?? false });
   const reader = createInfluxReader(createInfluxQl(endpoint), model);
 
   if (opts.readOnly) {
@@ -156,11 +156,17 @@ export async function createInfluxStore(opts: InfluxStoreOptions): Promise<Influ
     for (const c of chunk(lines, maxLines, maxRequestBytes)) await sendChunk(c);
   }
 
+  // A configuration error repeats with every replay attempt: an error line at most once a minute.
+  let lastConfigError = 0;
   function reportSendFailure(err: StoreError, what: string): void {
     counters.sendFailures++;
     const fields = { code: err.code, status: err.status, err: err.message };
-    if (CONFIG_ERRORS.has(err.code)) log.error(fields, `${what}: InfluxDB refuses this configuration; points stay in the spool`);
-    else warn(`${what}-${err.code}`, fields, `${what}: InfluxDB unavailable; points go to the spool`);
+    if (!CONFIG_ERRORS.has(err.code)) {
+      warn(`${what}-${err.code}`, fields, `${what}: InfluxDB unavailable; points go to the spool`);
+    } else if (Date.now() - lastConfigError >= 60_000) {
+      lastConfigError = Date.now();
+      log.error({ ...fields, failures: counters.sendFailures }, `${what}: InfluxDB refuses this configuration; points stay in the spool`);
+    }
   }
 
   function notifyDrained(): void {

@@ -8,7 +8,7 @@
 import { HttpError, InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import type { Logger } from '../../shared/logger.ts';
 import { StoreError } from '../errors.ts';
-import { writeBucket, type InfluxEndpoint } from './influx-endpoint.ts';
+import { safeUrl, writeBucket, type InfluxEndpoint } from './influx-endpoint.ts';
 
 export interface LineSender {
   /** Resolves once InfluxDB answered 2xx for every line; rejects with a classified StoreError. */
@@ -34,7 +34,7 @@ export function classifyWriteError(err: unknown, endpoint: InfluxEndpoint): Stor
     if (status === 401 || status === 403) return new StoreError(`credentials refused (HTTP ${status}): ${detail}`, 'INFLUX_AUTH', { status, cause: err });
     if (status === 404) {
       const code = err.json ? 'INFLUX_NOT_FOUND' : 'INFLUX_NO_V2_WRITE';
-      return new StoreError(`HTTP 404 from ${endpoint.url}/api/v2/write (bucket ${JSON.stringify(writeBucket(endpoint))}): ${detail}`, code, { status, cause: err });
+      return new StoreError(`HTTP 404 from ${safeUrl(endpoint.url)}/api/v2/write (bucket ${JSON.stringify(writeBucket(endpoint))}): ${detail}`, code, { status, cause: err });
     }
     return new StoreError(`HTTP ${status}: ${detail}`, 'INFLUX_UNAVAILABLE', { status, cause: err });
   }
