@@ -102,8 +102,9 @@ async function closeFleet(rig: Rig, fleet: Fleet): Promise<void> {
   }
 }
 
+/** Every device of the park (84) every 500 ms: ~170 msg/s, enough to fill the spool, light enough to share 2 cores with the browser tests. */
 async function startFleet(rig: Rig): Promise<Fleet> {
-  const fleet = await createFleet({ model, url: rig.mqttUrl, fleetKey: rig.provisioned.fleetKey, logger, intervalMs: 300, track: true });
+  const fleet = await createFleet({ model, url: rig.mqttUrl, fleetKey: rig.provisioned.fleetKey, logger, intervalMs: 500, track: true });
   await fleet.connected();
   rig.fleet = fleet;
   return fleet;
@@ -190,7 +191,7 @@ describe.skipIf(!influxdBin || !nginxBin)('SLOW fault tests: InfluxDB 1.6.7 (via
     await closeFleet(rig, fleet);
     phase('fleet stopped');
     const expected = acked(fleet.published());
-    expect(expected.size).toBeGreaterThan(5000);
+    expect(expected.size).toBeGreaterThan(3000);
     const stored = await waitFor(
       'every acknowledged reading in InfluxDB',
       async () => {
