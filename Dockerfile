@@ -12,7 +12,8 @@ FROM node:20-slim
 WORKDIR /app
 ENV NODE_ENV=production DATA_DIR=/data
 COPY --from=build /app /app
-RUN mkdir -p /data && chown node:node /data
+# Mount points of the named volumes (docker-compose.yml), owned by the user the processes run as.
+RUN mkdir -p /data /spool /queue && chown node:node /data /spool /queue
 USER node
 VOLUME ["/data"]
 # MQTT, MQTT/WebSocket, screen; MQTT/TLS and wss when a certificate is configured; health+metrics.

@@ -9,7 +9,7 @@ import { registerBrokerMetrics } from '../broker/metrics.ts';
 import { watchRegistry } from '../broker/registry-watcher.ts';
 import { createIngest, type Ingest } from '../ingest/create-ingest.ts';
 import { registerIngestMetrics, timeStoreWrites } from '../ingest/metrics.ts';
-import { createSqliteStore } from '../ingest/store/sqlite-store.ts';
+import { openStore } from '../ingest/store/open-store.ts';
 import { createScreen } from '../screen/server/create-screen.ts';
 import { listenScreen } from '../screen/server/listen.ts';
 import type { AppConfig } from '../shared/config.ts';
@@ -74,6 +74,7 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
       parkId: model.id,
       registry: readRegistry(config.registryPath),
       logger,
+      persistence: b.persistence === 'disk' ? { kind: 'disk', dir: b.persistenceDir } : { kind: 'memory' },
       connectTimeoutMs: b.connectTimeoutMs,
       drainTimeoutMs: b.drainTimeoutMs,
       limits: {
@@ -135,7 +136,7 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
 }
 
 export async function startIngest(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<Running & { ingest: Ingest }> {
-  const store = timeStoreWrites(await createSqliteStore({ path: config.ingest.sqlitePath, model, logger }), ops.metrics);
+  const store = timeStoreWrites(await openStore(config, model, logger), ops.metrics);
   const ingest = await createIngest({
     model,
     store,
@@ -154,7 +155,7 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
 }
 
 export async function startScreen(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<Running & { port: number; viewerToken: string }> {
-  const history = await createSqliteStore({ path: config.ingest.sqlitePath, model, logger, readOnly: true });
+  const history = await openStore(config, model, logger, { readOnly: true });
   const viewerToken = await waitForSecret(() => readViewerToken(config.screen.viewerTokenFile), logger);
   const screen = await createScreen({
     model,

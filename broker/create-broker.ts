@@ -9,6 +9,8 @@ import type { Account, RegistryData } from '../shared/registry.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
 import { canPublish, canSubscribe, clientIdAllowed } from './acl.ts';
 import { createAuthenticator } from './authenticator.ts';
+import { enableDurableDelivery, type DurableDelivery } from './durable-delivery.ts';
+import { openDiskPersistence, type DiskPersistence } from './durable-persistence.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
 import { createFlapGuard, type FlapLimits } from './flap-guard.ts';
 import { PacketGuard } from './packet-guard.ts';
@@ -55,6 +57,12 @@ export interface BrokerOptions {
   queueLimit?: number;
   /** Overrides of DEFAULT_BROKER_LIMITS. */
   limits?: Partial<BrokerLimits>;
+  /**
+   * Where QoS 1 queues of offline sessions, retained messages and wills live. `memory` (default):
+   * fastest, lost with the process. `disk`: LevelDB in `dir`, survives a crash (README "Broker
+   * durability" has the cost); the broker then acknowledges a message only once it is stored.
+   */
+  persistence?: { kind: 'memory' } | { kind: 'disk'; dir: string };
 }
 
 export interface BrokerStats {
@@ -112,8 +120,15 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     return new BrokerError(code, detail) as BrokerError & AuthenticateError;
   };
 
+  const disk: DiskPersistence | null = opts.persistence?.kind === 'disk' ? await openDiskPersistence(opts.persistence.dir) : null;
+  let durable: DurableDelivery | null = null;
   const aedes = await Aedes.createBroker({
-    id: `parkpulse-${parkId}`,
+    // With a disk persistence the id must differ per start: stored queue keys are broker id +
+    // counter, and the counter restarts at 0, so a reused id would overwrite queued messages of
+    // the previous run (FACTS.md; test/broker/durable-restart.test.ts lost 297 of 600 that way).
+    // Time-based ids also keep the queues in age order across restarts.
+    id: disk ? `parkpulse-${parkId}-${Date.now()}` : `parkpulse-${parkId}`,
+    ...(disk ? { persistence: disk.persistence } : {}),
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
     drainTimeout: opts.drainTimeoutMs ?? 10_000,
     queueLimit: opts.queueLimit ?? 4200,
@@ -171,6 +186,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         return done(new BrokerError('PUBLISH_DENIED', packet.topic));
       }
       stats.publishesIn++;
+      if (durable && packet.qos === 1) return durable.routeBeforeAck(client, packet, (err) => done(err ?? null));
       done(null);
     },
     authorizeSubscribe(client, sub, done) {
@@ -192,6 +208,11 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       return packet;
     },
   });
+
+  if (disk) {
+    durable = enableDurableDelivery(aedes);
+    log.info({ id: aedes.id, dir: opts.persistence?.kind === 'disk' ? opts.persistence.dir : undefined }, 'durable mode: QoS 1 queues on disk');
+  }
 
   aedes.on('clientReady', (client) => {
     stats.connectsAccepted++;
@@ -232,7 +253,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       const guarded = new PacketGuard(stream, limits, (code, detail) => refuse(code, { remote, detail }));
       live.add(guarded);
       guarded.once('close', () => live.delete(guarded));
-      aedes.handle(guarded, req);
+      const client = aedes.handle(guarded, req) as unknown as Client;
+      durable?.guardClient(client);
     },
     accountOf: (client) => accounts.get(client),
     replaceRegistry(registry) {
@@ -254,11 +276,13 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     stats: () => ({ ...stats, connections: live.size, refused: { ...stats.refused } }),
     limits,
     aedes,
-    close: () =>
-      new Promise<void>((resolve) => {
-        closed = true;
+    async close() {
+      closed = true;
+      await new Promise<void>((resolve) => {
         for (const s of live) s.destroy();
         aedes.close(() => resolve());
-      }),
+      });
+      await disk?.close();
+    },
   };
 }

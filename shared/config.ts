@@ -3,6 +3,7 @@
 //
 // Precedence: command-line flag > environment variable > default. Every option is listed by
 // `parkpulse --help`, generated from the table below, so the docs cannot drift from the code.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -53,6 +54,8 @@ interface OptionSpec {
   max?: number;
   /** Allowed values of a string option. */
   choices?: readonly string[];
+  /** Never echoed back (in errors or --help defaults). */
+  secret?: boolean;
 }
 
 const port = { min: 0, max: 65535 } as const;
@@ -83,6 +86,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'broker.flapMaxConnects', flag: 'broker-flap-max-connects', env: 'BROKER_FLAP_MAX_CONNECTS', kind: 'int', default: 15, doc: 'CONNECTs of one client id per flap window before it is banned (0 = no ban)', min: 0, max: 1_000_000 },
   { key: 'broker.flapWindowMs', flag: 'broker-flap-window-ms', env: 'BROKER_FLAP_WINDOW_MS', kind: 'int', default: 60_000, doc: 'ms over which CONNECTs are counted for the flapping ban', min: 1000, max: 86_400_000 },
   { key: 'broker.flapBanMs', flag: 'broker-flap-ban-ms', env: 'BROKER_FLAP_BAN_MS', kind: 'int', default: 300_000, doc: 'ms a flapping client id is refused', min: 1000, max: 86_400_000 },
+  { key: 'broker.persistence', flag: 'broker-persistence', env: 'BROKER_PERSISTENCE', kind: 'string', choices: ['memory', 'disk'], default: 'memory', doc: 'where the broker keeps QoS 1 queues of offline sessions: memory (fast; lost on a crash) or disk (LevelDB; survives a crash, slower: see README)' },
+  { key: 'broker.persistenceDir', flag: 'broker-persistence-dir', env: 'BROKER_PERSISTENCE_DIR', kind: 'string', default: undefined, doc: 'LevelDB folder of the disk persistence (default <data-dir>/broker-queue)' },
   { key: 'mqttUrl', flag: 'mqtt-url', env: 'MQTT_URL', kind: 'string', default: undefined, doc: 'broker URL for ingest, screen and sim (default mqtt://127.0.0.1:<broker-port>)' },
   { key: 'ingest.sqlitePath', flag: 'sqlite-path', env: 'SQLITE_PATH', kind: 'string', default: undefined, doc: 'embedded store file (default <data-dir>/parkpulse.db)' },
   { key: 'ingest.batchMaxRows', flag: 'batch-max-rows', env: 'INGEST_BATCH_MAX_ROWS', kind: 'int', default: 5000, doc: 'rows per store transaction at most', min: 1, max: 1_000_000 },
@@ -90,6 +95,15 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'ingest.httpHost', flag: 'ingest-http-host', env: 'INGEST_HTTP_HOST', kind: 'string', default: '0.0.0.0', doc: 'listen address of the ingest health and metrics port' },
   { key: 'ingest.httpPort', flag: 'ingest-http-port', env: 'INGEST_HTTP_PORT', kind: 'int', default: 9102, doc: 'ingest /healthz, /readyz, /metrics (`ingest` command; `all` serves them on --broker-http-port)', ...port },
   { key: 'ingest.liveIntervalMs', flag: 'live-interval-ms', env: 'LIVE_INTERVAL_MS', kind: 'int', default: 250, doc: 'ms between live-state deltas published for the screen', min: 20, max: 60_000 },
+  { key: 'influx.url', flag: 'influx-url', env: 'INFLUX_URL', kind: 'string', default: undefined, doc: 'InfluxDB base URL (http[s]://host:8086); when set, InfluxDB is the store instead of SQLite' },
+  { key: 'influx.token', flag: 'influx-token', env: 'INFLUX_TOKEN', kind: 'string', secret: true, default: undefined, doc: 'InfluxDB API token (2.x/3.x), or username:password (1.x); prefer INFLUX_TOKEN_FILE' },
+  { key: 'influx.tokenFile', flag: 'influx-token-file', env: 'INFLUX_TOKEN_FILE', kind: 'string', default: undefined, doc: 'file holding the InfluxDB token (read once at start; a token given directly wins)' },
+  { key: 'influx.org', flag: 'influx-org', env: 'INFLUX_ORG', kind: 'string', default: 'parkpulse', doc: 'InfluxDB organization (2.x; ignored by 1.x)' },
+  { key: 'influx.bucket', flag: 'influx-bucket', env: 'INFLUX_BUCKET', kind: 'string', default: 'parkpulse', doc: 'InfluxDB bucket (2.x/3.x); also the InfluxQL database unless INFLUX_DATABASE is set' },
+  { key: 'influx.database', flag: 'influx-database', env: 'INFLUX_DATABASE', kind: 'string', default: undefined, doc: 'InfluxDB 1.x database; writes go to bucket <database>/<retention policy>' },
+  { key: 'influx.retentionPolicy', flag: 'influx-retention-policy', env: 'INFLUX_RETENTION_POLICY', kind: 'string', default: undefined, doc: 'InfluxDB 1.x retention policy (default: the database default)' },
+  { key: 'influx.spoolDir', flag: 'influx-spool-dir', env: 'INFLUX_SPOOL_DIR', kind: 'string', default: undefined, doc: 'on-disk spool for points InfluxDB cannot take yet (default <data-dir>/influx-spool)' },
+  { key: 'influx.timeoutMs', flag: 'influx-timeout-ms', env: 'INFLUX_TIMEOUT_MS', kind: 'int', default: 10_000, doc: 'ms an InfluxDB request may take before it counts as failed (points are then spooled)', min: 100, max: 600_000 },
   { key: 'screen.host', flag: 'screen-host', env: 'SCREEN_HOST', kind: 'string', default: '0.0.0.0', doc: 'screen HTTP listen address' },
   { key: 'screen.port', flag: 'screen-port', env: 'SCREEN_PORT', kind: 'int', default: 8080, doc: 'screen HTTP + WebSocket port', ...port },
   { key: 'screen.coalesceMs', flag: 'coalesce-ms', env: 'SCREEN_COALESCE_MS', kind: 'int', default: 250, doc: 'ms between WebSocket deltas to browsers (a few per second)', min: 50, max: 10_000 },
@@ -145,6 +159,8 @@ const configSchema = z.object({
     flapMaxConnects: z.number().int(),
     flapWindowMs: z.number().int(),
     flapBanMs: z.number().int(),
+    persistence: z.enum(['memory', 'disk']),
+    persistenceDir: z.string(),
   }),
   mqttUrl: z.string().regex(/^(mqtts?|wss?):\/\/.+/, 'must be an mqtt://, mqtts://, ws:// or wss:// URL'),
   ingest: z.object({
@@ -165,6 +181,20 @@ const configSchema = z.object({
     allowedOrigins: z.array(z.string()).min(1),
     wsMaxMessageBytes: z.number().int(),
   }),
+  /** Absent when INFLUX_URL is not set (the embedded SQLite store is used). */
+  influx: z
+    .object({
+      url: z.string().regex(/^https?:\/\/[^/\s]+/, 'must be an http:// or https:// URL'),
+      token: z.string().optional(),
+      org: z.string().min(1),
+      bucket: z.string().min(1),
+      database: z.string().min(1).optional(),
+      retentionPolicy: z.string().min(1).optional(),
+      spoolDir: z.string(),
+      deadLetterPath: z.string(),
+      timeoutMs: z.number().int(),
+    })
+    .nullable(),
   sim: z.object({ intervalMs: z.number().int(), seed: z.number().int(), maxMessages: z.number().int() }),
   tools: z.object({ target: z.enum(['embedded', 'external']), durationS: z.number().int(), report: z.enum(['text', 'json']) }),
   record: z.object({ out: z.string(), rotateMb: z.number().int(), rotateMinutes: z.number().int() }),
@@ -295,7 +325,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
   if (command === 'load' && load.devices === 0 && parsed.values.help !== true) {
     throw new ConfigError('load needs --load-devices N (the synthetic devices to drive; an external park must be started with the same N)');
   }
-  const broker = out.broker as { port: number; tlsCert?: string; tlsKey?: string };
+  const broker = out.broker as { port: number; tlsCert?: string; tlsKey?: string; persistenceDir?: string };
   out.mqttUrl ??= `mqtt://127.0.0.1:${broker.port}`;
   if ((broker.tlsCert === undefined) !== (broker.tlsKey === undefined)) throw new ConfigError('--broker-tls-cert and --broker-tls-key go together: give both or neither');
   if (broker.tlsCert !== undefined) broker.tlsCert = resolve(cwd, broker.tlsCert);
@@ -303,6 +333,8 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
   screen.viewerTokenFile = resolve(cwd, (screen.viewerTokenFile as string | undefined) ?? resolve(out.secretsDir as string, 'viewer.token'));
   screen.allowedOrigins = parseOrigins(screen.allowedOrigins as string);
   out.device = deviceArgs(command as Command, args, (out.device as { kind?: string }).kind);
+  broker.persistenceDir = broker.persistenceDir === undefined ? resolve(dataDir, 'broker-queue') : resolve(cwd, broker.persistenceDir);
+  out.influx = influxSection(out.influx as Record<string, unknown>, dataDir, cwd);
 
   const result = configSchema.safeParse(out);
   if (!result.success) {
@@ -343,6 +375,24 @@ function deviceArgs(command: Command, args: string[], kind: string | undefined):
   return { action: action as DeviceAction, id, ...(kind === undefined ? {} : { kind }) };
 }
 
+/** The InfluxDB part: null unless a URL is set; the token may come from a file (read here, once). */
+function influxSection(raw: Record<string, unknown>, dataDir: string, cwd: string): Record<string, unknown> | null {
+  const { tokenFile, ...influx } = raw;
+  if (influx.url === undefined) return null;
+  if (influx.token === undefined && typeof tokenFile === 'string') {
+    try {
+      influx.token = readFileSync(resolve(cwd, tokenFile), 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`INFLUX_TOKEN_FILE: cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (influx.token === '') throw new ConfigError(`INFLUX_TOKEN_FILE: ${tokenFile} is empty`);
+  }
+  influx.url = String(influx.url).replace(/\/+$/, '');
+  influx.spoolDir = influx.spoolDir === undefined ? resolve(dataDir, 'influx-spool') : resolve(cwd, influx.spoolDir as string);
+  influx.deadLetterPath = resolve(dataDir, 'influx-dead-letter.ndjson');
+  return influx;
+}
+
 /** The text of `--help`, generated from COMMANDS and OPTIONS. */
 export function helpText(program = 'parkpulse'): string {
   const lines = [
@@ -363,8 +413,8 @@ export function helpText(program = 'parkpulse'): string {
   ];
   for (const spec of OPTIONS) {
     lines.push(`  --${spec.flag.padEnd(27)} ${spec.env.padEnd(28)} ${spec.default === undefined ? '' : `[${spec.default}]`}`);
-    lines.push(`      ${spec.doc}`);
+    lines.push(`      ${spec.doc}${spec.secret ? ' (secret: never logged)' : ''}`);
   }
-  lines.push('  -h, --help                show this help');
+  lines.push('  -h, --help                    show this help');
   return lines.join('\n');
 }

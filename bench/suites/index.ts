@@ -1,5 +1,7 @@
 // Every benchmark suite, in the order `npm run bench` runs them.
 import type { BenchSuite } from '../harness.ts';
+import { brokerDurableSuite } from './broker-durable.ts';
+import { influxSuite } from './influx.ts';
 import { screenSuite } from './screen.ts';
 
-export const SUITES: BenchSuite[] = [screenSuite];
+export const SUITES: BenchSuite[] = [screenSuite, influxSuite, brokerDurableSuite];
