@@ -20,6 +20,8 @@ export interface MosquittoAccount {
 
 export interface Mosquitto {
   port: number;
+  /** The broker's process id (for CPU and memory readings). */
+  pid: number;
   url: string;
   /** What it logged (stderr). */
   log(): string;
@@ -38,7 +40,8 @@ export function mosquittoAcl(accounts: readonly Account[], parkId: string): stri
   return lines.join('\n');
 }
 
-export async function startMosquitto(dir: string, accounts: readonly MosquittoAccount[], parkId: string): Promise<Mosquitto> {
+/** `extraConfig`: more mosquitto.conf lines (the benchmark lifts the in-flight window). */
+export async function startMosquitto(dir: string, accounts: readonly MosquittoAccount[], parkId: string, extraConfig: readonly string[] = []): Promise<Mosquitto> {
   if (!MOSQUITTO || !MOSQUITTO_PASSWD) throw new Error('mosquitto is not installed');
   const home = join(dir, 'mosquitto');
   mkdirSync(home, { recursive: true });
@@ -61,6 +64,7 @@ export async function startMosquitto(dir: string, accounts: readonly MosquittoAc
     'log_type error',
     'log_type warning',
     'log_type notice',
+    ...extraConfig,
   ].join('\n') + '\n');
   // Started as root, Mosquitto drops to its own unprivileged user, which must be able to read these.
   if (process.getuid?.() === 0) {
@@ -84,6 +88,7 @@ export async function startMosquitto(dir: string, accounts: readonly MosquittoAc
   }
   return {
     port,
+    pid: child.pid!,
     url: `mqtt://127.0.0.1:${port}`,
     log: () => log,
     async stop() {

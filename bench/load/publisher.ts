@@ -1,0 +1,142 @@
+// A load-generator process: drives a share of the load meters, each on its own connection with its
+// own credentials, publishing meter readings (with ts and seq) at a set rate per device, or as fast
+// as the broker takes them. Prints one JSON line per second on stdout and a final report.
+//   node --import tsx bench/load/publisher.ts '<json PublisherConfig>'
+import { deriveDeviceSecret } from '../../shared/credentials.ts';
+import { leanConnect, type LeanClient } from './lean-client.ts';
+
+export interface PublisherConfig {
+  host: string;
+  port: number;
+  parkId: string;
+  /** Device secrets derive from it; null connects without credentials (a broker with anonymous access). */
+  fleetKey: string | null;
+  deviceIds: string[];
+  qos: 0 | 1;
+  /** Messages per second per device; 0 = as fast as the broker acknowledges (QoS 1) or the socket takes (QoS 0). */
+  ratePerDevice: number;
+  durationMs: number;
+  /** New connections per second. */
+  rampPerSec: number;
+  /** QoS 1 in-flight window per connection. */
+  window: number;
+  /** First seq of every device. */
+  startSeq: number;
+}
+
+interface Line {
+  t: number;
+  connected: number;
+  failures: number;
+  sent: number;
+  acked: number;
+  cpuUs: number;
+  final?: boolean;
+  connectMs?: number | null;
+  rssMb?: number;
+  /** Final line: [device, sent, acked] each; QoS 1 acknowledgements come in order, so a device's
+   *  acknowledged seqs are startSeq .. startSeq + acked - 1. */
+  devices?: [string, number, number][];
+}
+
+const config = JSON.parse(process.argv[2] ?? '{}') as PublisherConfig;
+const started = Date.now();
+const cpu0 = process.cpuUsage();
+const clients: { id: string; client: LeanClient; seq: number; kwh: number; due: number }[] = [];
+let failures = 0;
+let sent = 0;
+let allConnectedAt: number | null = null;
+
+function emit(extra: Partial<Line> = {}): void {
+  const c = process.cpuUsage(cpu0);
+  const acked = clients.reduce((s, c2) => s + c2.client.acked, 0);
+  const line: Line = { t: Date.now() - started, connected: clients.filter((c2) => c2.client.connected).length, failures, sent, acked, cpuUs: c.user + c.system, ...extra };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function reading(c: (typeof clients)[number]): string {
+  const kw = 80 + ((c.seq * 7919) % 400) / 10;
+  c.kwh += kw / 3600;
+  // Hand-built JSON: the shape of a meter reading (shared/schema.ts meterTelemetrySchema).
+  return `{"ts":${Date.now()},"seq":${c.seq++},"kw":${kw},"kwh":${c.kwh.toFixed(3)},"voltage":400.2,"current":${(kw * 1.5).toFixed(1)},"powerFactor":0.93}`;
+}
+
+async function connectAll(): Promise<void> {
+  const gap = 1000 / Math.max(1, config.rampPerSec);
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < config.deviceIds.length; i++) {
+    const id = config.deviceIds[i]!;
+    const at = started + i * gap;
+    const wait = at - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      leanConnect({
+        host: config.host, port: config.port, clientId: id, window: config.window,
+        ...(config.fleetKey ? { username: id, password: deriveDeviceSecret(config.fleetKey, config.parkId, id) } : {}),
+      }).then(
+        (client) => void clients.push({ id, client, seq: config.startSeq, kwh: 10_000 + i, due: Date.now() }),
+        () => void failures++,
+      ),
+    );
+  }
+  await Promise.all(pending);
+  allConnectedAt = failures === 0 ? Date.now() : null;
+}
+
+const topicOf = (id: string): string => `park/${config.parkId}/meter/${id}/telemetry`;
+
+async function run(): Promise<void> {
+  const end = started + config.durationMs;
+  const ticker = setInterval(() => emit(), 1000);
+  const connecting = connectAll();
+  if (config.ratePerDevice > 0) {
+    // Paced: every 10 ms each device sends what its rate says is due.
+    const interval = 1000 / config.ratePerDevice;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const now = Date.now();
+        if (now >= end) {
+          clearInterval(timer);
+          resolve();
+          return;
+        }
+        for (const c of clients) {
+          while (c.due <= now && c.client.connected) {
+            if (!c.client.publish(topicOf(c.id), reading(c), config.qos)) break; // window full: it waits
+            sent++;
+            c.due += interval;
+          }
+        }
+      }, 10);
+    });
+  } else {
+    // Flat out: keep every window full (QoS 1), or write as long as the socket accepts (QoS 0).
+    const pump = async (c: (typeof clients)[number]): Promise<void> => {
+      while (Date.now() < end && c.client.connected) {
+        for (let k = 0; k < 50; k++) {
+          if (!c.client.publish(topicOf(c.id), reading(c), config.qos)) break;
+          sent++;
+        }
+        await c.client.drained();
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    await connecting;
+    await Promise.all(clients.map(pump));
+  }
+  await connecting;
+  // Let acknowledgements of what was sent arrive (bounded).
+  const settle = Date.now() + 5000;
+  while (Date.now() < settle && config.qos === 1 && clients.some((c) => c.client.inflight > 0 && c.client.connected)) await new Promise((r) => setTimeout(r, 20));
+  clearInterval(ticker);
+  emit({
+    final: true,
+    connectMs: allConnectedAt === null ? null : allConnectedAt - started,
+    rssMb: process.memoryUsage().rss / 2 ** 20,
+    devices: clients.map((c) => [c.id, c.seq - config.startSeq, c.client.acked]),
+  });
+  for (const c of clients) c.client.end();
+  setTimeout(() => process.exit(0), 200);
+}
+
+void run();

@@ -1,0 +1,44 @@
+// A subscriber process for the broker benchmark: counts what arrives per second and the latency
+// from each message's own `ts` to its arrival. Prints one JSON line per second and a final one.
+//   node --import tsx bench/load/subscriber.ts '<json SubscriberConfig>'
+import { leanConnect } from './lean-client.ts';
+
+export interface SubscriberConfig {
+  host: string;
+  port: number;
+  clientId: string;
+  username?: string;
+  password?: string;
+  filters: string[];
+  qos: 0 | 1;
+  durationMs: number;
+}
+
+const config = JSON.parse(process.argv[2] ?? '{}') as SubscriberConfig;
+const latencies: number[] = [];
+let count = 0;
+const TS = /"ts":(\d+)/;
+
+const client = await leanConnect({
+  host: config.host, port: config.port, clientId: config.clientId,
+  ...(config.username ? { username: config.username, password: config.password } : {}),
+  onMessage(_topic, payload) {
+    count++;
+    // Sample 1 in 16 for latency: enough for percentiles, cheap at 60k msg/s.
+    if ((count & 15) === 0) {
+      const m = TS.exec(payload.toString('latin1', 0, 40));
+      if (m) latencies.push(Date.now() - Number(m[1]));
+    }
+  },
+});
+await client.subscribe(config.filters, config.qos);
+process.stdout.write(`${JSON.stringify({ t: 0, ready: true })}\n`);
+const started = Date.now();
+const ticker = setInterval(() => process.stdout.write(`${JSON.stringify({ t: Date.now() - started, received: count })}\n`), 1000);
+await Promise.race([new Promise((r) => setTimeout(r, config.durationMs)), client.closed]);
+clearInterval(ticker);
+latencies.sort((a, b) => a - b);
+const q = (p: number): number | null => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! : null);
+process.stdout.write(`${JSON.stringify({ t: Date.now() - started, received: count, final: true, disconnected: !client.connected, p50: q(0.5), p95: q(0.95), p99: q(0.99) })}\n`);
+client.end();
+setTimeout(() => process.exit(0), 200);

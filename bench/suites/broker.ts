@@ -1,0 +1,173 @@
+// The broker alone, ours against Debian's Mosquitto under the same load generator in the same run:
+// 4 publisher processes (100 load meters each, own connections and credentials, flat out) and one
+// subscriber to every meter topic, QoS 0 and QoS 1; the routed rate as a ratio. The QoS 0 run is
+// an overload (publishers faster than the subscriber): the broker must survive it (FACTS.md: Aedes
+// 1.2 crashed with a RangeError in 3 of 6 such runs).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deriveDeviceSecret } from '../../shared/credentials.ts';
+import { buildLoadModel, loadDevicesOf } from '../../shared/load-model.ts';
+import { loadParkModel } from '../../shared/park-model.ts';
+import { provision, serviceAccountId } from '../../shared/registry.ts';
+import { startMosquitto, type Mosquitto } from '../../test/helpers/mosquitto.ts';
+import { freePort, spawnManaged, type Managed } from '../../test/helpers/processes.ts';
+import type { BenchContext, BenchRow, BenchSuite } from '../harness.ts';
+import { cpuSeconds, rssMb, runJsonProcess } from '../lib/processes.ts';
+import type { PublisherConfig } from '../load/publisher.ts';
+import type { SubscriberConfig } from '../load/subscriber.ts';
+
+const PUBLISHERS = 4;
+const DEVICES_PER_PUBLISHER = 100;
+const RUN_MS = 12_000;
+const WARMUP_MS = 3000;
+/** The paced run offers this many messages per second in all (below both brokers' capacity), for latency. */
+const PACED_RATE = 12_000;
+
+interface PubLine { t: number; acked: number; sent: number; cpuUs: number; final?: boolean; connectMs?: number | null }
+interface SubLine { t: number; received?: number; ready?: boolean; final?: boolean; p50?: number | null; p99?: number | null; disconnected?: boolean }
+
+export interface RunResult {
+  broker: 'parkpulse' | 'mosquitto';
+  qos: 0 | 1;
+  /** Messages per second offered in all; 0 = flat out. */
+  offered: number;
+  routedPerSec: number;
+  publishedPerSec: number;
+  p50: number | null;
+  p99: number | null;
+  brokerCpuPct: number;
+  brokerRssMb: number | null;
+  subscriberDisconnected: boolean;
+  brokerAlive: boolean;
+  generatorCpuUsPerMsg: number;
+}
+
+function alive(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker']; pid: number; port: number; qos: 0 | 1; offered: number; parkId: string; fleetKey: string; ids: string[]; subscriber: { username: string; password: string } }): Promise<RunResult> {
+  const sub = runJsonProcess<SubLine>('bench/load/subscriber.ts', {
+    host: '127.0.0.1', port: o.port, clientId: `${o.subscriber.username}-bench-${o.qos}`, username: o.subscriber.username, password: o.subscriber.password,
+    filters: [`park/${o.parkId}/meter/+/+`], qos: o.qos, durationMs: RUN_MS + 4000,
+  } satisfies SubscriberConfig);
+  await sub.waitFor((l) => l.ready === true, 30_000);
+  const pubs = Array.from({ length: PUBLISHERS }, (_, i) =>
+    runJsonProcess<PubLine>('bench/load/publisher.ts', {
+      host: '127.0.0.1', port: o.port, parkId: o.parkId, fleetKey: o.fleetKey,
+      deviceIds: o.ids.slice(i * DEVICES_PER_PUBLISHER, (i + 1) * DEVICES_PER_PUBLISHER),
+      qos: o.qos, ratePerDevice: o.offered / o.ids.length, durationMs: RUN_MS, rampPerSec: 500, window: 100, startSeq: 1,
+    } satisfies PublisherConfig),
+  );
+  const cpu0 = cpuSeconds(o.pid) ?? 0;
+  const t0 = Date.now();
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssMb(o.pid) ?? 0);
+    const last = sub.lines.at(-1);
+    ctx.progress(`${o.broker} QoS ${o.qos} ${o.offered ? `${o.offered} msg/s offered` : 'flat out'}: ${Math.round((Date.now() - t0) / 1000)}/${RUN_MS / 1000} s, subscriber got ${last?.received ?? 0}`);
+  }, 3000);
+  const finals = await Promise.all(pubs.map((p) => p.final));
+  const cpu1 = cpuSeconds(o.pid) ?? cpu0;
+  const elapsed = (Date.now() - t0) / 1000;
+  const subFinal = await sub.final;
+  clearInterval(sampler);
+  // Steady state: the subscriber's count between the warm-up and the end of publishing.
+  const at = (ms: number): number => sub.lines.filter((l) => l.received !== undefined && l.t <= ms).at(-1)?.received ?? 0;
+  const routedPerSec = (at(RUN_MS) - at(WARMUP_MS)) / ((RUN_MS - WARMUP_MS) / 1000);
+  const sent = finals.reduce((s, f) => s + (o.qos === 1 ? f.acked : f.sent), 0);
+  const genCpu = finals.reduce((s, f) => s + f.cpuUs, 0);
+  return {
+    broker: o.broker, qos: o.qos, offered: o.offered, routedPerSec, publishedPerSec: sent / (RUN_MS / 1000),
+    p50: subFinal.p50 ?? null, p99: subFinal.p99 ?? null,
+    brokerCpuPct: ((cpu1 - cpu0) / elapsed) * 100, brokerRssMb: peakRss || null,
+    subscriberDisconnected: subFinal.disconnected === true,
+    // The crash FACTS.md reports came as clients disconnected: look a moment after they have.
+    brokerAlive: await new Promise((r) => setTimeout(r, 2000)).then(() => alive(o.port)),
+    generatorCpuUsPerMsg: sent > 0 ? genCpu / sent : 0,
+  };
+}
+
+export async function startOurBroker(dir: string, loadDevices: number, extra: string[] = []): Promise<{ proc: Managed; port: number; brokerPid: number }> {
+  const port = await freePort();
+  const proc = spawnManaged(process.execPath, ['--import', 'tsx', 'bin/parkpulse.ts', 'broker', '--data-dir', dir, '--load-devices', String(loadDevices),
+    '--broker-host', '127.0.0.1', '--broker-port', String(port), '--broker-ws-port', String(await freePort()), '--broker-http-port', String(await freePort()),
+    // A benchmark drives single connections far above a device's rate, and thousands of them.
+    '--broker-rate-per-sec', '0', '--broker-max-connections', '20000', '--log-level', 'warn', ...extra]);
+  const deadline = Date.now() + 120_000;
+  while (!(await alive(port))) {
+    if (Date.now() > deadline || !proc.running) throw new Error(`broker did not start: ${proc.output().slice(-1000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { proc, port, brokerPid: proc.pid };
+}
+
+function rows(results: RunResult[]): BenchRow[] {
+  const out: BenchRow[] = [];
+  const label = (r: RunResult): string => `QoS ${r.qos} ${r.offered ? `at ${r.offered / 1000}k/s offered` : 'flat out'}`;
+  for (const key of [...new Set(results.map(label))]) {
+    const ours = results.find((r) => r.broker === 'parkpulse' && label(r) === key);
+    const theirs = results.find((r) => r.broker === 'mosquitto' && label(r) === key);
+    for (const r of [ours, theirs]) {
+      if (!r) continue;
+      out.push({
+        metric: `${r.broker} ${key}: routed`, value: Math.round(r.routedPerSec), unit: 'msg/s',
+        note: `latency p50 ${r.p50} ms p99 ${r.p99} ms, broker CPU ${Math.round(r.brokerCpuPct)}%, RSS ${r.brokerRssMb?.toFixed(0)} MB${r.subscriberDisconnected ? ', subscriber cut off' : ''}`,
+      });
+    }
+    if (ours && theirs && theirs.routedPerSec > 0) {
+      out.push({ metric: `ratio parkpulse/mosquitto ${key}`, value: ours.routedPerSec / theirs.routedPerSec, unit: 'x', note: ours.offered ? 'both keep up: compare the latency' : 'target >= 1' });
+    }
+  }
+  const q0 = results.find((r) => r.broker === 'parkpulse' && r.qos === 0);
+  if (q0) out.push({ metric: 'parkpulse survived QoS 0 overload', value: q0.brokerAlive ? 'yes' : 'NO', unit: '' });
+  return out;
+}
+
+export const brokerSuite: BenchSuite = {
+  name: 'broker',
+  description: 'broker alone, QoS 0 and 1, ours against Mosquitto under the same load (ratio); QoS 0 overload survival',
+  estimatedSeconds: 170,
+  async run(ctx) {
+    const dir = mkdtempSync(join(tmpdir(), 'parkpulse-bench-broker-'));
+    const devices = PUBLISHERS * DEVICES_PER_PUBLISHER;
+    const model = buildLoadModel(devices, loadParkModel());
+    const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets') });
+    const ids = loadDevicesOf(model).map((d) => d.id);
+    const subscriber = { username: serviceAccountId('ingest'), password: provisioned.serviceSecrets.ingest };
+    const results: RunResult[] = [];
+    const accounts = provisioned.registry.accounts
+      .filter((a) => a.type === 'service' || ids.includes(a.id))
+      .map((a) => ({ account: a, password: a.type === 'service' ? provisioned.serviceSecrets[a.role] : deriveDeviceSecret(provisioned.fleetKey, model.id, a.id) }));
+    try {
+      const runs: { qos: 0 | 1; offered: number }[] = [{ qos: 0, offered: 0 }, { qos: 1, offered: 0 }, { qos: 1, offered: PACED_RATE }];
+      for (const run of runs) {
+        // A fresh broker for every run: an overload leaves megabytes in socket buffers that the next
+        // run would otherwise measure.
+        const ours = await startOurBroker(dir, devices);
+        try {
+          results.push(await loadRun(ctx, { broker: 'parkpulse', pid: ours.brokerPid, port: ours.port, ...run, parkId: model.id, fleetKey: provisioned.fleetKey, ids, subscriber }));
+        } finally {
+          await ours.proc.stop('SIGKILL', 5000);
+        }
+        // Mosquitto's default in-flight window (20 QoS 1 messages per client) would cap its subscriber
+        // at a few thousand a second; lift it, and its queue limits, as FACTS.md's comparison did.
+        const mosquitto: Mosquitto = await startMosquitto(join(dir, `m${results.length}`), accounts, model.id, ['max_inflight_messages 0', 'max_queued_messages 0', 'set_tcp_nodelay true']);
+        try {
+          results.push(await loadRun(ctx, { broker: 'mosquitto', pid: mosquitto.pid, port: mosquitto.port, ...run, parkId: model.id, fleetKey: provisioned.fleetKey, ids, subscriber }));
+        } finally {
+          await mosquitto.stop();
+        }
+      }
+      return { rows: rows(results), details: { results, publishers: PUBLISHERS, devicesPerPublisher: DEVICES_PER_PUBLISHER, runMs: RUN_MS } };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
