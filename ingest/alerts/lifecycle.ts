@@ -6,8 +6,9 @@
 // - On/off delays: a condition must hold `onDelayMs` before an alert opens, and stay false
 //   `offDelayMs` before it clears (event rules: quiet time after the last event), so a condition
 //   that wobbles around its threshold does not produce a storm.
-// - Flapping: `flips` condition changes within `windowMs` turn the alert `flapping`; it then clears
-//   only after `quietMs` of calm. A key that flapped recently opens its next alert as `flapping`.
+// - Flapping: `flips` condition changes within `windowMs` (raises, and changes while an alert is
+//   open) turn the alert `flapping`; it then clears only after `quietMs` of calm. A key that
+//   flapped recently opens its next alert as `flapping`.
 // - Latching (intrusion, tamper): when the condition returns while nobody has acknowledged, the
 //   alert stays open (recoveredAt set) and clears when acknowledged.
 // - Lifecycle: active|flapping -> acknowledged -> cleared; any open state -> shelved (until a time)
@@ -146,6 +147,7 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
 
   function raise(t: Tracker, now: number): void {
     const cfg = cfgOf(t.rule);
+    if (!t.pulse) t.flips.push(now);
     const flips = flipsInWindow(t, now);
     const { title, titleEn } = opts.title(t.rule, t.subject, t.detail);
     const a: Alert = {
@@ -221,7 +223,9 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
     t.subject = o.subject;
     const value = pulse || o.value;
     const changed = pulse || value !== t.cond;
-    if (!pulse && changed) t.flips.push(o.at);
+    // Flips that matter are those an operator would see: while an alert is open (and its raise,
+    // below). A wobble during the on-delay never reached anyone.
+    if (!pulse && changed && t.alert) t.flips.push(o.at);
     if (value) t.detail = o.detail;
     else {
       t.reason = o.reason ?? t.reason;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createBroker, type Broker } from '../../broker/create-broker.ts';
 import { listenTcp, listenWs, type Listener } from '../../broker/listeners.ts';
+import { parseAlertRules, type AlertRulesInput } from '../../ingest/alerts/rules-config.ts';
 import { createIngest, type Ingest } from '../../ingest/create-ingest.ts';
 import { createSqliteStore } from '../../ingest/store/sqlite-store.ts';
 import type { TelemetryStore } from '../../ingest/store/types.ts';
@@ -29,6 +30,8 @@ export interface TestPark {
   ws: Listener;
   mqttUrl: string;
   sqlitePath: string;
+  /** The ingest's alert database (state and audit trail). */
+  alertsDbPath: string;
   ingest: Ingest | null;
   screen: Screen | null;
   screenHttp: ScreenListener | null;
@@ -47,6 +50,8 @@ export interface StartParkOptions {
   model?: ParkModel;
   coalesceMs?: number;
   liveIntervalMs?: number;
+  /** Alert rules for the ingest (defaults fill the rest); default: the defaults. */
+  alertRules?: Partial<AlertRulesInput>;
 }
 
 export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> {
@@ -59,10 +64,12 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
   const ws = await listenWs(broker, { host: '127.0.0.1', port: 0 });
   const mqttUrl = `mqtt://127.0.0.1:${tcp.port}`;
   const sqlitePath = join(dir, 'park.db');
+  const alertsDbPath = join(dir, 'alerts.db');
+  const alertRules = parseAlertRules({ version: 1, ...opts.alertRules });
   const readers: TelemetryStore[] = [];
 
   const park: TestPark = {
-    dir, model, logger, provisioned, broker, tcp, ws, mqttUrl, sqlitePath,
+    dir, model, logger, provisioned, broker, tcp, ws, mqttUrl, sqlitePath, alertsDbPath,
     ingest: null, screen: null, screenHttp: null, screenUrl: '',
     async reader() {
       const r = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
@@ -76,6 +83,7 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
         mqtt: { url: mqttUrl, username: serviceAccountId('ingest'), password: provisioned.serviceSecrets.ingest, reconnectPeriodMs: 200 },
         flushIntervalMs: 20,
         liveIntervalMs: opts.liveIntervalMs ?? 100,
+        alerts: { rules: alertRules, dbPath: alertsDbPath },
         ...overrides,
       });
       await park.ingest.ready();
