@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { alertSchema, type Alert, type AuditRecord } from '../../shared/schema.ts';
-import { GENESIS_HASH, sealAudit, type AuditBody } from './audit-chain.ts';
+import { createChainVerifier, GENESIS_HASH, sealAudit, type AuditBody, type ChainVerdict } from './audit-chain.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS alerts (
@@ -206,4 +206,16 @@ export function openAlertDb(path: string, opts: OpenAlertDbOptions = {}): AlertD
       db.close();
     },
   };
+}
+
+/** Checks the whole trail's hash chain, a chunk at a time. */
+export function verifyTrail(db: AlertDb, chunk = 2000): ChainVerdict {
+  const v = createChainVerifier();
+  let after = 0;
+  for (;;) {
+    const rows = db.auditChunk(after, chunk);
+    for (const r of rows) if (!v.push(r)) return v.result();
+    if (rows.length < chunk) return v.result();
+    after = rows.at(-1)!.seq;
+  }
 }

@@ -20,7 +20,7 @@ export interface AlertWatch {
   /** Waits until no open alert matches. */
   waitGone(match: Partial<Alert>, timeoutMs?: number): Promise<void>;
   /** Sends an action and resolves with the ingest's reply. */
-  act(action: DistributiveOmit<AlertAction, 'requestId' | 'at'> & { at?: number }): Promise<AlertReply>;
+  act(action: DistributiveOmit<AlertAction, 'requestId' | 'at'> & { at?: number; requestId?: string }, timeoutMs?: number): Promise<AlertReply>;
   close(): Promise<void>;
 }
 
@@ -63,11 +63,12 @@ export async function watchAlerts(park: TestPark): Promise<AlertWatch> {
     async waitGone(m, timeoutMs = 10_000) {
       await waitFor(`no open alert ${JSON.stringify(m)}`, () => !active.some((a) => matches(a, m)), timeoutMs, 10);
     },
-    async act(action) {
-      const requestId = `t-${randomBytes(6).toString('hex')}`;
+    async act(action, timeoutMs = 10_000) {
+      const requestId = action.requestId ?? `t-${randomBytes(6).toString('hex')}`;
+      replies.delete(requestId);
       const msg = { at: Date.now(), ...action, requestId } as AlertAction;
       await client.publishAsync(opsAlertsTopic(park.model.id), JSON.stringify(msg), { qos: 1 });
-      return waitFor(`reply to ${requestId}`, () => replies.get(requestId) ?? null, 10_000, 10);
+      return waitFor(`reply to ${requestId}`, () => replies.get(requestId) ?? null, timeoutMs, 10);
     },
     close: () => client.endAsync(),
   };
