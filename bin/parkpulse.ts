@@ -5,6 +5,7 @@ import { loadParkModel, DEFAULT_PARK_MODEL_PATH } from '../shared/park-model.ts'
 import { ConfigError, helpText, loadConfig, type AppConfig } from '../shared/config.ts';
 import { createLogger } from '../shared/logger.ts';
 import { provision } from '../shared/registry.ts';
+import { auditCommand, operatorCommand } from './admin-commands.ts';
 import { startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Running } from './services.ts';
 import { existsSync } from 'node:fs';
 
@@ -19,6 +20,11 @@ if (config.help) {
   process.stdout.write(`${helpText()}\n`);
   process.exit(0);
 }
+
+// One-shot admin commands: no logger, no services. OPERATOR_PASSWORD is a secret, so it is read
+// here and never becomes part of the (logged) config.
+if (config.command === 'operator') process.exit(await operatorCommand(config, process.env.OPERATOR_PASSWORD));
+if (config.command === 'audit') process.exit(auditCommand(config));
 
 const logger = createLogger({ level: config.logLevel, name: config.command });
 const model = loadParkModel(config.parkModelPath ?? DEFAULT_PARK_MODEL_PATH);

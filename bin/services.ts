@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createBroker } from '../broker/create-broker.ts';
 import { listenTcp, listenWs } from '../broker/listeners.ts';
+import { DEFAULT_ALERT_RULES_PATH, loadAlertRules } from '../ingest/alerts/rules-config.ts';
 import { createIngest } from '../ingest/create-ingest.ts';
 import { createSqliteStore } from '../ingest/store/sqlite-store.ts';
 import { createScreen } from '../screen/server/create-screen.ts';
@@ -57,6 +58,7 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
 }
 
 export async function startIngest(config: AppConfig, model: ParkModel, logger: Logger): Promise<Running> {
+  const rules = loadAlertRules(config.alerts.rulesPath ?? DEFAULT_ALERT_RULES_PATH);
   const store = await createSqliteStore({ path: config.ingest.sqlitePath, model, logger });
   const ingest = await createIngest({
     model,
@@ -66,6 +68,7 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
     batchMaxRows: config.ingest.batchMaxRows,
     flushIntervalMs: config.ingest.flushIntervalMs,
     liveIntervalMs: config.ingest.liveIntervalMs,
+    alerts: { rules, dbPath: config.alerts.dbPath },
   });
   return { name: 'ingest', close: () => ingest.close() };
 }
@@ -78,6 +81,10 @@ export async function startScreen(config: AppConfig, model: ParkModel, logger: L
     history,
     staticDir: STATIC_DIR,
     coalesceMs: config.screen.coalesceMs,
+    alertsDbPath: config.alerts.dbPath,
+    operatorsPath: config.screen.operatorsPath,
+    allowedOrigins: config.screen.allowedOrigins,
+    sessionIdleMs: config.screen.sessionIdleMinutes * 60_000,
     mqtt: { url: config.mqttUrl, username: serviceAccountId('screen'), password: await secretFor(config, 'screen', logger) },
   });
   const http = await listenScreen(screen, { host: config.screen.host, port: config.screen.port });

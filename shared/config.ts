@@ -15,7 +15,11 @@ export const COMMANDS = {
   screen: 'HTTP + WebSocket server for the big screen',
   sim: 'fleet simulator: every device of the park model as its own MQTT client',
   provision: 'create the device/service registry and secrets (idempotent); run by `all` automatically',
+  operator: 'console operators: `operator add|passwd <name>` (password from stdin or OPERATOR_PASSWORD), `operator remove <name>`, `operator list`',
+  audit: '`audit verify`: check the hash chain of the alert audit trail (exit 1 if broken)',
 } as const;
+/** Commands that take words after them (`operator add 张三`). */
+const COMMANDS_WITH_ARGS: readonly Command[] = ['operator', 'audit'];
 export type Command = keyof typeof COMMANDS;
 
 type Kind = 'string' | 'int' | 'level';
@@ -47,10 +51,15 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'ingest.sqlitePath', flag: 'sqlite-path', env: 'SQLITE_PATH', kind: 'string', default: undefined, doc: 'embedded store file (default <data-dir>/parkpulse.db)' },
   { key: 'ingest.batchMaxRows', flag: 'batch-max-rows', env: 'INGEST_BATCH_MAX_ROWS', kind: 'int', default: 5000, doc: 'rows per store transaction at most', min: 1, max: 1_000_000 },
   { key: 'ingest.flushIntervalMs', flag: 'flush-interval-ms', env: 'INGEST_FLUSH_INTERVAL_MS', kind: 'int', default: 50, doc: 'ms a reading waits at most before its batch is committed', min: 1, max: 60_000 },
+  { key: 'alerts.rulesPath', flag: 'alert-rules', env: 'ALERT_RULES', kind: 'string', default: undefined, doc: 'alert rules JSON (default: the bundled shared/park/alert-rules.json)' },
+  { key: 'alerts.dbPath', flag: 'alerts-db', env: 'ALERTS_DB', kind: 'string', default: undefined, doc: 'alert state and audit trail, SQLite (default <data-dir>/alerts.db; the screen reads it too)' },
   { key: 'ingest.liveIntervalMs', flag: 'live-interval-ms', env: 'LIVE_INTERVAL_MS', kind: 'int', default: 250, doc: 'ms between live-state deltas published for the screen', min: 20, max: 60_000 },
   { key: 'screen.host', flag: 'screen-host', env: 'SCREEN_HOST', kind: 'string', default: '0.0.0.0', doc: 'screen HTTP listen address' },
   { key: 'screen.port', flag: 'screen-port', env: 'SCREEN_PORT', kind: 'int', default: 8080, doc: 'screen HTTP + WebSocket port', ...port },
   { key: 'screen.coalesceMs', flag: 'coalesce-ms', env: 'SCREEN_COALESCE_MS', kind: 'int', default: 250, doc: 'ms between WebSocket deltas to browsers (a few per second)', min: 50, max: 10_000 },
+  { key: 'screen.operatorsPath', flag: 'operators', env: 'OPERATORS_FILE', kind: 'string', default: undefined, doc: 'console operators with scrypt-hashed passwords (default <data-dir>/operators.json)' },
+  { key: 'screen.allowedOrigins', flag: 'allowed-origins', env: 'SCREEN_ALLOWED_ORIGINS', kind: 'string', default: '', doc: 'origins besides the screen itself allowed to send state-changing requests, comma-separated (e.g. https://wall.example.com behind a proxy)' },
+  { key: 'screen.sessionIdleMinutes', flag: 'session-idle-min', env: 'SESSION_IDLE_MIN', kind: 'int', default: 30, doc: 'minutes of inactivity after which an operator is signed out (sessions end after 12 h regardless)', min: 1, max: 1440 },
   { key: 'sim.intervalMs', flag: 'sim-interval-ms', env: 'SIM_INTERVAL_MS', kind: 'int', default: 2000, doc: 'ms between telemetry messages of one device', min: 10, max: 3_600_000 },
   { key: 'sim.seed', flag: 'sim-seed', env: 'SIM_SEED', kind: 'int', default: 20240630, doc: 'random seed (same seed, same data)', min: 0, max: 2 ** 31 - 1 },
   { key: 'sim.maxMessages', flag: 'sim-max-messages', env: 'SIM_MAX_MESSAGES', kind: 'int', default: 0, doc: 'stop after this many telemetry messages in all (0 = run until stopped)', min: 0, max: Number.MAX_SAFE_INTEGER },
@@ -58,6 +67,8 @@ export const OPTIONS: readonly OptionSpec[] = [
 
 const configSchema = z.object({
   command: z.enum(Object.keys(COMMANDS) as [Command, ...Command[]]),
+  /** Words after the command (only for commands that take them). */
+  args: z.array(z.string()),
   parkId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
   parkModelPath: z.string().optional(),
   dataDir: z.string().min(1),
@@ -70,7 +81,15 @@ const configSchema = z.object({
     flushIntervalMs: z.number().int(),
     liveIntervalMs: z.number().int(),
   }),
-  screen: z.object({ host: z.string(), port: z.number().int(), coalesceMs: z.number().int() }),
+  alerts: z.object({ rulesPath: z.string().optional(), dbPath: z.string() }),
+  screen: z.object({
+    host: z.string(),
+    port: z.number().int(),
+    coalesceMs: z.number().int(),
+    operatorsPath: z.string(),
+    allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'origins look like https://host[:port]')),
+    sessionIdleMinutes: z.number().int(),
+  }),
   sim: z.object({ intervalMs: z.number().int(), seed: z.number().int(), maxMessages: z.number().int() }),
   secretsDir: z.string(),
   registryPath: z.string(),
@@ -131,11 +150,11 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
     throw new ConfigError(`${(err as Error).message} (see --help)`);
   }
   const positionals = parsed.positionals;
-  if (positionals.length > 1) throw new ConfigError(`expected one command, got ${positionals.join(' ')} (see --help)`);
   const command = positionals[0] ?? 'all';
   if (!(command in COMMANDS)) throw new ConfigError(`unknown command ${JSON.stringify(command)}; one of: ${Object.keys(COMMANDS).join(', ')}`);
+  if (positionals.length > 1 && !COMMANDS_WITH_ARGS.includes(command as Command)) throw new ConfigError(`expected one command, got ${positionals.join(' ')} (see --help)`);
 
-  const out: Record<string, unknown> = { command, help: parsed.values.help === true };
+  const out: Record<string, unknown> = { command, args: positionals.slice(1), help: parsed.values.help === true };
   for (const spec of OPTIONS) {
     const flagValue = parsed.values[spec.flag];
     const envValue = env[spec.env];
@@ -151,6 +170,12 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
   if (typeof out.parkModelPath === 'string') out.parkModelPath = resolve(cwd, out.parkModelPath);
   const ingest = out.ingest as Record<string, unknown>;
   ingest.sqlitePath = ingest.sqlitePath === undefined ? resolve(dataDir, 'parkpulse.db') : resolve(cwd, ingest.sqlitePath as string);
+  const alerts = out.alerts as Record<string, unknown>;
+  alerts.dbPath = alerts.dbPath === undefined ? resolve(dataDir, 'alerts.db') : resolve(cwd, alerts.dbPath as string);
+  if (typeof alerts.rulesPath === 'string') alerts.rulesPath = resolve(cwd, alerts.rulesPath);
+  const screen = out.screen as Record<string, unknown>;
+  screen.operatorsPath = screen.operatorsPath === undefined ? resolve(dataDir, 'operators.json') : resolve(cwd, screen.operatorsPath as string);
+  screen.allowedOrigins = String(screen.allowedOrigins).split(',').map((o) => o.trim().replace(/\/$/, '')).filter((o) => o !== '');
   const broker = out.broker as { port: number };
   out.mqttUrl ??= `mqtt://127.0.0.1:${broker.port}`;
 

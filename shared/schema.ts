@@ -301,6 +301,8 @@ export const alertActionSchema = z.discriminatedUnion('action', [
     by: z.string().min(1).max(64),
     code: z.string().min(1).max(64),
     ip: z.string().max(64).nullable(),
+    /** Similar refusals this record stands for (> 1 when the screen summarised a flood). */
+    count: z.number().int().min(1).default(1),
     at: z.number(),
   }),
 ]);

@@ -175,7 +175,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
     }
     if (action.action === 'refused') {
       stats.refused++;
-      flush([refusalAudit({ actor: action.by, action: action.attempted, alertId: action.alertId, code: action.code, requestId: action.requestId, at: action.at, detail: { ip: action.ip, source: 'screen' } })]);
+      flush([refusalAudit({ actor: action.by, action: action.attempted, alertId: action.alertId, code: action.code, requestId: action.requestId, at: action.at, detail: { ip: action.ip, source: 'screen', count: action.count } })]);
       return reply({ requestId: action.requestId, ok: true, code: null, alert: null });
     }
     const t = now();

@@ -11,9 +11,13 @@ import type { Logger } from '../../shared/logger.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
 import { alertsActiveSchema, liveDeltaSchema, liveSnapshotSchema, noticesSchema, WS_PATH } from '../../shared/schema.ts';
 import { alertsActiveTopic, alertsFilter, liveFilter, liveTopic, noticesFilter, noticesTopic } from '../../shared/topics.ts';
+import { createAlertActions } from './alert-actions.ts';
+import { createAlertsApi, type AlertsApi } from './api-alerts.ts';
 import { historyRoutes, type HistoryReader } from './api-history.ts';
 import { HttpError, json, matchRoute, type Route } from './http-kit.ts';
 import { createLiveHub, type LiveHub, type LiveHubStats } from './live-hub.ts';
+import { createOperatorAuth } from './operator-auth.ts';
+import { createOriginCheck, STATE_CHANGING_METHODS } from './origin-check.ts';
 import { createStaticFiles } from './static-files.ts';
 
 export type { HistoryReader } from './api-history.ts';
@@ -28,6 +32,16 @@ export interface ScreenOptions {
   staticDir: string;
   /** ms between WebSocket deltas; default 250. */
   coalesceMs?: number;
+  /** The ingest's alert database (read-only here: history, trail, export). */
+  alertsDbPath?: string;
+  /** Console operators (scrypt hashes); without it nobody can sign in. */
+  operatorsPath?: string;
+  /** Origins besides the screen's own allowed to send state-changing requests. */
+  allowedOrigins?: readonly string[];
+  /** ms of inactivity that ends an operator session; default 30 min. */
+  sessionIdleMs?: number;
+  /** ms to wait for the ingest's answer to an operator action; default 5000. */
+  actionTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -58,11 +72,17 @@ function handler<S extends z.ZodType>(schema: S, apply: (value: z.infer<S>) => v
   return { schema, apply };
 }
 
-function topicHandlers(parkId: string, hub: LiveHub): Map<string, TopicHandler<z.ZodType>> {
+function topicHandlers(parkId: string, hub: LiveHub, alertsApi: AlertsApi): Map<string, TopicHandler<z.ZodType>> {
   return new Map<string, TopicHandler<z.ZodType>>([
     [liveTopic(parkId, 'snapshot'), handler(liveSnapshotSchema, (s) => hub.applySnapshot(s))],
     [liveTopic(parkId, 'delta'), handler(liveDeltaSchema, (d) => hub.applyDelta(d))],
-    [alertsActiveTopic(parkId), handler(alertsActiveSchema, (a) => hub.applyAlerts(a.alerts))],
+    [
+      alertsActiveTopic(parkId),
+      handler(alertsActiveSchema, (a) => {
+        hub.applyAlerts(a.alerts);
+        alertsApi.setActive(a.alerts);
+      }),
+    ],
     [noticesTopic(parkId, 'current'), handler(noticesSchema, (n) => hub.applyNotices(n.notices))],
   ]);
 }
@@ -85,7 +105,11 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     reconnectPeriod: 1000,
     keepalive: 30,
   });
-  const handlers = topicHandlers(model.id, hub);
+  const actions = createAlertActions({ client, parkId: model.id, logger: opts.logger, timeoutMs: opts.actionTimeoutMs, now });
+  const auth = createOperatorAuth({ operatorsPath: opts.operatorsPath, logger: opts.logger, reportRefusal: actions.reportRefusal, idleMs: opts.sessionIdleMs, now });
+  const alertsApi = createAlertsApi({ model, logger: opts.logger, alertsDbPath: opts.alertsDbPath, auth, actions });
+  const originOk = createOriginCheck(opts.allowedOrigins);
+  const handlers = topicHandlers(model.id, hub, alertsApi);
   let readyResolve!: () => void;
   const readyPromise = new Promise<void>((r) => (readyResolve = r));
   client.on('connect', () => {
@@ -96,6 +120,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
   client.on('message', (topic, payload) => {
+    if (actions.handleMessage(topic, payload)) return;
     const h = handlers.get(topic);
     if (!h) return; // replies and topics other modules listen to
     let raw: unknown;
@@ -118,6 +143,8 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       handle: ({ res }) => json(res, client.connected ? 200 : 503, { ok: client.connected, mqtt: client.connected }),
     },
     ...historyRoutes({ model, history: opts.history, now }),
+    ...auth.routes,
+    ...alertsApi.routes,
   ];
 
   function fail(res: ServerResponse, err: unknown, path: string): void {
@@ -136,7 +163,17 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       } catch {
         return json(res, 400, { error: 'bad-url' });
       }
-      const found = matchRoute(routes, req.method ?? 'GET', url.pathname);
+      const method = req.method ?? 'GET';
+      if (STATE_CHANGING_METHODS.has(method)) {
+        const origin = originOk(req);
+        if (!origin.ok) {
+          const attempt = alertsApi.attemptOf(method, url.pathname);
+          if (attempt) actions.reportRefusal({ ...attempt, by: auth.sessionOf(req)?.operator ?? 'anonymous', code: origin.code, ip: req.socket.remoteAddress ?? null });
+          log.warn({ path: url.pathname, origin: origin.origin, code: origin.code }, 'state-changing request from another origin refused');
+          return json(res, 403, { error: origin.code, detail: 'this request must come from the screen’s own pages' });
+        }
+      }
+      const found = matchRoute(routes, method, url.pathname);
       if (found === 'method-not-allowed') return json(res, 405, { error: 'method-not-allowed' });
       if (found) {
         try {
@@ -167,6 +204,8 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     stats: () => ({ ...hub.stats(), mqttConnected: client.connected }),
     async close() {
       await hub.close();
+      actions.close();
+      alertsApi.close();
       await client.endAsync();
       await opts.history.close();
       log.info('screen stopped');

@@ -10,7 +10,7 @@ import { parseAlertRules, type AlertRulesInput } from '../../ingest/alerts/rules
 import { createIngest, type Ingest } from '../../ingest/create-ingest.ts';
 import { createSqliteStore } from '../../ingest/store/sqlite-store.ts';
 import type { TelemetryStore } from '../../ingest/store/types.ts';
-import { createScreen, type Screen } from '../../screen/server/create-screen.ts';
+import { createScreen, type Screen, type ScreenOptions } from '../../screen/server/create-screen.ts';
 import { listenScreen, type ScreenListener } from '../../screen/server/listen.ts';
 import { STATIC_DIR } from '../../bin/services.ts';
 import { silentLogger, type Logger } from '../../shared/logger.ts';
@@ -32,6 +32,8 @@ export interface TestPark {
   sqlitePath: string;
   /** The ingest's alert database (state and audit trail). */
   alertsDbPath: string;
+  /** Console operators file the screen reads (empty until a test adds operators). */
+  operatorsPath: string;
   ingest: Ingest | null;
   screen: Screen | null;
   screenHttp: ScreenListener | null;
@@ -52,6 +54,8 @@ export interface StartParkOptions {
   liveIntervalMs?: number;
   /** Alert rules for the ingest (defaults fill the rest); default: the defaults. */
   alertRules?: Partial<AlertRulesInput>;
+  /** More screen options (session idle time, action timeout, allowed origins). */
+  screenOptions?: Partial<ScreenOptions>;
 }
 
 export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> {
@@ -65,11 +69,12 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
   const mqttUrl = `mqtt://127.0.0.1:${tcp.port}`;
   const sqlitePath = join(dir, 'park.db');
   const alertsDbPath = join(dir, 'alerts.db');
+  const operatorsPath = join(dir, 'operators.json');
   const alertRules = parseAlertRules({ version: 1, ...opts.alertRules });
   const readers: TelemetryStore[] = [];
 
   const park: TestPark = {
-    dir, model, logger, provisioned, broker, tcp, ws, mqttUrl, sqlitePath, alertsDbPath,
+    dir, model, logger, provisioned, broker, tcp, ws, mqttUrl, sqlitePath, alertsDbPath, operatorsPath,
     ingest: null, screen: null, screenHttp: null, screenUrl: '',
     async reader() {
       const r = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
@@ -109,8 +114,9 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
   if (opts.screen !== false) {
     const history = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
     park.screen = await createScreen({
-      model, logger, history, staticDir: STATIC_DIR, coalesceMs: opts.coalesceMs ?? 100,
+      model, logger, history, staticDir: STATIC_DIR, coalesceMs: opts.coalesceMs ?? 100, alertsDbPath, operatorsPath,
       mqtt: { url: mqttUrl, username: serviceAccountId('screen'), password: provisioned.serviceSecrets.screen },
+      ...opts.screenOptions,
     });
     await park.screen.ready();
     park.screenHttp = await listenScreen(park.screen, { host: '127.0.0.1', port: 0 });
