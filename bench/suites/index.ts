@@ -1,4 +1,5 @@
 // Every benchmark suite, in the order `npm run bench` runs them.
 import type { BenchSuite } from '../harness.ts';
+import { alertsSuite } from './alerts.ts';
 
-export const SUITES: BenchSuite[] = [];
+export const SUITES: BenchSuite[] = [alertsSuite];
