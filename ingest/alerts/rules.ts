@@ -2,27 +2,12 @@
 // observations of its condition for one subject. Thresholds come from rules-config.ts; what an
 // observation does to an alert is lifecycle.ts's business.
 import type { Device, ParkModel } from '../../shared/park-model.ts';
-import type { AlertRuleId } from '../../shared/schema.ts';
+import { ALERT_RULE_NAMES, type AlertRuleId } from '../../shared/schema.ts';
 import type { DeviceKind } from '../../shared/topics.ts';
 import type { Reading } from '../store/types.ts';
 import { createDeviceTracks, type DeviceTrack } from './device-tracks.ts';
 import type { Detail, Observation, Subject } from './lifecycle.ts';
 import type { AlertRules } from './rules-config.ts';
-
-/** zh-CN and English titles for the wall; the subject's name follows. */
-export const RULE_TITLES: Record<AlertRuleId, [string, string]> = {
-  'camera-offline': ['摄像机离线', 'Camera offline'],
-  'camera-intrusion': ['入侵告警', 'Intrusion'],
-  'camera-tamper': ['摄像机遭破坏', 'Camera tampering'],
-  'camera-loitering': ['人员徘徊', 'Loitering'],
-  'camera-video-loss': ['视频丢失', 'Video loss'],
-  'node5g-offline': ['5G基站离线', '5G node offline'],
-  'node5g-degraded': ['5G信号劣化', '5G signal degraded'],
-  'meter-offline': ['电表离线', 'Meter offline'],
-  'enterprise-overload': ['负荷超合同容量', 'Load above contract'],
-  'power-spike': ['功率突增', 'Power spike'],
-  'stale-data': ['数据滞后', 'Stale data'],
-};
 
 /** Event rules: an occurrence, not a lasting condition (cleared after a quiet time). */
 export const PULSE_RULES: ReadonlySet<AlertRuleId> = new Set<AlertRuleId>(['camera-intrusion', 'camera-tamper', 'camera-loitering', 'power-spike']);
@@ -31,7 +16,7 @@ const EVENT_RULES = { intrusion: 'camera-intrusion', tamper: 'camera-tamper', lo
 const OFFLINE_RULES: Record<DeviceKind, 'camera-offline' | 'node5g-offline' | 'meter-offline'> = { camera: 'camera-offline', node5g: 'node5g-offline', meter: 'meter-offline' };
 
 export function alertTitle(rule: AlertRuleId, subject: Subject): { title: string; titleEn: string } {
-  const [zh, en] = RULE_TITLES[rule];
+  const [zh, en] = ALERT_RULE_NAMES[rule];
   return { title: `${zh} · ${subject.name}`, titleEn: `${en} · ${subject.nameEn}` };
 }
 

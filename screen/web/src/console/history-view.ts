@@ -1,12 +1,11 @@
 // History search over every alert (open and cleared): keyword, time range, severity, state, rule;
 // a row opens the alert's own audit trail.
-import type { Alert } from '../../../../shared/schema.ts';
+import { ALERT_RULE_IDS, type Alert } from '../../../../shared/schema.ts';
 import { api } from './api.ts';
 import { h, select } from './dom.ts';
 import { actionLabel, codeLabel, formatTime, reasonLabel, ruleLabel, severityLabel, stateLabel, t } from './i18n.ts';
 import { alertNotes } from './live-view.ts';
 
-const RULES = ['camera-offline', 'camera-intrusion', 'camera-tamper', 'camera-loitering', 'camera-video-loss', 'node5g-offline', 'node5g-degraded', 'meter-offline', 'enterprise-overload', 'power-spike', 'stale-data'];
 
 /** datetime-local value -> ms, or '' */
 export function msOf(v: FormDataEntryValue | null): string {
@@ -23,7 +22,7 @@ export function createHistoryView(): { el: HTMLElement; show(): void } {
     h('label', { className: 'field' }, t('to'), h('input', { name: 'to', type: 'datetime-local' })),
     select('severity', t('severity'), [all, ...['critical', 'major', 'minor', 'warning'].map((s): [string, string] => [s, severityLabel(s)])]),
     select('state', t('state'), [all, ...['active', 'flapping', 'acknowledged', 'shelved', 'cleared'].map((s): [string, string] => [s, stateLabel(s)])]),
-    select('rule', t('rule'), [all, ...RULES.map((r): [string, string] => [r, ruleLabel(r)])]),
+    select('rule', t('rule'), [all, ...ALERT_RULE_IDS.map((r): [string, string] => [r, ruleLabel(r)])]),
     h('button', { type: 'submit', className: 'primary' }, t('search')),
   );
   const body = h('tbody');

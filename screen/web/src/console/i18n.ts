@@ -1,4 +1,5 @@
 // The console's words, zh-CN first (the control room's language), English with ?lang=en.
+import { ALERT_RULE_NAMES } from '../../../../shared/schema.ts';
 export const lang: 'zh' | 'en' = new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'zh';
 
 const TEXT = {
@@ -81,19 +82,6 @@ const pick = (table: Table, key: string): string => table[key]?.[lang === 'en' ?
 const SEVERITY: Table = { critical: ['紧急', 'Critical'], major: ['重要', 'Major'], minor: ['一般', 'Minor'], warning: ['提示', 'Warning'] };
 const STATE: Table = { active: ['未确认', 'Active'], flapping: ['频繁波动', 'Flapping'], acknowledged: ['已确认', 'Acknowledged'], shelved: ['已搁置', 'Shelved'], cleared: ['已解除', 'Cleared'] };
 const KIND: Table = { camera: ['摄像机', 'Camera'], node5g: ['5G基站', '5G node'], meter: ['电表', 'Meter'] };
-const RULE: Table = {
-  'camera-offline': ['摄像机离线', 'Camera offline'],
-  'camera-intrusion': ['入侵告警', 'Intrusion'],
-  'camera-tamper': ['摄像机遭破坏', 'Camera tampering'],
-  'camera-loitering': ['人员徘徊', 'Loitering'],
-  'camera-video-loss': ['视频丢失', 'Video loss'],
-  'node5g-offline': ['5G基站离线', '5G node offline'],
-  'node5g-degraded': ['5G信号劣化', '5G signal degraded'],
-  'meter-offline': ['电表离线', 'Meter offline'],
-  'enterprise-overload': ['负荷超合同容量', 'Load above contract'],
-  'power-spike': ['功率突增', 'Power spike'],
-  'stale-data': ['数据滞后', 'Stale data'],
-};
 const REASON: Table = {
   'back-online': ['设备恢复在线', 'device back online'],
   'video-restored': ['视频恢复', 'video restored'],
@@ -130,7 +118,7 @@ const CODE: Table = {
 export const severityLabel = (s: string): string => pick(SEVERITY, s);
 export const stateLabel = (s: string): string => pick(STATE, s);
 export const kindLabel = (s: string): string => pick(KIND, s);
-export const ruleLabel = (s: string): string => pick(RULE, s);
+export const ruleLabel = (s: string): string => pick(ALERT_RULE_NAMES, s);
 export const reasonLabel = (s: string): string => pick(REASON, s);
 export const actionLabel = (s: string): string => pick(ACTION, s);
 export const codeLabel = (s: string): string => pick(CODE, s);
