@@ -1,6 +1,7 @@
 // History search over every alert (open and cleared): keyword, time range, severity, state, rule;
 // a row opens the alert's own audit trail.
-import { ALERT_RULE_IDS, type Alert } from '../../../../shared/schema.ts';
+import { ALERT_RULE_IDS } from '../../../../shared/alert-rules-meta.ts';
+import type { Alert } from '../../../../shared/schema.ts';
 import { api } from './api.ts';
 import { h, select } from './dom.ts';
 import { actionLabel, codeLabel, formatTime, reasonLabel, ruleLabel, severityLabel, stateLabel, t } from './i18n.ts';

@@ -1,5 +1,5 @@
 // The console's words, zh-CN first (the control room's language), English with ?lang=en.
-import { ALERT_RULE_NAMES } from '../../../../shared/schema.ts';
+import { ALERT_RULE_NAMES } from '../../../../shared/alert-rules-meta.ts';
 export const lang: 'zh' | 'en' = new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'zh';
 
 const TEXT = {
