@@ -63,6 +63,7 @@ async function shutdown(signal: string, exitCode = 0): Promise<void> {
     process.exit(1);
   }, 15_000);
   timer.unref();
+  for (const r of running) r.beforeStop?.();
   // Reverse start order: devices leave first, then the screen, then the ingest flushes and
   // acknowledges what it holds, and the broker goes last.
   for (const r of [...running].reverse()) {

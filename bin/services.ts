@@ -17,6 +17,8 @@ import { createFleet } from '../simulators/fleet.ts';
 
 export interface Running {
   name: string;
+  /** Called on every process before any is closed (e.g. the ingest stops alerting on devices leaving). */
+  beforeStop?(): void;
   close(): Promise<void>;
 }
 
@@ -70,7 +72,9 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
     liveIntervalMs: config.ingest.liveIntervalMs,
     alerts: { rules, dbPath: config.alerts.dbPath },
   });
-  return { name: 'ingest', close: () => ingest.close() };
+  // When the whole park stops together (`all`), the simulated devices leaving is the shutdown, not
+  // an incident: rules stop first, so a Ctrl-C does not leave an offline alert per device.
+  return { name: 'ingest', beforeStop: () => ingest.stopRules(), close: () => ingest.close() };
 }
 
 export async function startScreen(config: AppConfig, model: ParkModel, logger: Logger): Promise<Running & { port: number }> {

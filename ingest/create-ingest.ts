@@ -69,6 +69,8 @@ export interface Ingest {
   stats(): IngestStats;
   /** Resolves once the session is up and subscribed. */
   ready(): Promise<void>;
+  /** Stops evaluating alert rules (state, operator actions and publishing go on) ahead of a shutdown. */
+  stopRules(): void;
   /** Stop intake, flush writes, send the last acknowledgements, leave the broker, close the store. */
   close(): Promise<void>;
 }
@@ -209,6 +211,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       alerts: alerting?.stats() ?? null,
     }),
     ready: () => readyPromise,
+    stopRules: () => alerting?.stopRules(),
     async close() {
       if (closing) return;
       closing = true;

@@ -47,6 +47,8 @@ export interface Alerting {
   /** Sets where messages go (the ingest's MQTT client) and publishes the open alerts. */
   attach(publish: AlertPublisher): void;
   publishActive(): void;
+  /** Readings and time no longer change alerts (actions still do): the park is shutting down. */
+  stopRules(): void;
   open(): Alert[];
   stats(): AlertingStats;
   close(): Promise<void>;
@@ -75,6 +77,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   let publish: AlertPublisher = () => false;
   let flushScheduled = false;
   let closed = false;
+  let rulesStopped = false;
 
   lifecycle.load(db.openAlerts(), (a) => evaluator.subjectOf(a.rule, a.key), now());
   log.info({ open: lifecycle.open().length, auditHead: db.head(), path: db.path }, 'alert state loaded');
@@ -134,6 +137,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   }
 
   const timer = setInterval(() => {
+    if (rulesStopped) return;
     const t = now();
     for (const o of evaluator.onTick(t)) lifecycle.observe(o);
     lifecycle.tick(t);
@@ -210,7 +214,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
 
   return {
     onReading(r, retained) {
-      if (closed) return;
+      if (closed || rulesStopped) return;
       for (const o of evaluator.onReading(r, retained)) lifecycle.observe(o);
       if (lifecycle.hasUrgent()) scheduleFlush();
     },
@@ -227,6 +231,12 @@ export function createAlerting(opts: AlertingOptions): Alerting {
       publishActive();
     },
     publishActive,
+    stopRules() {
+      if (rulesStopped) return;
+      rulesStopped = true;
+      flush();
+      log.info('alert rules stopped for shutdown');
+    },
     open: () => lifecycle.open(),
     stats: () => ({ open: lifecycle.open().length, ...stats, auditHead: db.head() }),
     async close() {
