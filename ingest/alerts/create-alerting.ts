@@ -37,6 +37,8 @@ export interface AlertingStats {
   actions: number;
   refused: number;
   storeFailures: number;
+  /** Readings on which a rule threw (logged); the reading is stored regardless. */
+  ruleErrors: number;
   auditHead: { seq: number; hash: string } | null;
 }
 
@@ -71,7 +73,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
     title: (rule, subject) => alertTitle(rule, subject),
     newId: () => `${now().toString(36)}-${randomBytes(5).toString('hex')}`,
   });
-  const stats = { raised: 0, cleared: 0, actions: 0, refused: 0, storeFailures: 0 };
+  const stats = { raised: 0, cleared: 0, actions: 0, refused: 0, storeFailures: 0, ruleErrors: 0 };
   const replies = new Map<string, AlertReply>();
   let retry: Changes | null = null;
   let publish: AlertPublisher = () => false;
@@ -215,7 +217,13 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   return {
     onReading(r, retained) {
       if (closed || rulesStopped) return;
-      for (const o of evaluator.onReading(r, retained)) lifecycle.observe(o);
+      try {
+        for (const o of evaluator.onReading(r, retained)) lifecycle.observe(o);
+      } catch (err) {
+        // A fault in a rule must never stop readings from being stored.
+        stats.ruleErrors++;
+        warn('rule-error', { err, device: r.device, channel: r.channel }, 'alert rules failed on a reading');
+      }
       if (lifecycle.hasUrgent()) scheduleFlush();
     },
     async onAction(payload) {
