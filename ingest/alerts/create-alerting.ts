@@ -141,8 +141,13 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   const timer = setInterval(() => {
     if (rulesStopped) return;
     const t = now();
-    for (const o of evaluator.onTick(t)) lifecycle.observe(o);
-    lifecycle.tick(t);
+    try {
+      for (const o of evaluator.onTick(t)) lifecycle.observe(o);
+      lifecycle.tick(t);
+    } catch (err) {
+      stats.ruleErrors++;
+      warn('tick-error', { err }, 'alert timer checks failed');
+    }
     flush();
   }, rules.tickMs);
 
