@@ -85,6 +85,7 @@ export async function startScreen(config: AppConfig, model: ParkModel, logger: L
     history,
     staticDir: STATIC_DIR,
     coalesceMs: config.screen.coalesceMs,
+    kpiFile: config.screen.kpiFile,
     alertsDbPath: config.alerts.dbPath,
     operatorsPath: config.screen.operatorsPath,
     allowedOrigins: config.screen.allowedOrigins,

@@ -58,6 +58,8 @@ export function createLiveState(model: ParkModel): LiveState {
     const nodes = { total: 0, up: 0, down: 0, unknown: 0, rsrp: 0, sinr: 0, lat: 0, dl: 0, ul: 0, n: 0 };
     const ent = new Map<string, { kw: number; kwhToday: number }>(model.enterprises.map((e) => [e.id, { kw: 0, kwhToday: 0 }]));
     let totalKw = 0;
+    let metersOnline = 0;
+    let metersTotal = 0;
     for (const d of model.devices) {
       const live = devices.get(d.id)!;
       if (d.kind === 'camera') {
@@ -82,8 +84,13 @@ export function createLiveState(model: ParkModel): LiveState {
             nodes.ul += t.ulMbps as number;
           }
         } else nodes.down++;
-      } else if (d.kind === 'meter' && live.t) {
-        const kw = live.status === 'offline' ? 0 : (live.t.kw as number);
+      } else if (d.kind === 'meter') {
+        metersTotal++;
+        if (live.status === 'online') metersOnline++;
+        if (!live.t) continue;
+        // An offline meter keeps its last reading (the site did not stop consuming because its
+        // meter went quiet); the wall says how many meters are reporting beside the total.
+        const kw = live.t.kw as number;
         const kwh = live.t.kwh as number;
         const today = Math.max(0, kwh - (baseline.get(d.id) ?? kwh));
         totalKw += kw;
@@ -106,6 +113,8 @@ export function createLiveState(model: ParkModel): LiveState {
       },
       energy: {
         totalKw: round(totalKw, 2),
+        metersOnline,
+        metersTotal,
         enterprises: [...ent].map(([id, v]) => ({ id, kw: round(v.kw, 2), kwhToday: round(v.kwhToday, 2) })),
       },
       newest: { ...newest },

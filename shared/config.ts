@@ -57,6 +57,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'screen.host', flag: 'screen-host', env: 'SCREEN_HOST', kind: 'string', default: '0.0.0.0', doc: 'screen HTTP listen address' },
   { key: 'screen.port', flag: 'screen-port', env: 'SCREEN_PORT', kind: 'int', default: 8080, doc: 'screen HTTP + WebSocket port', ...port },
   { key: 'screen.coalesceMs', flag: 'coalesce-ms', env: 'SCREEN_COALESCE_MS', kind: 'int', default: 250, doc: 'ms between WebSocket deltas to browsers (a few per second)', min: 50, max: 10_000 },
+  { key: 'screen.kpiFile', flag: 'kpi-file', env: 'KPI_FILE', kind: 'string', default: undefined, doc: 'economic KPI set shown on the wall (default <data-dir>/kpis.json when present, else the bundled H1 2024 figures)' },
   { key: 'screen.operatorsPath', flag: 'operators', env: 'OPERATORS_FILE', kind: 'string', default: undefined, doc: 'console operators with scrypt-hashed passwords (default <data-dir>/operators.json)' },
   { key: 'screen.allowedOrigins', flag: 'allowed-origins', env: 'SCREEN_ALLOWED_ORIGINS', kind: 'string', default: '', doc: 'origins besides the screen itself allowed to send state-changing requests, comma-separated (e.g. https://wall.example.com behind a proxy)' },
   { key: 'screen.sessionIdleMinutes', flag: 'session-idle-min', env: 'SESSION_IDLE_MIN', kind: 'int', default: 30, doc: 'minutes of inactivity after which an operator is signed out (sessions end after 12 h regardless)', min: 1, max: 1440 },
@@ -86,6 +87,7 @@ const configSchema = z.object({
     host: z.string(),
     port: z.number().int(),
     coalesceMs: z.number().int(),
+    kpiFile: z.string(),
     operatorsPath: z.string(),
     allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'origins look like https://host[:port]')),
     sessionIdleMinutes: z.number().int(),
@@ -174,6 +176,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
   alerts.dbPath = alerts.dbPath === undefined ? resolve(dataDir, 'alerts.db') : resolve(cwd, alerts.dbPath as string);
   if (typeof alerts.rulesPath === 'string') alerts.rulesPath = resolve(cwd, alerts.rulesPath);
   const screen = out.screen as Record<string, unknown>;
+  screen.kpiFile = screen.kpiFile === undefined ? resolve(dataDir, 'kpis.json') : resolve(cwd, screen.kpiFile as string);
   screen.operatorsPath = screen.operatorsPath === undefined ? resolve(dataDir, 'operators.json') : resolve(cwd, screen.operatorsPath as string);
   screen.allowedOrigins = String(screen.allowedOrigins).split(',').map((o) => o.trim().replace(/\/$/, '')).filter((o) => o !== '');
   const broker = out.broker as { port: number };

@@ -155,7 +155,10 @@ export const liveSummarySchema = z.object({
     ulMbps: z.number(),
   }),
   energy: z.object({
+    /** Sum of every meter's newest kW; a meter that went offline counts with its last reading. */
     totalKw: z.number(),
+    metersOnline: z.number(),
+    metersTotal: z.number(),
     enterprises: z.array(z.object({ id: z.string(), kw: z.number(), kwhToday: z.number() })),
   }),
   /** Device clock of the newest message per kind, ms (null before the first). */
@@ -366,6 +369,34 @@ export const kpiFigureSchema = z.object({
   source: z.string(),
 });
 export type KpiFigure = z.infer<typeof kpiFigureSchema>;
+
+const spotlightFactSchema = z.union([
+  z.object({ label: z.string(), labelEn: z.string(), value: z.number(), unit: z.string(), unitEn: z.string(), signed: z.boolean().optional() }),
+  z.object({ label: z.string(), labelEn: z.string(), text: z.string(), textEn: z.string() }),
+]);
+
+const pipelineEntry = { count: z.number().int().min(0), label: z.string(), labelEn: z.string() };
+
+/** Low-frequency official statistics (not telemetry): every figure with value, unit, YoY, period, source. */
+export const kpiSetSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  titleEn: z.string(),
+  period: z.string(),
+  source: z.object({ title: z.string(), authors: z.string(), note: z.string().optional() }),
+  figures: z.array(kpiFigureSchema).min(1),
+  innovation: z.array(kpiFigureSchema),
+  pipeline: z.object({
+    period: z.string(),
+    signed: z.object({ ...pipelineEntry, over10yi: z.number().int() }),
+    inTalks: z.object({ ...pipelineEntry, approx: z.boolean(), over10yi: z.number().int(), over30yi: z.number().int() }),
+    key: z.object({ ...pipelineEntry, city: z.number().int(), cityContinued: z.number().int(), district: z.number().int() }),
+    started: z.object({ ...pipelineEntry, names: z.array(z.string()), enterprises: z.array(z.string()) }),
+  }),
+  spotlights: z.array(z.object({ enterprise: z.string(), name: z.string(), nameEn: z.string(), facts: z.array(spotlightFactSchema) })),
+  smartPark: z.array(z.string()),
+});
+export type KpiSet = z.infer<typeof kpiSetSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // WebSocket between the screen server and browsers.

@@ -1,5 +1,6 @@
 // Every benchmark suite, in the order `npm run bench` runs them.
 import type { BenchSuite } from '../harness.ts';
 import { alertsSuite } from './alerts.ts';
+import { screenSuite } from './screen.ts';
 
-export const SUITES: BenchSuite[] = [alertsSuite];
+export const SUITES: BenchSuite[] = [screenSuite, alertsSuite];

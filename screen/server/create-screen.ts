@@ -13,6 +13,7 @@ import { alertsActiveSchema, liveDeltaSchema, liveSnapshotSchema, noticesSchema,
 import { alertsActiveTopic, alertsFilter, liveFilter, liveTopic, noticesFilter, noticesTopic } from '../../shared/topics.ts';
 import { createAlertActions } from './alert-actions.ts';
 import { createAlertsApi, type AlertsApi } from './api-alerts.ts';
+import { contentRoutes, createKpiSource } from './api-content.ts';
 import { historyRoutes, type HistoryReader } from './api-history.ts';
 import { HttpError, json, matchRoute, type Route } from './http-kit.ts';
 import { createLiveHub, type LiveHub, type LiveHubStats } from './live-hub.ts';
@@ -32,6 +33,8 @@ export interface ScreenOptions {
   staticDir: string;
   /** ms between WebSocket deltas; default 250. */
   coalesceMs?: number;
+  /** Operator's KPI file (JSON, shared/schema.ts kpiSetSchema); the bundled seed figures when absent. */
+  kpiFile?: string;
   /** The ingest's alert database (read-only here: history, trail, export). */
   alertsDbPath?: string;
   /** Console operators (scrypt hashes); without it nobody can sign in. */
@@ -143,6 +146,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       handle: ({ res }) => json(res, client.connected ? 200 : 503, { ok: client.connected, mqtt: client.connected }),
     },
     ...historyRoutes({ model, history: opts.history, now }),
+    ...contentRoutes({ kpis: createKpiSource(opts.kpiFile, opts.logger), notices: () => hub.notices() }),
     ...auth.routes,
     ...alertsApi.routes,
   ];

@@ -38,6 +38,8 @@ export interface LiveHub {
   /** The full list of open alerts (from the ingest's retained alerts/active). */
   applyAlerts(alerts: readonly Alert[]): void;
   applyNotices(notices: readonly Notice[]): void;
+  /** The notices as last received. */
+  notices(): readonly Notice[];
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   stats(): LiveHubStats;
   close(): Promise<void>;
@@ -189,6 +191,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       notices = list;
       noticesChanged = true;
     },
+    notices: () => notices,
     handleUpgrade(req, socket, head) {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     },

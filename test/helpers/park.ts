@@ -52,7 +52,10 @@ export interface StartParkOptions {
   model?: ParkModel;
   coalesceMs?: number;
   liveIntervalMs?: number;
-  /** Alert rules for the ingest (defaults fill the rest); default: the defaults. */
+  /**
+   * Alert rules for the ingest (defaults fill the rest). Alerting runs only when given (`{}` for
+   * the defaults): tests that publish alerts/active themselves must not race a real alert engine.
+   */
   alertRules?: Partial<AlertRulesInput>;
   /** More screen options (session idle time, action timeout, allowed origins). */
   screenOptions?: Partial<ScreenOptions>;
@@ -70,7 +73,7 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
   const sqlitePath = join(dir, 'park.db');
   const alertsDbPath = join(dir, 'alerts.db');
   const operatorsPath = join(dir, 'operators.json');
-  const alertRules = parseAlertRules({ version: 1, ...opts.alertRules });
+  const alertRules = opts.alertRules ? parseAlertRules({ version: 1, ...opts.alertRules }) : null;
   const readers: TelemetryStore[] = [];
 
   const park: TestPark = {
@@ -88,7 +91,7 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
         mqtt: { url: mqttUrl, username: serviceAccountId('ingest'), password: provisioned.serviceSecrets.ingest, reconnectPeriodMs: 200 },
         flushIntervalMs: 20,
         liveIntervalMs: opts.liveIntervalMs ?? 100,
-        alerts: { rules: alertRules, dbPath: alertsDbPath },
+        alerts: alertRules ? { rules: alertRules, dbPath: alertsDbPath } : undefined,
         ...overrides,
       });
       await park.ingest.ready();

@@ -14,7 +14,7 @@ const summary = (at: number): LiveSummary => ({
   ingest: { ratePerSec: 1, accepted: 1, rejected: 0, rejects: {}, gaps: 0, duplicates: 0 },
   cameras: { total: 1, online: 1, offline: 0, unknown: 0, eventsLastHour: 0, latestEvents: [] },
   nodes: { total: 0, up: 0, down: 0, unknown: 0, rsrpDbm: null, sinrDb: null, latencyMs: null, dlMbps: 0, ulMbps: 0 },
-  energy: { totalKw: 0, enterprises: [] },
+  energy: { totalKw: 0, metersOnline: 0, metersTotal: 0, enterprises: [] },
   newest: { camera: at, node5g: null, meter: null },
 });
 const device = (id: string, ts: number, pad = 0): DeviceLive => ({ id, kind: 'camera', status: 'online', ts, seenAt: ts, t: { online: true, fps: 25, bitrateKbps: ts % 1000, storageUsedPct: pad } });

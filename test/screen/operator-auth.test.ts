@@ -20,7 +20,7 @@ describe('operator sign-in and request protection', () => {
   const client = (opts: { origin?: string } = {}) => httpClient(park.screenUrl, { localAddress: `127.0.0.${nextAddress++}`, ...opts });
 
   beforeAll(async () => {
-    park = await startPark({ screenOptions: { allowedOrigins: ['https://wall.example.com'] } });
+    park = await startPark({ alertRules: {}, screenOptions: { allowedOrigins: ['https://wall.example.com'] } });
   });
   afterAll(async () => {
     db?.close();

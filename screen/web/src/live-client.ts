@@ -1,30 +1,40 @@
 // The browser side of the live stream: connects, applies the snapshot then deltas, asks for a new
 // snapshot when it sees a gap, and reconnects with capped exponential backoff (with jitter) so a
 // server restart never needs a page reload.
-import type { DeviceLive, LiveSummary, WsServerMessage } from '../../../shared/schema.ts';
+import type { Alert, DeviceLive, LiveSummary, Notice, WsServerMessage } from '../../../shared/schema.ts';
 
 export type ConnectionState = 'connecting' | 'open' | 'lost';
 
 export interface LiveState {
   summary: LiveSummary | null;
   devices: Map<string, DeviceLive>;
-  /** Browser clock when the last message arrived. */
+  alerts: Alert[];
+  notices: Notice[];
+  /** Browser clock when the last message arrived (0: never). */
   receivedAt: number;
   /** Server clock of the last message. */
   serverAt: number;
 }
 
+export interface LiveUpdate {
+  kind: 'snapshot' | 'delta';
+  devices: DeviceLive[];
+  alertsChanged: boolean;
+  noticesChanged: boolean;
+}
+
 export interface LiveClientOptions {
-  url: string;
-  onState(state: LiveState, changed: DeviceLive[], kind: 'snapshot' | 'delta'): void;
+  /** ws(s):// URL of the live endpoint (a function: it may carry a token that changes). */
+  url: () => string;
+  onState(state: LiveState, update: LiveUpdate): void;
   onConnection(state: ConnectionState, detail: { attempt: number; retryInMs?: number }): void;
   /** Backoff bounds, ms; default 500 and 15 000. */
   minDelayMs?: number;
   maxDelayMs?: number;
 }
 
-export function connectLive(opts: LiveClientOptions): { close(): void } {
-  const state: LiveState = { summary: null, devices: new Map(), receivedAt: 0, serverAt: 0 };
+export function connectLive(opts: LiveClientOptions): { close(): void; state: LiveState } {
+  const state: LiveState = { summary: null, devices: new Map(), alerts: [], notices: [], receivedAt: 0, serverAt: 0 };
   const minDelay = opts.minDelayMs ?? 500;
   const maxDelay = opts.maxDelayMs ?? 15_000;
   let ws: WebSocket | null = null;
@@ -43,7 +53,7 @@ export function connectLive(opts: LiveClientOptions): { close(): void } {
 
   function open(): void {
     opts.onConnection('connecting', { attempt });
-    const socket = new WebSocket(opts.url);
+    const socket = new WebSocket(opts.url());
     ws = socket;
     socket.onopen = () => {
       attempt = 0;
@@ -63,7 +73,9 @@ export function connectLive(opts: LiveClientOptions): { close(): void } {
         lastSeq = msg.seq;
         state.summary = msg.state.summary;
         state.devices = new Map(msg.state.devices.map((d) => [d.id, d]));
-        opts.onState(state, msg.state.devices, 'snapshot');
+        state.alerts = msg.state.alerts;
+        state.notices = msg.state.notices;
+        opts.onState(state, { kind: 'snapshot', devices: msg.state.devices, alertsChanged: true, noticesChanged: true });
         return;
       }
       if (msg.seq !== lastSeq + 1) {
@@ -74,7 +86,9 @@ export function connectLive(opts: LiveClientOptions): { close(): void } {
       lastSeq = msg.seq;
       if (msg.summary) state.summary = msg.summary;
       for (const d of msg.devices) state.devices.set(d.id, d);
-      opts.onState(state, msg.devices, 'delta');
+      if (msg.alerts) state.alerts = msg.alerts;
+      if (msg.notices) state.notices = msg.notices;
+      opts.onState(state, { kind: 'delta', devices: msg.devices, alertsChanged: msg.alerts !== undefined, noticesChanged: msg.notices !== undefined });
     };
     socket.onclose = () => {
       if (ws === socket) {
@@ -85,8 +99,10 @@ export function connectLive(opts: LiveClientOptions): { close(): void } {
     socket.onerror = () => socket.close();
   }
 
-  open();
+  // Start on the next microtask, so callers can wire state before the first callback.
+  queueMicrotask(open);
   return {
+    state,
     close() {
       closed = true;
       window.clearTimeout(timer);

@@ -1,0 +1,137 @@
+// 园区态势: the park plan drawn from the park model as an SVG map (zones and enterprise plots),
+// every device a marker coloured by status, and a pulsing marker wherever an alert is open.
+import type { ParkModelData } from '../../../../shared/park-model.ts';
+import type { Alert, AlertSeverity, DeviceLive } from '../../../../shared/schema.ts';
+import { onRender, type App } from '../app.ts';
+import { COLORS, echarts, FONT, tooltipStyle } from '../echarts-setup.ts';
+import { escapeHtml, num } from '../format.ts';
+import { pick, t } from '../i18n.ts';
+import { chart, px } from '../scale.ts';
+
+const SEVERITY_RANK: Record<AlertSeverity, number> = { critical: 0, major: 1, minor: 2, warning: 3 };
+const SYMBOL = { camera: 'circle', node5g: 'triangle', meter: 'rect' } as const;
+
+/** The plan as SVG in map units; named elements become styleable regions. */
+export function parkSvg(model: ParkModelData): string {
+  const zones = model.zones
+    .map((z) => `<path name="zone:${z.id}" d="M${z.polygon.map(([x, y]) => `${x} ${y}`).join(' L')} Z"/>`)
+    .join('');
+  const plots = model.enterprises.map((e) => `<rect name="ent:${e.id}" x="${e.plot[0]}" y="${e.plot[1]}" width="${e.plot[2]}" height="${e.plot[3]}" rx="4"/>`).join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${model.map.width} ${model.map.height}" width="${model.map.width}" height="${model.map.height}"><g>${zones}</g><g>${plots}</g></svg>`;
+}
+
+function centroid(points: readonly (readonly [number, number])[]): [number, number] {
+  const n = points.length;
+  return [points.reduce((s, p) => s + p[0], 0) / n, points.reduce((s, p) => s + p[1], 0) / n];
+}
+
+function statusColor(live: DeviceLive | undefined): string {
+  if (!live || live.status === 'unknown') return COLORS.unknown;
+  if (live.status === 'offline' || live.t?.online === false) return COLORS.offline;
+  return COLORS.online;
+}
+
+function describe(app: App, id: string): string {
+  const d = app.deviceById.get(id);
+  const live = app.live.devices.get(id);
+  if (!d) return id;
+  const status = live?.status === 'online' && live.t?.online !== false ? t('online') : live?.status === 'unknown' || !live ? t('unknown') : t('offline');
+  const values = live?.t
+    ? Object.entries(live.t)
+        .filter(([, v]) => typeof v === 'number')
+        .slice(0, 4)
+        .map(([k, v]) => `${k} ${num(v as number, 1)}`)
+        .join('<br/>')
+    : '';
+  return `<b>${escapeHtml(d.name)}</b> (${escapeHtml(d.id)})<br/>${escapeHtml(status)}${values ? `<br/>${values}` : ''}`;
+}
+
+export function setupMap(app: App): void {
+  echarts.registerMap('park', { svg: parkSvg(app.model) });
+  const zoneLabels = app.model.zones.map((z) => ({ name: pick(z.name, z.nameEn), value: centroid(z.polygon) }));
+  const entLabels = app.model.enterprises.map((e) => ({ name: pick(e.short, e.nameEn), value: [e.plot[0] + e.plot[2] / 2, e.plot[1] + 12] }));
+  const regions = [
+    ...app.model.zones.map((z) => ({ name: `zone:${z.id}`, itemStyle: { areaColor: 'rgba(9,202,243,.06)', borderColor: '#93EBF8', borderWidth: 1.2 } })),
+    ...app.model.enterprises.map((e) => ({
+      name: `ent:${e.id}`,
+      itemStyle: { areaColor: e.stage === 'construction' ? 'rgba(252,144,16,.10)' : 'rgba(56,155,183,.22)', borderColor: e.stage === 'construction' ? 'rgba(252,144,16,.6)' : 'rgba(147,235,248,.55)', borderWidth: 0.8 },
+    })),
+  ];
+
+  const map = chart('chart-map', (c) =>
+    c.setOption({
+      textStyle: { fontFamily: FONT },
+      tooltip: { ...tooltipStyle(), trigger: 'item', formatter: (p: { seriesId?: string; data?: { name: string } }) => (p.seriesId === 'devices' || p.seriesId === 'alerts' ? describe(app, p.data!.name) : '') },
+      geo: {
+        map: 'park',
+        roam: false,
+        // Fill the panel, keeping the plan's proportions (layoutSize would size to the shorter side).
+        left: px(8),
+        right: px(8),
+        top: px(8),
+        bottom: px(30),
+        selectedMode: false,
+        silent: true,
+        itemStyle: {
+          areaColor: { type: 'radial', x: 0.5, y: 0.5, r: 0.8, colorStops: [{ offset: 0, color: 'rgba(147,235,248,0)' }, { offset: 1, color: 'rgba(147,235,248,.2)' }] },
+          borderColor: '#93EBF8',
+          shadowColor: 'rgba(128,217,248,.3)',
+          shadowOffsetX: -2,
+          shadowOffsetY: 2,
+          shadowBlur: 10,
+        },
+        emphasis: { disabled: true },
+        regions,
+      },
+      series: [
+        {
+          id: 'zones', type: 'scatter', coordinateSystem: 'geo', symbolSize: 0, silent: true, data: zoneLabels,
+          label: { show: true, formatter: '{b}', color: 'rgba(147,235,248,.85)', fontSize: px(15), fontWeight: 600 },
+        },
+        {
+          id: 'enterprises', type: 'scatter', coordinateSystem: 'geo', symbolSize: 0, silent: true, data: entLabels,
+          label: { show: true, formatter: '{b}', color: '#D3D6DD', fontSize: px(11) },
+        },
+        { id: 'devices', type: 'scatter', coordinateSystem: 'geo', symbolSize: px(7), data: [], z: 3 },
+        {
+          id: 'alerts', type: 'effectScatter', coordinateSystem: 'geo', symbolSize: px(11), data: [], z: 4,
+          rippleEffect: { scale: 6, brushType: 'fill', period: 2.5 },
+        },
+      ],
+    }),
+  );
+  const legend = document.getElementById('map-legend')!;
+
+  onRender((a, reason) => {
+    if (!(reason.live || reason.all)) return;
+    const worst = new Map<string, Alert>();
+    for (const al of a.live.alerts) {
+      if (al.state === 'cleared') continue;
+      const cur = worst.get(al.device);
+      if (!cur || SEVERITY_RANK[al.severity] < SEVERITY_RANK[cur.severity]) worst.set(al.device, al);
+    }
+    const devices = a.model.devices.map((d) => ({
+      name: d.id,
+      value: [d.x, d.y],
+      symbol: SYMBOL[d.kind],
+      itemStyle: { color: statusColor(a.live.devices.get(d.id)), borderColor: '#03050C', borderWidth: 0.5 },
+    }));
+    const alerts = [...worst.values()].flatMap((al) => {
+      const d = a.deviceById.get(al.device);
+      return d ? [{ name: d.id, value: [d.x, d.y], itemStyle: { color: COLORS[al.severity] } }] : [];
+    });
+    map().setOption({ series: [{ id: 'devices', data: devices }, { id: 'alerts', data: alerts }] });
+    const counts = { online: 0, offline: 0, unknown: 0 };
+    for (const d of a.model.devices) {
+      const c = statusColor(a.live.devices.get(d.id));
+      if (c === COLORS.online) counts.online++;
+      else if (c === COLORS.offline) counts.offline++;
+      else counts.unknown++;
+    }
+    legend.innerHTML = `<span><i class="sw" style="background:${COLORS.online}"></i>${t('online')} ${counts.online}</span>
+      <span><i class="sw" style="background:${COLORS.offline}"></i>${t('offline')} ${counts.offline}</span>
+      ${counts.unknown ? `<span><i class="sw" style="background:${COLORS.unknown}"></i>${t('unknown')} ${counts.unknown}</span>` : ''}
+      <span><i class="sw pulse" style="background:${COLORS.critical}"></i>${t('alerts')} ${alerts.length}</span>
+      <span class="shapes">● ${t('legendCamera')} ▲ ${t('legendNode')} ■ ${t('legendMeter')}</span>`;
+  });
+}
