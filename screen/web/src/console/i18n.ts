@@ -80,7 +80,8 @@ type Table = Record<string, readonly [string, string]>;
 const pick = (table: Table, key: string): string => table[key]?.[lang === 'en' ? 1 : 0] ?? key;
 
 const SEVERITY: Table = { critical: ['紧急', 'Critical'], major: ['重要', 'Major'], minor: ['一般', 'Minor'], warning: ['提示', 'Warning'] };
-const STATE: Table = { active: ['未确认', 'Active'], flapping: ['频繁波动', 'Flapping'], acknowledged: ['已确认', 'Acknowledged'], shelved: ['已搁置', 'Shelved'], cleared: ['已解除', 'Cleared'] };
+// The same words as the wall (screen/web/src/i18n.ts), so an operator reads one vocabulary.
+const STATE: Table = { active: ['未确认', 'Unacknowledged'], flapping: ['频繁波动', 'Flapping'], acknowledged: ['已确认', 'Acknowledged'], shelved: ['已搁置', 'Shelved'], cleared: ['已恢复', 'Cleared'] };
 const KIND: Table = { camera: ['摄像机', 'Camera'], node5g: ['5G基站', '5G node'], meter: ['电表', 'Meter'] };
 const REASON: Table = {
   'back-online': ['设备恢复在线', 'device back online'],
