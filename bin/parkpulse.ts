@@ -3,10 +3,12 @@
 // process(es), prints where the screen is, and handles signals. `npm start` runs `all`.
 import { loadParkModel, DEFAULT_PARK_MODEL_PATH } from '../shared/park-model.ts';
 import { ConfigError, helpText, loadConfig, type AppConfig } from '../shared/config.ts';
+import { buildLoadModel } from '../shared/load-model.ts';
 import { createLogger } from '../shared/logger.ts';
 import { provision } from '../shared/registry.ts';
 import { auditCommand, operatorCommand } from './admin-commands.ts';
 import { startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Running } from './services.ts';
+import { isTool, TOOLS } from './tools.ts';
 import { existsSync } from 'node:fs';
 
 let config: AppConfig;
@@ -26,12 +28,20 @@ if (config.help) {
 if (config.command === 'operator') process.exit(await operatorCommand(config, process.env.OPERATOR_PASSWORD));
 if (config.command === 'audit') process.exit(auditCommand(config));
 
-const logger = createLogger({ level: config.logLevel, name: config.command });
-const model = loadParkModel(config.parkModelPath ?? DEFAULT_PARK_MODEL_PATH);
+// Tool commands keep stdout for their summary (or JSON): their logs go to stderr.
+const logger = createLogger({ level: config.logLevel, name: config.command, destination: isTool(config.command) ? process.stderr : undefined });
+const baseModel = loadParkModel(config.parkModelPath ?? DEFAULT_PARK_MODEL_PATH);
+// With --load-devices N every process knows the synthetic load meters (registry, ingest, screen).
+const model = config.load.devices > 0 ? buildLoadModel(config.load.devices, baseModel) : baseModel;
 const running: Running[] = [];
 
 async function main(): Promise<void> {
   const cmd = config.command;
+  if (isTool(cmd)) {
+    const code = await TOOLS[cmd]({ config, model, logger, running });
+    if (!stopping) void shutdown('done', code);
+    return;
+  }
   if (cmd === 'provision') {
     const { added } = await provision({ model, registryPath: config.registryPath, secretsDir: config.secretsDir });
     process.stdout.write(`registry ${config.registryPath}: ${added.length} account(s) added; secrets in ${config.secretsDir}\n`);

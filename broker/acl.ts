@@ -33,6 +33,8 @@ export function publishFilters(account: Account, parkId: string): string[] {
       return [`park/${parkId}/live/#`, `park/${parkId}/alerts/#`];
     case 'screen':
       return [`park/${parkId}/notices/#`, `park/${parkId}/ops/#`];
+    case 'recorder': // reads only; a recording tool never writes into the park
+      return [];
   }
 }
 
@@ -44,6 +46,8 @@ export function subscribeFilters(account: Account, parkId: string): string[] {
       return [...DEVICE_KINDS.map((k) => `park/${parkId}/${k}/+/+`), `park/${parkId}/ops/#`, '$SYS/#'];
     case 'screen':
       return [`park/${parkId}/live/#`, `park/${parkId}/alerts/#`, `park/${parkId}/notices/#`, '$SYS/#'];
+    case 'recorder': // device topics only: what devices said, not what services derived
+      return DEVICE_KINDS.map((k) => `park/${parkId}/${k}/+/+`);
   }
 }
 

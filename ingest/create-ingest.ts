@@ -180,6 +180,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
   client.on('offline', () => log.warn('broker unreachable; reconnecting'));
+  client.on('close', () => alerting?.detach());
 
   function publishAlerts(topic: string, payload: string, retain: boolean): boolean {
     if (!client.connected) return false; // republished in full on the next connect

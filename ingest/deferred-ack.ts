@@ -50,6 +50,11 @@ export function deferAcks(client: MqttClient, opts: DeferredAckOptions): Deferre
 
   client.handleMessage = (packet, callback) => {
     const durable = opts.onMessage(packet as IPublishPacket);
+    // mqtt.js may never send this message's PUBACK (the client is ending, the connection gone), so
+    // nothing would ever chain on `durable`: a rejection (the ingest shutting down) must not become
+    // an unhandled rejection that kills the process. Where the PUBACK is sent, the chain below
+    // still sees the rejection and reports it.
+    durable.catch(() => {});
     if (packet.qos === 1 && packet.messageId !== undefined) {
       held.set(packet.messageId, { durable, generation });
       unacked++;

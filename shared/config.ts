@@ -15,14 +15,28 @@ export const COMMANDS = {
   screen: 'HTTP + WebSocket server for the big screen',
   sim: 'fleet simulator: every device of the park model as its own MQTT client',
   provision: 'create the device/service registry and secrets (idempotent); run by `all` automatically',
+  record: 'record every device message of the park to NDJSON, rotated (--out, --rotate-mb, --duration)',
+  replay: 'replay FILE|FOLDER... as the recorded devices (--speed 1|60|max), with a progress bar',
+  scenario: 'run a fault scenario FILE (YAML/JSON, see simulators/scenarios/) against the simulated fleet',
+  load: 'load test: --load-devices N synthetic meters, own connections, --ramp, --rate, --payload-bytes',
+  'bad-input': 'send every kind of bad input and check that each is rejected and counted by reason',
   operator: 'console operators: `operator add|passwd <name>` (password from stdin or OPERATOR_PASSWORD), `operator remove <name>`, `operator list`',
   audit: '`audit verify`: check the hash chain of the alert audit trail (exit 1 if broken)',
 } as const;
-/** Commands that take words after them (`operator add 张三`). */
-const COMMANDS_WITH_ARGS: readonly Command[] = ['operator', 'audit'];
 export type Command = keyof typeof COMMANDS;
 
-type Kind = 'string' | 'int' | 'level';
+/** Tool commands: they run a job and exit; `--target` says whether they start the park themselves. */
+export const TOOL_COMMANDS: readonly Command[] = ['record', 'replay', 'scenario', 'load', 'bad-input'];
+
+/** Positional arguments after the command: how many each command takes. */
+const POSITIONALS: Partial<Record<Command, { min: number; max: number; what: string }>> = {
+  replay: { min: 1, max: 1000, what: 'recording file(s) or folder(s)' },
+  scenario: { min: 1, max: 1, what: 'one scenario file' },
+  operator: { min: 1, max: 2, what: 'add|passwd|remove <name>, or list' },
+  audit: { min: 1, max: 1, what: 'verify' },
+};
+
+type Kind = 'string' | 'int' | 'number' | 'level' | 'speed';
 
 interface OptionSpec {
   /** Dotted path in the config object. */
@@ -34,6 +48,8 @@ interface OptionSpec {
   doc: string;
   min?: number;
   max?: number;
+  /** Allowed values of a string option. */
+  choices?: readonly string[];
 }
 
 const port = { min: 0, max: 65535 } as const;
@@ -43,7 +59,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'parkId', flag: 'park-id', env: 'PARK_ID', kind: 'string', default: 'dantu', doc: 'park id, first topic level after park/' },
   { key: 'parkModelPath', flag: 'park-model', env: 'PARK_MODEL', kind: 'string', default: undefined, doc: 'park model JSON (default: the bundled Dantu model)' },
   { key: 'dataDir', flag: 'data-dir', env: 'DATA_DIR', kind: 'string', default: 'var', doc: 'folder for the store, registry and secrets' },
-  { key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', kind: 'level', default: 'info', doc: 'fatal|error|warn|info|debug|trace|silent' },
+  { key: 'logLevel', flag: 'log-level', env: 'LOG_LEVEL', kind: 'level', default: undefined, doc: 'fatal|error|warn|info|debug|trace|silent (default info; error for the tool commands, whose logs go to stderr beside their progress)' },
   { key: 'broker.host', flag: 'broker-host', env: 'BROKER_HOST', kind: 'string', default: '0.0.0.0', doc: 'broker listen address' },
   { key: 'broker.port', flag: 'broker-port', env: 'BROKER_PORT', kind: 'int', default: 1883, doc: 'MQTT over TCP port', ...port },
   { key: 'broker.wsPort', flag: 'broker-ws-port', env: 'BROKER_WS_PORT', kind: 'int', default: 8083, doc: 'MQTT over WebSocket port (path /mqtt)', ...port },
@@ -64,6 +80,20 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'sim.intervalMs', flag: 'sim-interval-ms', env: 'SIM_INTERVAL_MS', kind: 'int', default: 2000, doc: 'ms between telemetry messages of one device', min: 10, max: 3_600_000 },
   { key: 'sim.seed', flag: 'sim-seed', env: 'SIM_SEED', kind: 'int', default: 20240630, doc: 'random seed (same seed, same data)', min: 0, max: 2 ** 31 - 1 },
   { key: 'sim.maxMessages', flag: 'sim-max-messages', env: 'SIM_MAX_MESSAGES', kind: 'int', default: 0, doc: 'stop after this many telemetry messages in all (0 = run until stopped)', min: 0, max: Number.MAX_SAFE_INTEGER },
+  { key: 'tools.target', flag: 'target', env: 'TOOL_TARGET', kind: 'string', default: 'embedded', choices: ['embedded', 'external'], doc: 'tool commands: embedded = start the park in this process first (like `all`); external = use the running park at --mqtt-url (same --data-dir, for its secrets)' },
+  { key: 'tools.durationS', flag: 'duration', env: 'TOOL_DURATION_S', kind: 'int', default: 0, doc: 'record: seconds to record (0 = until Ctrl-C); load: seconds the run lasts (0 = 60)', min: 0, max: 7 * 24 * 3600 },
+  { key: 'tools.report', flag: 'report', env: 'TOOL_REPORT', kind: 'string', default: 'text', choices: ['text', 'json'], doc: 'tool commands: closing summary as text, or as one JSON line on stdout (progress stays on stderr)' },
+  { key: 'record.out', flag: 'out', env: 'RECORD_OUT', kind: 'string', default: undefined, doc: 'record: NDJSON file (default <data-dir>/recordings/park.ndjson); full segments are renamed beside it with their start time' },
+  { key: 'record.rotateMb', flag: 'rotate-mb', env: 'RECORD_ROTATE_MB', kind: 'int', default: 64, doc: 'record: start a new segment at this size, MiB (0 = never by size)', min: 0, max: 1_000_000 },
+  { key: 'record.rotateMinutes', flag: 'rotate-minutes', env: 'RECORD_ROTATE_MINUTES', kind: 'int', default: 0, doc: 'record: start a new segment after this many minutes (0 = never by time)', min: 0, max: 525_600 },
+  { key: 'replay.speed', flag: 'speed', env: 'REPLAY_SPEED', kind: 'speed', default: 1, doc: 'replay: 1 = as recorded, 60 = sixty times faster, max = as fast as the broker acknowledges' },
+  { key: 'replay.clock', flag: 'replay-clock', env: 'REPLAY_CLOCK', kind: 'string', default: 'recorded', choices: ['recorded', 'scaled'], doc: "replay: device timestamps keep the recording's spacing from now (recorded), or follow the replay's wall clock (scaled)" },
+  { key: 'load.devices', flag: 'load-devices', env: 'LOAD_DEVICES', kind: 'int', default: 0, doc: 'synthetic load meters ld-00001.. added to the park model (give every process of a load test the same N); `load` drives them', min: 0, max: 50_000 },
+  { key: 'load.ramp', flag: 'ramp', env: 'LOAD_RAMP', kind: 'int', default: 200, doc: 'load: new connections per second (per process)', min: 1, max: 100_000 },
+  { key: 'load.rate', flag: 'rate', env: 'LOAD_RATE', kind: 'number', default: 1, doc: 'load: messages per second per device (e.g. 0.5)', min: 0.001, max: 100 },
+  { key: 'load.payloadBytes', flag: 'payload-bytes', env: 'LOAD_PAYLOAD_BYTES', kind: 'int', default: 0, doc: 'load: payload size in bytes, 100..4096 (float precision, then JSON whitespace; 0 = natural ~110)', min: 0, max: 4096 },
+  { key: 'load.shard', flag: 'shard', env: 'LOAD_SHARD', kind: 'string', default: '0/1', doc: 'load: i/n = this process drives load devices i, i+n, ... (n processes share one load test)' },
+  { key: 'badInput.perKind', flag: 'bad-count', env: 'BAD_INPUT_COUNT', kind: 'int', default: 5, doc: 'bad-input: messages or connection attempts per kind', min: 1, max: 10_000 },
 ];
 
 const configSchema = z.object({
@@ -93,6 +123,19 @@ const configSchema = z.object({
     sessionIdleMinutes: z.number().int(),
   }),
   sim: z.object({ intervalMs: z.number().int(), seed: z.number().int(), maxMessages: z.number().int() }),
+  tools: z.object({ target: z.enum(['embedded', 'external']), durationS: z.number().int(), report: z.enum(['text', 'json']) }),
+  record: z.object({ out: z.string(), rotateMb: z.number().int(), rotateMinutes: z.number().int() }),
+  replay: z.object({ speed: z.union([z.literal('max'), z.number().positive()]), clock: z.enum(['recorded', 'scaled']) }),
+  load: z.object({
+    devices: z.number().int(),
+    ramp: z.number().int(),
+    rate: z.number().positive(),
+    payloadBytes: z.number().int().refine((n) => n === 0 || n >= 100, 'payload-bytes: 0 (natural size) or 100..4096'),
+    shard: z.object({ index: z.number().int(), count: z.number().int() }),
+  }),
+  badInput: z.object({ perKind: z.number().int() }),
+  /** Positional arguments after the command (replay: recordings; scenario: the file), resolved. */
+  files: z.array(z.string()),
   secretsDir: z.string(),
   registryPath: z.string(),
   help: z.boolean(),
@@ -112,6 +155,21 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 }
 
 function coerce(spec: OptionSpec, raw: string, source: string): string | number {
+  if (spec.kind === 'speed') {
+    if (raw.trim() === 'max') return 'max';
+    const n = Number(raw);
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(raw) || !(n > 0) || n > 100_000) throw new ConfigError(`${source}: expected a speed factor > 0 (e.g. 1, 60) or max, got ${JSON.stringify(raw)}`);
+    return n;
+  }
+  if (spec.kind === 'number') {
+    const n = Number(raw);
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(raw)) throw new ConfigError(`${source}: expected a number, got ${JSON.stringify(raw)}`);
+    if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+      throw new ConfigError(`${source}: ${n} is outside ${spec.min ?? '-inf'}..${spec.max ?? 'inf'}`);
+    }
+    return n;
+  }
+  if (spec.choices && !spec.choices.includes(raw)) throw new ConfigError(`${source}: expected one of ${spec.choices.join('|')}, got ${JSON.stringify(raw)}`);
   if (spec.kind === 'int') {
     if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${source}: expected a whole number, got ${JSON.stringify(raw)}`);
     const n = Number(raw);
@@ -152,11 +210,16 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
     throw new ConfigError(`${(err as Error).message} (see --help)`);
   }
   const positionals = parsed.positionals;
-  const command = positionals[0] ?? 'all';
+  const command = (positionals[0] ?? 'all') as Command;
   if (!(command in COMMANDS)) throw new ConfigError(`unknown command ${JSON.stringify(command)}; one of: ${Object.keys(COMMANDS).join(', ')}`);
-  if (positionals.length > 1 && !COMMANDS_WITH_ARGS.includes(command as Command)) throw new ConfigError(`expected one command, got ${positionals.join(' ')} (see --help)`);
+  const args = positionals.slice(1);
+  const takes = POSITIONALS[command];
+  if (!takes && args.length > 0) throw new ConfigError(`expected one command, got ${positionals.join(' ')} (see --help)`);
+  if (takes && parsed.values.help !== true && (args.length < takes.min || args.length > takes.max)) {
+    throw new ConfigError(`${command} takes ${takes.what}, got ${args.length === 0 ? 'none' : args.join(' ')} (see --help)`);
+  }
 
-  const out: Record<string, unknown> = { command, args: positionals.slice(1), help: parsed.values.help === true };
+  const out: Record<string, unknown> = { command, help: parsed.values.help === true, args, files: args.map((a) => resolve(cwd, a)) };
   for (const spec of OPTIONS) {
     const flagValue = parsed.values[spec.flag];
     const envValue = env[spec.env];
@@ -181,6 +244,19 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
   screen.allowedOrigins = String(screen.allowedOrigins).split(',').map((o) => o.trim().replace(/\/$/, '')).filter((o) => o !== '');
   const broker = out.broker as { port: number };
   out.mqttUrl ??= `mqtt://127.0.0.1:${broker.port}`;
+  // A tool's faults and rejections are the point of the run, not news: only errors interrupt its progress.
+  out.logLevel ??= TOOL_COMMANDS.includes(command) ? 'error' : 'info';
+  const record = out.record as Record<string, unknown>;
+  record.out = record.out === undefined ? resolve(dataDir, 'recordings', 'park.ndjson') : resolve(cwd, record.out as string);
+  const load = out.load as Record<string, unknown>;
+  const shard = /^(\d+)\/(\d+)$/.exec(String(load.shard));
+  if (!shard || Number(shard[2]) < 1 || Number(shard[1]) >= Number(shard[2])) {
+    throw new ConfigError(`--shard: expected i/n with 0 <= i < n (e.g. 0/4), got ${JSON.stringify(load.shard)}`);
+  }
+  load.shard = { index: Number(shard[1]), count: Number(shard[2]) };
+  if (command === 'load' && load.devices === 0 && parsed.values.help !== true) {
+    throw new ConfigError('load needs --load-devices N (the synthetic devices to drive; an external park must be started with the same N)');
+  }
 
   const result = configSchema.safeParse(out);
   if (!result.success) {
@@ -192,10 +268,17 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
 /** The text of `--help`, generated from COMMANDS and OPTIONS. */
 export function helpText(program = 'parkpulse'): string {
   const lines = [
-    `Usage: ${program} [command] [options]        (npm start -- [command] [options])`,
+    `Usage: ${program} [command] [args] [options]        (npm start -- [command] [args] [options])`,
     '',
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, doc]) => `  ${name.padEnd(10)} ${doc}`),
+    '',
+    'Examples:',
+    '  npm start -- record --out var/recordings/park.ndjson --duration 3600',
+    '  npm start -- replay var/recordings --speed 60 --data-dir var/replay',
+    '  npm start -- scenario simulators/scenarios/night-intrusion.yaml',
+    '  npm start -- load --load-devices 2000 --ramp 200 --rate 1 --payload-bytes 200 --duration 60',
+    '  npm start -- bad-input',
     '',
     'Options (flag, environment variable, default):',
   ];

@@ -6,6 +6,11 @@ import { z } from 'zod';
 
 /** scrypt cost for new hashes: N=2^14, r=8, p=1 (~16 MiB, tens of ms): slow for an attacker, fine at connect. */
 export const DEFAULT_SCRYPT = Object.freeze({ N: 16384, r: 8, p: 1 });
+/**
+ * scrypt cost for synthetic load devices (`ld-00001`, ...): N=2^10 (~1 ms), so thousands can be
+ * provisioned and connected in seconds. They exist only for load tests; real devices keep the default.
+ */
+export const LOAD_SCRYPT = Object.freeze({ N: 1024, r: 8, p: 1 });
 const KEY_LENGTH = 32;
 
 export const secretHashSchema = z.strictObject({

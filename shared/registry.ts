@@ -3,12 +3,13 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_SCRYPT, deriveDeviceSecret, generateSecret, hashSecret, secretHashSchema } from './credentials.ts';
+import { DEFAULT_SCRYPT, LOAD_SCRYPT, deriveDeviceSecret, generateSecret, hashSecret, secretHashSchema } from './credentials.ts';
+import { isLoadDeviceId } from './load-model.ts';
 import type { ParkModel } from './park-model.ts';
 import { DEVICE_KINDS, ID_PATTERN } from './topics.ts';
 
 /** Service roles; each gets exactly the topics it needs (see broker/acl.ts). */
-export const SERVICE_ROLES = ['ingest', 'screen'] as const;
+export const SERVICE_ROLES = ['ingest', 'screen', 'recorder'] as const;
 export type ServiceRole = (typeof SERVICE_ROLES)[number];
 
 export const serviceAccountId = (role: ServiceRole): string => `svc-${role}`;
@@ -70,6 +71,8 @@ export interface ProvisionOptions {
   secretsDir: string;
   /** scrypt cost for new hashes; tests lower it, production keeps the default. */
   scrypt?: { N: number; r: number; p: number };
+  /** scrypt cost for synthetic load devices (`ld-00001`, ...); default LOAD_SCRYPT (cheap). */
+  loadScrypt?: { N: number; r: number; p: number };
 }
 
 export interface Provisioned {
@@ -109,7 +112,7 @@ export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
     if (have.has(device.id)) continue;
     added.push(device.id);
     jobs.push(
-      hashSecret(deriveDeviceSecret(fleetKey, model.id, device.id, 0), cost).then((secret) => {
+      hashSecret(deriveDeviceSecret(fleetKey, model.id, device.id, 0), isLoadDeviceId(device.id) ? (opts.loadScrypt ?? LOAD_SCRYPT) : cost).then((secret) => {
         registry.accounts.push({ id: device.id, type: 'device', kind: device.kind, secret, status: 'active', generation: 0, updatedAt: now });
       }),
     );

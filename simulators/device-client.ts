@@ -1,8 +1,10 @@
 // One simulated device: its own MQTT connection with its own credentials, a retained online
 // status, a last will that marks it offline, and a per-device seq counter (+1 per message).
+// mqtt.js reconnects it by itself after the broker goes away (a broker restart, a network cut).
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Device } from '../shared/park-model.ts';
 import { deviceTopic } from '../shared/topics.ts';
+import { sizedJson } from './payload-size.ts';
 
 export interface DeviceClientOptions {
   url: string;
@@ -14,7 +16,10 @@ export interface DeviceClientOptions {
   /** ms between reconnect attempts (jittered ±50%); default 1000. */
   reconnectPeriodMs?: number;
   now: () => number;
-  onConnectError?: (err: Error) => void;
+  /** Every connection error (refused CONNACK, refused socket, ...). */
+  onConnectError?: (err: Error & { code?: number | string }) => void;
+  /** Pad every telemetry/event payload to exactly this many bytes (load tests); 0 = natural size. */
+  payloadBytes?: number;
 }
 
 export interface Published {
@@ -28,12 +33,26 @@ export interface DeviceClient {
   readonly connected: boolean;
   /** The next seq this device will use. */
   readonly nextSeq: number;
+  /** Successful connections so far (1 after the first CONNACK; each reconnect adds one). */
+  readonly connects: number;
+  /** The broker refused this device's CONNECT (bad secret, unknown account): mqtt.js gives up. */
+  readonly refused: boolean;
   /** Publishes one message with the next seq; resolves when the broker acknowledged it (QoS 1). */
   publish(channel: 'telemetry' | 'event', values: Record<string, unknown>): Promise<Published>;
+  /** Publishes bytes as they are, with no seq (malformed-payload faults); resolves on PUBACK. */
+  publishRaw(channel: 'telemetry' | 'event' | 'status', payload: string | Buffer): Promise<void>;
   /** Graceful stop: retained `offline` status, then DISCONNECT (the will is discarded). */
   stop(): Promise<void>;
   /** Abrupt stop: the socket is destroyed, so the broker publishes the last will. */
   kill(): void;
+}
+
+/** ms a graceful stop may take before the connection is cut. */
+const STOP_TIMEOUT_MS = 5000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
 }
 
 export function createDeviceClient(opts: DeviceClientOptions): DeviceClient {
@@ -43,6 +62,8 @@ export function createDeviceClient(opts: DeviceClientOptions): DeviceClient {
   // The seq of the session's `online`, reserved before CONNECT so the will can repeat it.
   let sessionSeq: number | null = null;
   let stopping = false;
+  let connects = 0;
+  let refused = false;
 
   function willFor(s: number): IClientOptions['will'] {
     return { topic: statusTopic, payload: Buffer.from(JSON.stringify({ ts: opts.now(), seq: s, state: 'offline', will: true })), qos: 1, retain: true };
@@ -69,20 +90,29 @@ export function createDeviceClient(opts: DeviceClientOptions): DeviceClient {
     client.options.will = willFor(reserveSession());
   });
   client.on('connect', () => {
+    connects++;
     const s = reserveSession();
     sessionSeq = null;
     client.publish(statusTopic, JSON.stringify({ ts: opts.now(), seq: s, state: 'online' }), { qos: 1, retain: true });
   });
-  client.on('error', (err) => opts.onConnectError?.(err));
+  client.on('error', (err: Error & { code?: number | string }) => {
+    // A refused CONNACK ends mqtt.js's reconnecting (reconnectOnConnackError is off): final.
+    if (typeof err.code === 'number') refused = true;
+    opts.onConnectError?.(err);
+  });
 
-  function publishRaw(channel: Published['channel'], values: Record<string, unknown>, retain = false): Promise<Published> {
-    const s = seq++;
-    const payload = JSON.stringify({ ts: opts.now(), seq: s, ...values });
+  function send(channel: Published['channel'], payload: string | Buffer, retain: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
-      client.publish(deviceTopic(parkId, device.kind, device.id, channel), payload, { qos: 1, retain }, (err) =>
-        err ? reject(err) : resolve({ device: device.id, seq: s, channel }),
-      );
+      client.publish(deviceTopic(parkId, device.kind, device.id, channel), payload, { qos: 1, retain }, (err) => (err ? reject(err) : resolve()));
     });
+  }
+
+  async function publishSeq(channel: Published['channel'], values: Record<string, unknown>, retain = false): Promise<Published> {
+    const s = seq++;
+    const body = { ts: opts.now(), seq: s, ...values };
+    const payload = opts.payloadBytes && channel !== 'status' ? sizedJson(body, opts.payloadBytes) : JSON.stringify(body);
+    await send(channel, payload, retain);
+    return { device: device.id, seq: s, channel };
   }
 
   return {
@@ -93,14 +123,28 @@ export function createDeviceClient(opts: DeviceClientOptions): DeviceClient {
     get nextSeq() {
       return seq;
     },
-    publish: (channel, values) => publishRaw(channel, values),
+    get connects() {
+      return connects;
+    },
+    get refused() {
+      return refused;
+    },
+    publish: (channel, values) => publishSeq(channel, values),
+    publishRaw: (channel, payload) => send(channel, payload, false),
     async stop() {
       if (stopping) return;
       stopping = true;
       if (client.connected) {
-        await publishRaw('status', { state: 'offline' }, true).catch(() => {});
+        await withTimeout(publishSeq('status', { state: 'offline' }, true), STOP_TIMEOUT_MS).catch(() => {});
       }
-      await client.endAsync();
+      // mqtt.js waits for every unacknowledged publish before it disconnects: on a connection that
+      // is gone (a broker restart, reconnecting) that would be forever, so such a client is forced.
+      if (client.connected) await withTimeout(client.endAsync(), STOP_TIMEOUT_MS).catch(() => {});
+      client.options.reconnectPeriod = 0;
+      if (!client.disconnected) {
+        client.stream?.destroy();
+        await client.endAsync(true).catch(() => {});
+      }
     },
     kill() {
       stopping = true;

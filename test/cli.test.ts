@@ -1,24 +1,13 @@
 // The README's Quick start, as a user runs it: the CLI's help, and `all` serving live data.
 import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { WsServerMessage } from '../shared/schema.ts';
-
-const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
-const CLI = join(process.cwd(), 'bin/parkpulse.ts');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { CLI, freePort, TSX } from './helpers/cli.ts';
 
 describe('parkpulse CLI', () => {
   it('--help lists every process and option', async () => {

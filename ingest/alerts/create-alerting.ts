@@ -46,8 +46,10 @@ export interface Alerting {
   onReading(r: Reading, retained: boolean): void;
   /** Handles one ops/alerts message; resolves once it is recorded and answered. Never rejects. */
   onAction(payload: Buffer): Promise<void>;
-  /** Sets where messages go (the ingest's MQTT client) and publishes the open alerts. */
+  /** Sets where messages go (the ingest's MQTT client, just connected) and publishes the open alerts. */
   attach(publish: AlertPublisher): void;
+  /** The broker connection is gone: no device is silent because the ingest cannot hear it. */
+  detach(): void;
   publishActive(): void;
   /** Readings and time no longer change alerts (actions still do): the park is shutting down. */
   stopRules(): void;
@@ -241,7 +243,11 @@ export function createAlerting(opts: AlertingOptions): Alerting {
     },
     attach(p) {
       publish = p;
+      evaluator.resumeListening(now());
       publishActive();
+    },
+    detach() {
+      evaluator.pauseListening(now());
     },
     publishActive,
     stopRules() {

@@ -52,8 +52,12 @@ export function createDeviceTracks(model: ParkModel): { get(id: string): DeviceT
         // A last will repeats the seq of its session's `online`; an older session's will (seq and
         // ts both lower) arriving after a reconnect must not mark the device offline again.
         if (r.seq < t.statusSeq && r.ts <= t.statusTs) return 'ignored';
+        const wasOffline = t.status === 'offline';
         t.status = r.values.state === 'offline' ? 'offline' : 'online';
         t.statusWill = r.values.will === true;
+        // A device back from offline gets a full silence allowance before its first telemetry. One
+        // that was online and silent stays silent: an `online` status is no proof of data.
+        if (wasOffline && t.status === 'online') t.lastDataAt = Math.max(t.lastDataAt ?? 0, r.receivedAt);
         t.statusSeq = r.seq;
         t.statusTs = r.ts;
         return 'status';

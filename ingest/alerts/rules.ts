@@ -29,8 +29,15 @@ const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 
 export interface RuleEvaluator {
   /** Observations a reading makes; `retained` replays (status) confirm nothing new. */
   onReading(r: Reading, retained: boolean): Observation[];
-  /** Observations of time passing (silence). */
+  /** Observations of time passing (silence). None while listening is paused. */
   onTick(now: number): Observation[];
+  /**
+   * The ingest cannot hear the devices (its broker connection is down): silence from now on is
+   * the ingest's, not the devices'. `resume` moves every device's silence clock forward by the
+   * time not listened, so a broker restart accuses no device.
+   */
+  pauseListening(at: number): void;
+  resumeListening(at: number): void;
   /** The subject of a stored alert, or null when the model no longer has it. */
   subjectOf(rule: AlertRuleId, key: string): Subject | null;
 }
@@ -38,6 +45,7 @@ export interface RuleEvaluator {
 export function createRuleEvaluator(model: ParkModel, config: AlertRules): RuleEvaluator {
   const rules = config.rules;
   const tracks = createDeviceTracks(model);
+  let pausedAt: number | null = null;
   const meters = new Map<string, Device[]>();
   for (const d of model.devicesOfKind('meter')) if (d.enterprise) meters.set(d.enterprise, [...(meters.get(d.enterprise) ?? []), d]);
   const enterpriseSubjects = new Map<string, Subject>();
@@ -152,9 +160,19 @@ export function createRuleEvaluator(model: ParkModel, config: AlertRules): RuleE
       return out;
     },
     onTick(now) {
+      if (pausedAt !== null) return [];
       const out: Observation[] = [];
       for (const t of tracks.all()) if (t.heardAt !== null) out.push(offlineObservation(t, now, false));
       return out;
+    },
+    pauseListening(at) {
+      pausedAt ??= at;
+    },
+    resumeListening(at) {
+      if (pausedAt === null) return;
+      const deaf = Math.max(0, at - pausedAt);
+      pausedAt = null;
+      for (const t of tracks.all()) if (t.lastDataAt !== null) t.lastDataAt += deaf;
     },
     subjectOf(rule, key) {
       const id = key.slice(rule.length + 1);

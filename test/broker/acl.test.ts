@@ -7,6 +7,7 @@ const base = { secret, status: 'active' as const, generation: 0, updatedAt: '202
 const cam: Account = { ...base, id: 'cam-001', type: 'device', kind: 'camera' };
 const ingest: Account = { ...base, id: 'svc-ingest', type: 'service', role: 'ingest' };
 const screen: Account = { ...base, id: 'svc-screen', type: 'service', role: 'screen' };
+const recorder: Account = { ...base, id: 'svc-recorder', type: 'service', role: 'recorder' };
 
 describe('filterCovers', () => {
   it.each([
@@ -60,6 +61,23 @@ describe('service ACL', () => {
     expect(canSubscribe(screen, 'dantu', 'park/dantu/camera/+/+')).toBe(false);
     expect(canPublish(screen, 'dantu', 'park/dantu/live/snapshot')).toBe(false);
     expect(canPublish(screen, 'dantu', 'park/dantu/notices/banner')).toBe(true);
+  });
+  it('lets the recorder read device topics and nothing else, and write nothing', () => {
+    for (const kind of ['camera', 'node5g', 'meter']) {
+      expect(canSubscribe(recorder, 'dantu', `park/dantu/${kind}/+/+`)).toBe(true);
+      expect(canSubscribe(recorder, 'dantu', `park/dantu/${kind}/+/telemetry`)).toBe(true);
+      expect(canSubscribe(recorder, 'dantu', `park/dantu/${kind}/x-1/status`)).toBe(true);
+      expect(canPublish(recorder, 'dantu', `park/dantu/${kind}/x-1/telemetry`)).toBe(false);
+      expect(canPublish(recorder, 'dantu', `park/dantu/${kind}/x-1/status`)).toBe(false);
+    }
+    for (const filter of ['park/dantu/#', 'park/dantu/+/+/+', '#', 'park/dantu/live/#', 'park/dantu/alerts/#', 'park/dantu/ops/#', 'park/dantu/notices/#', '$SYS/#', 'park/other/meter/+/+']) {
+      expect(canSubscribe(recorder, 'dantu', filter), filter).toBe(false);
+    }
+    for (const topic of ['park/dantu/live/snapshot', 'park/dantu/ops/alerts', 'park/dantu/notices/current', 'park/dantu/alerts/active']) {
+      expect(canPublish(recorder, 'dantu', topic), topic).toBe(false);
+    }
+    expect(clientIdAllowed(recorder, 'svc-recorder-7f3a')).toBe(true);
+    expect(clientIdAllowed(recorder, 'svc-ingest')).toBe(false);
   });
   it('lets services, and only services, read $SYS', () => {
     expect(canSubscribe(ingest, 'dantu', '$SYS/#')).toBe(true);

@@ -33,6 +33,13 @@ export function createTestDevices(park: TestPark): TestDevices {
         get nextSeq() {
           return client.nextSeq;
         },
+        get connects() {
+          return client.connects;
+        },
+        get refused() {
+          return client.refused;
+        },
+        publishRaw: (channel, payload) => client.publishRaw(channel, payload),
         publish(channel, values) {
           const sent = client.publish(channel, values);
           track();

@@ -15,7 +15,7 @@ import { listenScreen, type ScreenListener } from '../../screen/server/listen.ts
 import { STATIC_DIR } from '../../bin/services.ts';
 import { silentLogger, type Logger } from '../../shared/logger.ts';
 import { loadParkModel, type ParkModel } from '../../shared/park-model.ts';
-import { provision, serviceAccountId, type Provisioned } from '../../shared/registry.ts';
+import { provision, readRegistry, serviceAccountId, type Provisioned } from '../../shared/registry.ts';
 
 /** Cheap scrypt for tests (the registry records the cost, so verification follows it). */
 export const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
@@ -42,6 +42,8 @@ export interface TestPark {
   reader(): Promise<TelemetryStore>;
   startIngest(overrides?: Partial<Parameters<typeof createIngest>[0]>): Promise<Ingest>;
   stopIngest(): Promise<void>;
+  /** Stops the broker (every connection drops), waits, and starts a fresh one on the same ports. */
+  restartBroker(downForMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -101,14 +103,25 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
       await park.ingest?.close();
       park.ingest = null;
     },
+    async restartBroker(downForMs = 0) {
+      const ports = { tcp: park.tcp.port, ws: park.ws.port };
+      await park.tcp.close();
+      await park.ws.close();
+      await park.broker.close();
+      await sleep(downForMs);
+      // A new broker, as after a process restart: the registry is read again from its file.
+      park.broker = await createBroker({ parkId: model.id, registry: readRegistry(join(dir, 'registry.json')), logger });
+      park.tcp = await listenTcp(park.broker, { host: '127.0.0.1', port: ports.tcp });
+      park.ws = await listenWs(park.broker, { host: '127.0.0.1', port: ports.ws });
+    },
     async stop() {
       await park.screenHttp?.close();
       await park.screen?.close();
       await park.ingest?.close();
       for (const r of readers) await r.close();
-      await tcp.close();
-      await ws.close();
-      await broker.close();
+      await park.tcp.close();
+      await park.ws.close();
+      await park.broker.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

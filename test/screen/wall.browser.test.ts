@@ -69,7 +69,7 @@ describe.skipIf(!CHROMIUM)('wall screen in Chromium', () => {
     const economy = await text('#economy');
     for (const v of ['2.1', '2024年1—5月', '3.65', '75']) expect(economy).toContain(v);
     const projects = await text('#projects');
-    for (const v of ['联东U谷', '帝高力', '恒欣生物', '远海包装', '杜拓跨境电商', '9', '20', '17', '5', '龙源铝业', '3,000', '+10']) expect(projects).toContain(v);
+    for (const v of ['联东U谷', '帝高力', '恒欣生物', '远海包装', '杜拓跨境电商', '9', '20', '17', '5', '企业风采']) expect(projects).toContain(v);
 
     const ranking = page.locator('#ranking .rank-row');
     expect(await ranking.count()).toBe(6);
@@ -77,6 +77,21 @@ describe.skipIf(!CHROMIUM)('wall screen in Chromium', () => {
     expect(await text('#map-legend')).toContain(`在线 ${park.model.devices.length}`);
     expect(await text('#alerts-ticker')).toContain('当前无告警');
     await page.screenshot({ path: join(ARTIFACTS, 'wall-1920x1080.png') });
+  });
+
+  it('rotates the enterprise spotlight through the companies the article features', async () => {
+    const spotlight = async (): Promise<string> => text('#spotlight');
+    const seen = new Set<string>();
+    await waitFor('both spotlights in turn', async () => {
+      const s = await spotlight();
+      if (s.includes('龙源铝业')) {
+        expect(s).toContain('3,000'); // monthly output above plan, 吨
+        expect(s).toContain('+10'); // orders YoY, %
+        seen.add('longyuan');
+      }
+      if (s.includes('中海桥梁')) seen.add('zhonghai');
+      return seen.size === 2;
+    }, 25_000, 500);
   });
 
   it('loads chart history from the store endpoints', async () => {

@@ -1,0 +1,42 @@
+// Running the real CLI in a child process, as a user would, on free ports.
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+export const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
+export const CLI = join(process.cwd(), 'bin/parkpulse.ts');
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** Flags that put an embedded park on free ports in `dir`. */
+export async function embeddedFlags(dir: string): Promise<string[]> {
+  return ['--data-dir', dir, '--broker-port', String(await freePort()), '--broker-ws-port', String(await freePort()), '--screen-port', String(await freePort()), '--screen-host', '127.0.0.1', '--broker-host', '127.0.0.1'];
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `parkpulse args...` to its end (killed after `timeoutMs`). */
+export function runCli(args: string[], timeoutMs = 120_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(TSX, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
