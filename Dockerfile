@@ -12,9 +12,13 @@ FROM node:20-slim
 WORKDIR /app
 ENV NODE_ENV=production DATA_DIR=/data
 COPY --from=build /app /app
-RUN mkdir -p /data && chown node:node /data
+# Mount points of the named volumes (docker-compose.yml), owned by the user the processes run as.
+RUN mkdir -p /data /spool /queue && chown node:node /data /spool /queue
 USER node
 VOLUME ["/data"]
-EXPOSE 1883 8083 8080
-ENTRYPOINT ["node_modules/.bin/tsx", "bin/parkpulse.ts"]
+# MQTT, MQTT/WebSocket, screen; MQTT/TLS and wss when a certificate is configured; health+metrics.
+EXPOSE 1883 8083 8080 8883 8084 9101 9102
+# node with tsx's loader, not the tsx binary: tsx relays SIGTERM and SIGKILLs a child that does not
+# confirm within 30 ms, which would cut the ordered shutdown short on a busy broker.
+ENTRYPOINT ["node", "--import", "tsx", "bin/parkpulse.ts"]
 CMD ["all"]

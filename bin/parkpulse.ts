@@ -5,9 +5,12 @@ import { loadParkModel, DEFAULT_PARK_MODEL_PATH } from '../shared/park-model.ts'
 import { ConfigError, helpText, loadConfig, type AppConfig } from '../shared/config.ts';
 import { buildLoadModel } from '../shared/load-model.ts';
 import { createLogger } from '../shared/logger.ts';
+import { createMetricsRegistry } from '../shared/metrics.ts';
+import { listenOps } from '../shared/ops-server.ts';
 import { provision } from '../shared/registry.ts';
 import { auditCommand, operatorCommand } from './admin-commands.ts';
-import { startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Running } from './services.ts';
+import { runDeviceCommand } from './device-command.ts';
+import { startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Ops, type Running } from './services.ts';
 import { isTool, TOOLS } from './tools.ts';
 import { existsSync } from 'node:fs';
 
@@ -34,11 +37,13 @@ const baseModel = loadParkModel(config.parkModelPath ?? DEFAULT_PARK_MODEL_PATH)
 // With --load-devices N every process knows the synthetic load meters (registry, ingest, screen).
 const model = config.load.devices > 0 ? buildLoadModel(config.load.devices, baseModel) : baseModel;
 const running: Running[] = [];
+// One metrics registry and one set of readiness checks for every service in this process.
+const ops: Ops = { metrics: createMetricsRegistry({ processMetrics: true }), checks: [] };
 
 async function main(): Promise<void> {
   const cmd = config.command;
   if (isTool(cmd)) {
-    const code = await TOOLS[cmd]({ config, model, logger, running });
+    const code = await TOOLS[cmd]({ config, model, logger, running, ops });
     if (!stopping) void shutdown('done', code);
     return;
   }
@@ -47,16 +52,31 @@ async function main(): Promise<void> {
     process.stdout.write(`registry ${config.registryPath}: ${added.length} account(s) added; secrets in ${config.secretsDir}\n`);
     return;
   }
-  if (cmd === 'all' || cmd === 'broker') running.push(await startBroker(config, model, logger));
-  if (cmd === 'all' || cmd === 'ingest') running.push(await startIngest(config, model, logger));
+  if (cmd === 'device') {
+    process.exitCode = await runDeviceCommand(config);
+    return;
+  }
+  if (cmd === 'all' || cmd === 'broker') running.push(await startBroker(config, model, logger, ops));
+  if (cmd === 'all' || cmd === 'ingest') running.push(await startIngest(config, model, logger, ops));
   if (cmd === 'all' || cmd === 'screen') {
-    const screen = await startScreen(config, model, logger);
+    const screen = await startScreen(config, model, logger, ops);
     running.push(screen);
-    const url = `http://localhost:${screen.port}/`;
+    // The wall screen's address carries the viewer token; the page keeps it and drops it from the
+    // address bar. This is terminal output for the operator, never a log line.
+    const url = `http://localhost:${screen.port}/?token=${encodeURIComponent(screen.viewerToken)}`;
     if (!existsSync(STATIC_DIR)) logger.warn('the screen app is not built: run `npm run build`');
-    process.stdout.write(`\n  ParkPulse screen: ${url}\n  (zh-CN; English: ${url}?lang=en)\n\n`);
+    process.stdout.write(`\n  ParkPulse screen: ${url}\n  (zh-CN; English: ${url}&lang=en)\n\n`);
   }
   if (cmd === 'all' || cmd === 'sim') running.push(await startSim(config, model, logger));
+  // /healthz, /readyz, /metrics: the broker's port serves the whole process in `all`; the screen
+  // serves them on its own port.
+  const opsAt = cmd === 'all' || cmd === 'broker' ? { host: config.broker.host, port: config.broker.httpPort } : cmd === 'ingest' ? { host: config.ingest.httpHost, port: config.ingest.httpPort } : null;
+  if (opsAt !== null) {
+    const opsHttp = await listenOps({ ...opsAt, metrics: ops.metrics, checks: () => ops.checks });
+    // First in the list, so stopped last: /readyz says 503 while the services shut down.
+    running.unshift({ name: 'ops', close: () => opsHttp.close() });
+    logger.info({ port: opsHttp.port }, 'health and metrics on /healthz, /readyz, /metrics');
+  }
   logger.info({ processes: running.map((r) => r.name) }, 'running; Ctrl-C to stop');
 }
 

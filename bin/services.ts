@@ -1,19 +1,26 @@
 // Starting each process from the frozen config: the composition the CLI entry uses. Each start
 // function listens where it must and returns its `close()`, so the entry can stop them in order.
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createBroker, type Broker } from '../broker/create-broker.ts';
-import { listenTcp, listenWs } from '../broker/listeners.ts';
+import { listenTcp, listenTls, listenWs, type Listener, type TlsMaterial } from '../broker/listeners.ts';
+import { registerBrokerMetrics } from '../broker/metrics.ts';
+import { watchRegistry } from '../broker/registry-watcher.ts';
 import { DEFAULT_ALERT_RULES_PATH, loadAlertRules } from '../ingest/alerts/rules-config.ts';
 import { createIngest, type Ingest } from '../ingest/create-ingest.ts';
-import { createSqliteStore } from '../ingest/store/sqlite-store.ts';
+import { registerIngestMetrics, timeStoreWrites } from '../ingest/metrics.ts';
+import { openStore } from '../ingest/store/open-store.ts';
 import { createScreen } from '../screen/server/create-screen.ts';
 import { listenScreen } from '../screen/server/listen.ts';
 import type { AppConfig } from '../shared/config.ts';
+import { deriveDeviceSecret } from '../shared/credentials.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { ParkModel } from '../shared/park-model.ts';
+import type { MetricsRegistry } from '../shared/metrics.ts';
+import type { ReadinessCheck } from '../shared/ops-server.ts';
 import { isLoadDeviceId } from '../shared/load-model.ts';
-import { provision, readFleetKey, readRegistry, readServiceSecret, serviceAccountId, type ServiceRole } from '../shared/registry.ts';
+import type { ParkModel } from '../shared/park-model.ts';
+import { provision, readFleetKey, readRegistry, readServiceSecret, readViewerToken, serviceAccountId, type ServiceRole } from '../shared/registry.ts';
 import { createFleet, type Fleet } from '../simulators/fleet.ts';
 
 export interface Running {
@@ -21,6 +28,13 @@ export interface Running {
   /** Called on every process before any is closed (e.g. the ingest stops alerting on devices leaving). */
   beforeStop?(): void;
   close(): Promise<void>;
+}
+
+/** What every service of the process shares for operations: one metrics registry, readiness checks. */
+export interface Ops {
+  metrics: MetricsRegistry;
+  /** Each started service adds its check; /readyz answers for all of them. */
+  checks: ReadinessCheck[];
 }
 
 export const STATIC_DIR = fileURLToPath(new URL('../screen/web/dist', import.meta.url));
@@ -52,45 +66,81 @@ export interface RunningBroker extends Running {
   restart(downForMs: number): Promise<void>;
 }
 
-export async function startBroker(config: AppConfig, model: ParkModel, logger: Logger): Promise<RunningBroker> {
+export async function startBroker(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<RunningBroker> {
   // Idempotent: adds accounts for devices new to the model, keeps existing hashes and revocations.
   const { added } = await provision({ model, registryPath: config.registryPath, secretsDir: config.secretsDir });
   if (added.length > 0) logger.info({ added: added.length, registry: config.registryPath }, 'provisioned accounts');
-  const serve = async (ports: { tcp: number; ws: number }) => {
-    const broker = await createBroker({ parkId: model.id, registry: readRegistry(config.registryPath), logger });
-    const tcp = await listenTcp(broker, { host: config.broker.host, port: ports.tcp });
-    const ws = await listenWs(broker, { host: config.broker.host, port: ports.ws });
-    logger.info({ tcp: tcp.port, ws: ws.port }, 'broker listening');
+  const b = config.broker;
+  const tls: TlsMaterial | null = b.tlsCert && b.tlsKey ? { cert: readFileSync(b.tlsCert), key: readFileSync(b.tlsKey) } : null;
+  const serve = async (ports: { tcp: number; ws: number; tls: number; wss: number }) => {
+    const broker = await createBroker({
+      parkId: model.id,
+      registry: readRegistry(config.registryPath),
+      logger,
+      persistence: b.persistence === 'disk' ? { kind: 'disk', dir: b.persistenceDir } : { kind: 'memory' },
+      connectTimeoutMs: b.connectTimeoutMs,
+      drainTimeoutMs: b.drainTimeoutMs,
+      limits: {
+        maxConnections: b.maxConnections,
+        maxConnectBytes: b.maxConnectBytes,
+        maxPacketBytes: b.maxPacketBytes,
+        maxTopicBytes: b.maxTopicBytes,
+        maxTopicLevels: b.maxTopicLevels,
+        rate: { perSecond: b.ratePerSec, burst: b.rateBurst },
+        flap: { maxConnects: b.flapMaxConnects, windowMs: b.flapWindowMs, banMs: b.flapBanMs },
+      },
+    });
+    const listeners: Listener[] = [];
+    const tcp = await listenTcp(broker, { host: b.host, port: ports.tcp });
+    const ws = await listenWs(broker, { host: b.host, port: ports.ws });
+    listeners.push(tcp, ws);
+    const bound = { tcp: tcp.port, ws: ws.port, tls: ports.tls, wss: ports.wss };
+    if (tls) {
+      const mqtts = await listenTls(broker, { host: b.host, port: ports.tls, tls });
+      const wss = await listenWs(broker, { host: b.host, port: ports.wss, tls });
+      listeners.push(mqtts, wss);
+      Object.assign(bound, { tls: mqtts.port, wss: wss.port });
+    }
+    logger.info(tls ? bound : { tcp: bound.tcp, ws: bound.ws }, 'broker listening');
     return {
       broker,
-      tcp,
-      ws,
+      bound,
       async close() {
-        await Promise.all([tcp.close(), ws.close()]);
+        await Promise.all(listeners.map((l) => l.close()));
         await broker.close();
       },
     };
   };
-  let current = await serve({ tcp: config.broker.port, ws: config.broker.wsPort });
+  let current = await serve({ tcp: b.port, ws: b.wsPort, tls: b.tlsPort, wss: b.wssPort });
+  // `parkpulse device revoke|rotate` rewrites the registry: revoked sessions close at once.
+  const watcher = watchRegistry({ path: config.registryPath, parkId: model.id, logger, onChange: (r) => current.broker.replaceRegistry(r) });
+  registerBrokerMetrics(ops.metrics, { stats: () => current.broker.stats() });
+  let open = true;
+  ops.checks.push({ name: 'broker', ready: () => open });
   return {
     name: 'broker',
-    tcpPort: current.tcp.port,
-    wsPort: current.ws.port,
+    tcpPort: current.bound.tcp,
+    wsPort: current.bound.ws,
     broker: () => current.broker,
     async restart(downForMs) {
-      const ports = { tcp: current.tcp.port, ws: current.ws.port };
       logger.warn({ downForMs }, 'broker restarting');
+      open = false;
       await current.close();
       await sleep(downForMs);
-      current = await serve(ports);
+      current = await serve(current.bound);
+      open = true;
     },
-    close: () => current.close(),
+    async close() {
+      open = false;
+      watcher.close();
+      await current.close();
+    },
   };
 }
 
-export async function startIngest(config: AppConfig, model: ParkModel, logger: Logger): Promise<Running & { ingest: Ingest }> {
+export async function startIngest(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<Running & { ingest: Ingest }> {
   const rules = loadAlertRules(config.alerts.rulesPath ?? DEFAULT_ALERT_RULES_PATH);
-  const store = await createSqliteStore({ path: config.ingest.sqlitePath, model, logger });
+  const store = timeStoreWrites(await openStore(config, model, logger), ops.metrics);
   const ingest = await createIngest({
     model,
     store,
@@ -101,13 +151,19 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
     liveIntervalMs: config.ingest.liveIntervalMs,
     alerts: { rules, dbPath: config.alerts.dbPath },
   });
+  // spoolDepth: the hook for a spooling store (see ingest/metrics.ts); alertsByState from the alerting.
+  registerIngestMetrics(ops.metrics, { stats: ingest.stats, alertsByState: () => ingest.stats().alerts?.byState ?? {} });
+  let subscribed = false;
+  void ingest.ready().then(() => (subscribed = true));
+  ops.checks.push({ name: 'ingest', ready: () => subscribed && ingest.stats().connected });
   // When the whole park stops together (`all`), the simulated devices leaving is the shutdown, not
   // an incident: rules stop first, so a Ctrl-C does not leave an offline alert per device.
   return { name: 'ingest', ingest, beforeStop: () => ingest.stopRules(), close: () => ingest.close() };
 }
 
-export async function startScreen(config: AppConfig, model: ParkModel, logger: Logger): Promise<Running & { port: number }> {
-  const history = await createSqliteStore({ path: config.ingest.sqlitePath, model, logger, readOnly: true });
+export async function startScreen(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<Running & { port: number; viewerToken: string }> {
+  const history = await openStore(config, model, logger, { readOnly: true });
+  const viewerToken = await waitForSecret(() => readViewerToken(config.screen.viewerTokenFile), logger);
   const screen = await createScreen({
     model,
     logger,
@@ -115,16 +171,20 @@ export async function startScreen(config: AppConfig, model: ParkModel, logger: L
     staticDir: STATIC_DIR,
     coalesceMs: config.screen.coalesceMs,
     kpiFile: config.screen.kpiFile,
+    viewer: { token: viewerToken, allowedOrigins: config.screen.allowedOrigins },
+    wsMaxMessageBytes: config.screen.wsMaxMessageBytes,
+    metrics: ops.metrics,
     alertsDbPath: config.alerts.dbPath,
     operatorsPath: config.screen.operatorsPath,
-    allowedOrigins: config.screen.allowedOrigins,
     sessionIdleMs: config.screen.sessionIdleMinutes * 60_000,
     mqtt: { url: config.mqttUrl, username: serviceAccountId('screen'), password: await secretFor(config, 'screen', logger) },
   });
   const http = await listenScreen(screen, { host: config.screen.host, port: config.screen.port });
+  ops.checks.push({ name: 'screen', ready: () => screen.stats().mqttConnected });
   return {
     name: 'screen',
     port: http.port,
+    viewerToken,
     async close() {
       await http.close();
       await screen.close();
@@ -134,10 +194,18 @@ export async function startScreen(config: AppConfig, model: ParkModel, logger: L
 
 export async function startSim(config: AppConfig, model: ParkModel, logger: Logger, overrides: { intervalMs?: number; seed?: number } = {}): Promise<Running & { fleet: Fleet }> {
   const fleetKey = await fleetKeyFor(config, logger);
+  // A device rotated with `parkpulse device rotate` has a later generation: derive its secret with it.
+  const generations = new Map<string, number>();
+  try {
+    for (const a of readRegistry(config.registryPath).accounts) generations.set(a.id, a.generation);
+  } catch {
+    // no registry here (sim on another host than the broker): every device on generation 0
+  }
   const fleet = await createFleet({
     model,
     url: config.mqttUrl,
     fleetKey,
+    secretFor: (d) => deriveDeviceSecret(fleetKey, model.id, d.id, generations.get(d.id) ?? 0),
     logger,
     // Synthetic load devices belong to `parkpulse load`, never to the park's own simulator.
     devices: model.devices.filter((d) => !isLoadDeviceId(d.id)),

@@ -21,7 +21,7 @@ import { createReplay, recordingFiles } from '../simulators/replay.ts';
 import { loadScenario } from '../simulators/scenario.ts';
 import { runScenario } from '../simulators/scenario-runner.ts';
 import { bytes, clock, createProgress, num, type Progress } from './progress.ts';
-import { startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Running, type RunningBroker } from './services.ts';
+import { startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Ops, type Running, type RunningBroker } from './services.ts';
 
 export interface ToolContext {
   config: AppConfig;
@@ -29,6 +29,8 @@ export interface ToolContext {
   logger: Logger;
   /** Everything started is pushed here, in start order; the entry stops it in reverse. */
   running: Running[];
+  /** Metrics and readiness shared by the services this process runs. */
+  ops: Ops;
 }
 
 interface EmbeddedPark {
@@ -39,11 +41,11 @@ interface EmbeddedPark {
 
 /** Starts broker, ingest, screen (and the simulator) like `all`, unless the target is external. */
 async function embeddedPark(ctx: ToolContext, opts: { sim: boolean; intervalMs?: number; seed?: number }): Promise<EmbeddedPark> {
-  const { config, model, logger, running } = ctx;
+  const { config, model, logger, running, ops } = ctx;
   if (config.tools.target === 'external') return { broker: null, ingest: null, fleet: null };
   let broker: RunningBroker;
   try {
-    broker = await startBroker(config, model, logger);
+    broker = await startBroker(config, model, logger, ops);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(`port ${config.broker.port} is in use: if the park is already running, add --target external to use it`);
@@ -51,12 +53,12 @@ async function embeddedPark(ctx: ToolContext, opts: { sim: boolean; intervalMs?:
     throw err;
   }
   running.push(broker);
-  const ingest = await startIngest(config, model, logger);
+  const ingest = await startIngest(config, model, logger, ops);
   running.push(ingest);
-  const screen = await startScreen(config, model, logger);
+  const screen = await startScreen(config, model, logger, ops);
   running.push(screen);
   if (!existsSync(STATIC_DIR)) logger.warn('the screen app is not built: run `npm run build`');
-  process.stderr.write(`park running in this process; screen: http://localhost:${screen.port}/\n`);
+  process.stderr.write(`park running in this process; screen: http://localhost:${screen.port}/?token=${encodeURIComponent(screen.viewerToken)}\n`);
   let fleet: Fleet | null = null;
   if (opts.sim) {
     const sim = await startSim(config, model, logger, { intervalMs: opts.intervalMs, seed: opts.seed });

@@ -1,13 +1,48 @@
-// The broker core: Aedes with the park's authentication and ACL. It knows no transport: TCP, TLS
-// and WebSocket listeners (listeners.ts) hand it streams through `handle()`.
+// The broker core: Aedes with the park's authentication, ACL and limits. It knows no transport:
+// TCP, TLS and WebSocket listeners (listeners.ts) hand it byte streams through `handle()`, and
+// every stream passes the packet guard (packet-guard.ts) before Aedes parses a byte of it.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../shared/logger.ts';
 import type { Account, RegistryData } from '../shared/registry.ts';
+import { createThrottledLog } from '../shared/throttled-log.ts';
 import { canPublish, canSubscribe, clientIdAllowed } from './acl.ts';
 import { createAuthenticator } from './authenticator.ts';
+import { enableDurableDelivery, type DurableDelivery } from './durable-delivery.ts';
+import { openDiskPersistence, type DiskPersistence } from './durable-persistence.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
+import { createFlapGuard, type FlapLimits } from './flap-guard.ts';
+import { PacketGuard } from './packet-guard.ts';
+import { createTokenBucket, type RateLimit, type TokenBucket } from './rate-limiter.ts';
+import { isCleanIdentifier, topicProblem } from './text-checks.ts';
+
+export interface BrokerLimits {
+  /** Open connections at most (all transports); further sockets are closed at once. Default 5000. */
+  maxConnections: number;
+  /** Bytes a connection may send before its CONNECT is accepted; default 8192. */
+  maxConnectBytes: number;
+  /** Largest packet (remaining length) of an authenticated client, bytes; default 1 MiB. */
+  maxPacketBytes: number;
+  /** Longest topic or filter, bytes of UTF-8; default 256. */
+  maxTopicBytes: number;
+  /** Most levels in a topic or filter; default 10 (park topics have 5). */
+  maxTopicLevels: number;
+  /** PUBLISH rate per connection (token bucket); perSecond 0 disables. Default 200/s, burst 400. */
+  rate: RateLimit;
+  /** Flapping ban; maxConnects 0 disables. Default 15 CONNECTs per 60 s, then 300 s banned. */
+  flap: FlapLimits;
+}
+
+export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
+  maxConnections: 5000,
+  maxConnectBytes: 8192,
+  maxPacketBytes: 1024 * 1024,
+  maxTopicBytes: 256,
+  maxTopicLevels: 10,
+  rate: { perSecond: 200, burst: 400 },
+  flap: { maxConnects: 15, windowMs: 60_000, banMs: 300_000 },
+});
 
 export interface BrokerOptions {
   parkId: string;
@@ -16,16 +51,27 @@ export interface BrokerOptions {
   logger: Logger;
   /** ms a new connection may take to send CONNECT; default 10 000. */
   connectTimeoutMs?: number;
-  /** ms Aedes waits for a slow subscriber's socket to drain before dropping it; default 10 000. */
+  /** ms a subscriber's socket may stay full before the client is cut off (slow consumer); default 10 000. */
   drainTimeoutMs?: number;
   /** Queued QoS 0/1 packets per client before Aedes drops the client; default 42 (Aedes default) x 100. */
   queueLimit?: number;
+  /** Overrides of DEFAULT_BROKER_LIMITS. */
+  limits?: Partial<BrokerLimits>;
+  /**
+   * Where QoS 1 queues of offline sessions, retained messages and wills live. `memory` (default):
+   * fastest, lost with the process. `disk`: LevelDB in `dir`, survives a crash (README "Broker
+   * durability" has the cost); the broker then acknowledges a message only once it is stored.
+   */
+  persistence?: { kind: 'memory' } | { kind: 'disk'; dir: string };
 }
 
 export interface BrokerStats {
   connections: number;
   connectsAccepted: number;
+  /** PUBLISH packets accepted from clients. */
   publishesIn: number;
+  /** Deliveries to subscribers (one message to three subscribers counts three). */
+  messagesOut: number;
   refused: Partial<Record<BrokerErrorCode, number>>;
 }
 
@@ -34,67 +80,105 @@ export interface Broker {
   handle(stream: Duplex, req?: IncomingMessage): void;
   /** The account a connected client authenticated as. */
   accountOf(client: Client): Account | undefined;
-  /** Swap the registry (rotation, revocation); sessions of revoked accounts are closed. */
+  /** Swap the registry (rotation, revocation); sessions of revoked/rotated accounts are closed. */
   replaceRegistry(registry: RegistryData): void;
   stats(): BrokerStats;
+  readonly limits: Readonly<BrokerLimits>;
   /** The Aedes instance, for listeners and tests that watch its events. */
   readonly aedes: Aedes;
   close(): Promise<void>;
 }
 
-function authError(code: BrokerErrorCode, detail?: string): AuthenticateError {
-  const err = new BrokerError(code, detail) as BrokerError & AuthenticateError;
-  // Aedes reads `returnCode` for the CONNACK (MQTT-3.2.2-5: then close the connection).
-  return err;
-}
+/** A bounded, printable excerpt of client-chosen text for a log line. */
+const excerpt = (s: string | undefined): string | undefined => (s !== undefined && s.length > 80 ? `${s.slice(0, 80)}…` : s);
+
+// Aedes errors that are refusals in our terms, so they are counted like the others.
+const AEDES_ERRORS: Record<string, BrokerErrorCode> = {
+  'drain timeout': 'SLOW_CONSUMER',
+  'topic has too many levels': 'TOPIC_INVALID',
+};
 
 export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const log = opts.logger.child({ module: 'broker' });
+  const warn = createThrottledLog(log);
   const { parkId } = opts;
+  const limits: BrokerLimits = { ...DEFAULT_BROKER_LIMITS, ...opts.limits };
+  const topicLimits = { maxBytes: limits.maxTopicBytes, maxLevels: limits.maxTopicLevels };
   const auth = createAuthenticator(opts.registry);
+  const flap = createFlapGuard(limits.flap);
   const accounts = new WeakMap<Client, Account>();
-  const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, refused: {} };
+  const buckets = new WeakMap<Client, TokenBucket>();
+  const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, messagesOut: 0, refused: {} };
   const refuse = (code: BrokerErrorCode, fields: Record<string, unknown>): void => {
     stats.refused[code] = (stats.refused[code] ?? 0) + 1;
-    log.warn({ code, ...fields }, 'refused');
+    // Throttled per code: a flood of bad input stays visible without flooding the log.
+    warn(code, { code, ...fields }, 'refused');
+  };
+  // At CONNECT: Aedes sends the error's `returnCode` in the CONNACK, then closes (MQTT-3.2.2-5).
+  const connectRefusal = (code: BrokerErrorCode, fields: Record<string, unknown>, detail?: string): AuthenticateError => {
+    refuse(code, fields);
+    return new BrokerError(code, detail) as BrokerError & AuthenticateError;
   };
 
+  const disk: DiskPersistence | null = opts.persistence?.kind === 'disk' ? await openDiskPersistence(opts.persistence.dir) : null;
+  let durable: DurableDelivery | null = null;
   const aedes = await Aedes.createBroker({
-    id: `parkpulse-${parkId}`,
+    // With a disk persistence the id must differ per start: stored queue keys are broker id +
+    // counter, and the counter restarts at 0, so a reused id would overwrite queued messages of
+    // the previous run (FACTS.md; test/broker/durable-restart.test.ts lost 297 of 600 that way).
+    // Time-based ids also keep the queues in age order across restarts.
+    id: disk ? `parkpulse-${parkId}-${Date.now()}` : `parkpulse-${parkId}`,
+    ...(disk ? { persistence: disk.persistence } : {}),
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
     drainTimeout: opts.drainTimeoutMs ?? 10_000,
     queueLimit: opts.queueLimit ?? 4200,
+    // Aedes's own level check (default and ceiling 100) closes the connection even for a SUBSCRIBE;
+    // ours (text-checks.ts, lower) runs in the hooks below and denies just the one grant.
     authenticate(client, username, password, done) {
+      const clientId = client.id;
+      if (!isCleanIdentifier(clientId)) return done(connectRefusal('IDENTIFIER_INVALID', { clientId: excerpt(clientId) }), false);
+      if (username !== undefined && !isCleanIdentifier(username)) return done(connectRefusal('USERNAME_INVALID', { clientId, username: excerpt(username) }), false);
+      const bannedMs = flap.attempt(clientId);
+      if (bannedMs > 0) return done(connectRefusal('FLAPPING_BANNED', { clientId, bannedMs }), false);
+      const willTopic = (client as unknown as { _will?: { topic?: string } })._will?.topic;
+      if (willTopic !== undefined && topicProblem(willTopic, topicLimits)) {
+        return done(connectRefusal('TOPIC_INVALID', { clientId, will: excerpt(willTopic) }, 'last will topic'), false);
+      }
       const user = username ?? '';
       auth
         .check(user, password)
         .then((result) => {
           if (!result.account) {
-            refuse(result.reason === 'revoked' ? 'AUTH_REVOKED' : 'AUTH_BAD_CREDENTIALS', { clientId: client.id, username: user, reason: result.reason });
-            return done(authError(result.reason === 'revoked' ? 'AUTH_REVOKED' : 'AUTH_BAD_CREDENTIALS'), false);
+            const code = result.reason === 'revoked' ? 'AUTH_REVOKED' : 'AUTH_BAD_CREDENTIALS';
+            return done(connectRefusal(code, { clientId, username: user, reason: result.reason }), false);
           }
           const account = result.account;
-          if (!clientIdAllowed(account, client.id)) {
-            refuse('AUTH_CLIENT_ID_MISMATCH', { clientId: client.id, username: user });
-            return done(authError('AUTH_CLIENT_ID_MISMATCH'), false);
-          }
+          if (!clientIdAllowed(account, clientId)) return done(connectRefusal('AUTH_CLIENT_ID_MISMATCH', { clientId, username: user }), false);
           // Refuse a last will the account could never publish, at connect rather than at death.
-          const will = (client as unknown as { _will?: { topic?: string } })._will;
-          if (will?.topic !== undefined && !canPublish(account, parkId, will.topic)) {
-            refuse('AUTH_WILL_DENIED', { clientId: client.id, topic: will.topic });
-            return done(authError('AUTH_WILL_DENIED'), false);
+          if (willTopic !== undefined && !canPublish(account, parkId, willTopic)) {
+            return done(connectRefusal('AUTH_WILL_DENIED', { clientId, topic: willTopic }), false);
           }
           accounts.set(client, account);
+          if (limits.rate.perSecond > 0) buckets.set(client, createTokenBucket(limits.rate));
+          // Before the CONNACK is written, so a packet sent right after it meets the post-auth limit.
+          (client.conn as unknown as PacketGuard).markAuthenticated();
           done(null, true);
         })
-        .catch((err: Error) => {
-          refuse('AUTH_UNAVAILABLE', { clientId: client.id, err: err.message });
-          done(authError('AUTH_UNAVAILABLE'), false);
-        });
+        .catch((err: Error) => done(connectRefusal('AUTH_UNAVAILABLE', { clientId, err: err.message }), false));
     },
     authorizePublish(client, packet, done) {
-      // client is null for the broker's own publishes ($SYS, wills are published with the client).
+      // client is null for the broker's own publishes ($SYS); wills come with their (closed) client.
       if (!client) return done(null);
+      // A will is published as its client closes: it is not part of the client's message rate.
+      if (!client.closed && buckets.get(client)?.take() === false) {
+        refuse('RATE_LIMITED', { clientId: client.id });
+        return done(new BrokerError('RATE_LIMITED', client.id));
+      }
+      const problem = topicProblem(packet.topic, topicLimits);
+      if (problem) {
+        refuse('TOPIC_INVALID', { clientId: client.id, problem, topic: excerpt(packet.topic) });
+        return done(new BrokerError('TOPIC_INVALID', problem));
+      }
       const account = accounts.get(client);
       if (!account || !canPublish(account, parkId, packet.topic)) {
         refuse('PUBLISH_DENIED', { clientId: client.id, topic: packet.topic });
@@ -102,9 +186,15 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         return done(new BrokerError('PUBLISH_DENIED', packet.topic));
       }
       stats.publishesIn++;
+      if (durable && packet.qos === 1) return durable.routeBeforeAck(client, packet, (err) => done(err ?? null));
       done(null);
     },
     authorizeSubscribe(client, sub, done) {
+      const problem = topicProblem(sub.topic, topicLimits);
+      if (problem) {
+        refuse('TOPIC_INVALID', { clientId: client.id, problem, filter: excerpt(sub.topic) });
+        return done(null, null);
+      }
       const account = accounts.get(client);
       if (!account || !canSubscribe(account, parkId, sub.topic)) {
         refuse('SUBSCRIBE_DENIED', { clientId: client.id, topic: sub.topic });
@@ -113,7 +203,16 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       }
       done(null, sub);
     },
+    authorizeForward(_client, packet) {
+      stats.messagesOut++;
+      return packet;
+    },
   });
+
+  if (disk) {
+    durable = enableDurableDelivery(aedes);
+    log.info({ id: aedes.id, dir: opts.persistence?.kind === 'disk' ? opts.persistence.dir : undefined }, 'durable mode: QoS 1 queues on disk');
+  }
 
   aedes.on('clientReady', (client) => {
     stats.connectsAccepted++;
@@ -122,8 +221,14 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   aedes.on('clientDisconnect', (client) => {
     log.debug({ clientId: client.id }, 'client disconnected');
   });
+  // Aedes reports one error per failed write: a slow consumer with 100 queued packets reports 100.
+  const counted = new WeakSet<Client>();
   aedes.on('clientError', (client, err) => {
-    log.debug({ clientId: client.id, err: err.message }, 'client error');
+    const code = AEDES_ERRORS[err.message];
+    if (!code) return log.debug({ clientId: client.id, err: err.message }, 'client error');
+    if (counted.has(client)) return;
+    counted.add(client);
+    refuse(code, { clientId: client.id });
   });
   aedes.on('connectionError', (client, err) => {
     log.debug({ clientId: client?.id, err: err.message }, 'connection error');
@@ -131,12 +236,25 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   // Aedes emits 'client' per connection attempt, and 'clientDisconnect' only for those that got
   // as far as CONNECT; keep the live count from the streams themselves.
   const live = new Set<Duplex>();
+  let closed = false;
 
   return {
     handle(stream, req) {
-      live.add(stream);
-      stream.once('close', () => live.delete(stream));
-      aedes.handle(stream, req);
+      const remote = (stream as { remoteAddress?: string }).remoteAddress ?? req?.socket.remoteAddress;
+      if (closed) {
+        stream.destroy();
+        return;
+      }
+      if (live.size >= limits.maxConnections) {
+        refuse('TOO_MANY_CONNECTIONS', { remote, limit: limits.maxConnections });
+        stream.destroy();
+        return;
+      }
+      const guarded = new PacketGuard(stream, limits, (code, detail) => refuse(code, { remote, detail }));
+      live.add(guarded);
+      guarded.once('close', () => live.delete(guarded));
+      const client = aedes.handle(guarded, req) as unknown as Client;
+      durable?.guardClient(client);
     },
     accountOf: (client) => accounts.get(client),
     replaceRegistry(registry) {
@@ -156,11 +274,15 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       }
     },
     stats: () => ({ ...stats, connections: live.size, refused: { ...stats.refused } }),
+    limits,
     aedes,
-    close: () =>
-      new Promise<void>((resolve) => {
+    async close() {
+      closed = true;
+      await new Promise<void>((resolve) => {
         for (const s of live) s.destroy();
         aedes.close(() => resolve());
-      }),
+      });
+      await disk?.close();
+    },
   };
 }

@@ -90,10 +90,18 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   const opsTopic = opsAlertsTopic(model.id);
   const counters = { accepted: 0, rejected: 0, rejects: {} as Record<string, number>, duplicates: 0, statusReplays: 0 };
 
-  // Resume from what the store holds: seq high-water marks and today's kWh baselines.
-  tracker.seed(await store.maxSeqByDevice());
+  // Resume from what the store holds: seq high-water marks and today's kWh baselines. A store that
+  // cannot be read right now (InfluxDB down; writes then go to its spool) must not keep the ingest
+  // from taking messages: gap counting and today's kWh then start afresh.
   const dayStart = startOfDay(now(), model.timezone);
-  live.seedDayBaselines(dayStart, await store.kwhBaselines(dayStart));
+  try {
+    tracker.seed(await store.maxSeqByDevice());
+    live.seedDayBaselines(dayStart, await store.kwhBaselines(dayStart));
+  } catch (err) {
+    // Each meter's first reading from now on becomes its baseline for today.
+    live.seedDayBaselines(dayStart, {});
+    log.warn({ err: (err as Error).message }, 'store not readable at start: seq gaps and today\'s kWh count from now on');
+  }
 
   const batcher = createBatcher({
     write: (rows) => store.write(rows),

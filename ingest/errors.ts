@@ -16,10 +16,42 @@ export const REJECT_REASONS = {
 
 export type RejectReason = keyof typeof REJECT_REASONS;
 
-/** Store failures are the retriable kind: the reading is good, the disk or database is not. */
+/**
+ * Stable codes of store failures. `retriable`: the reading is good and the same write may succeed
+ * later (the disk or database is not well); not retriable: repeating it unchanged cannot help
+ * (a refused point goes to the dead-letter file; a configuration error stops the start).
+ */
+export const STORE_ERRORS = {
+  STORE_FAILED: { retriable: true, message: 'store operation failed' },
+  INFLUX_UNAVAILABLE: { retriable: true, message: 'InfluxDB did not answer or answered with a server error' },
+  INFLUX_REFUSED: { retriable: false, message: 'InfluxDB refused the points as malformed (HTTP 400)' },
+  INFLUX_TOO_LARGE: { retriable: true, message: 'InfluxDB refused the request as too large (HTTP 413); sent again in halves' },
+  INFLUX_AUTH: { retriable: false, message: 'InfluxDB refused the credentials (HTTP 401/403): check INFLUX_TOKEN' },
+  INFLUX_NOT_FOUND: { retriable: false, message: 'InfluxDB has no such bucket/database or organization (HTTP 404)' },
+  INFLUX_NO_V2_WRITE: {
+    retriable: false,
+    message: 'the server at INFLUX_URL has no /api/v2/write (HTTP 404): InfluxDB before 1.8 answers so; use InfluxDB 1.8+, 2.x or 3.x, or put the /api/v2/write -> /write rewrite of the README in front of it',
+  },
+  INFLUX_QUERY: { retriable: false, message: 'InfluxQL query failed' },
+  SPOOL_IO: { retriable: true, message: 'spool file could not be written or read' },
+} as const;
+
+export type StoreErrorCode = keyof typeof STORE_ERRORS;
+
+/** Store failures; most are retriable: the reading is good, the disk or database is not. */
 export class StoreError extends Error {
   override name = 'StoreError';
-  readonly retriable = true;
+  readonly code: StoreErrorCode;
+  readonly retriable: boolean;
+  /** HTTP status where a server answered. */
+  readonly status?: number;
+
+  constructor(message: string, code: StoreErrorCode = 'STORE_FAILED', opts: { status?: number; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.code = code;
+    this.retriable = STORE_ERRORS[code].retriable;
+    if (opts.status !== undefined) this.status = opts.status;
+  }
 }
 
 /**

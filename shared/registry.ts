@@ -81,9 +81,14 @@ export interface Provisioned {
   fleetKey: string;
   /** Plain service secrets, read from the secrets folder, for the processes that run as services. */
   serviceSecrets: Readonly<Record<ServiceRole, string>>;
+  /** Token a wall screen presents to open the live WebSocket (`<secrets>/viewer.token`). */
+  viewerToken: string;
   /** Accounts added by this call. */
   added: string[];
 }
+
+/** Where provision keeps the viewer token (SCREEN_VIEWER_TOKEN_FILE may name another file). */
+export const VIEWER_TOKEN_FILE = 'viewer.token';
 
 /**
  * Makes sure every device of the model and every service role has an account, and that the
@@ -99,6 +104,7 @@ export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
   const serviceSecrets = Object.fromEntries(
     SERVICE_ROLES.map((role) => [role, readOrCreateSecretFile(join(secretsDir, `${serviceAccountId(role)}.secret`))]),
   ) as Record<ServiceRole, string>;
+  const viewerToken = readOrCreateSecretFile(join(secretsDir, VIEWER_TOKEN_FILE));
 
   const registry: RegistryData = existsSync(registryPath)
     ? readRegistry(registryPath)
@@ -132,7 +138,7 @@ export async function provision(opts: ProvisionOptions): Promise<Provisioned> {
     registry.accounts.sort((a, b) => a.id.localeCompare(b.id));
     writeRegistry(registryPath, registry);
   }
-  return { registry, fleetKey, serviceSecrets: Object.freeze(serviceSecrets), added };
+  return { registry, fleetKey, serviceSecrets: Object.freeze(serviceSecrets), viewerToken, added };
 }
 
 /** Reads the fleet key for simulators. */
@@ -153,4 +159,16 @@ export function readServiceSecret(secretsDir: string, role: ServiceRole): string
   } catch {
     throw new Error(`no secret for ${serviceAccountId(role)} at ${path} (run: npm start -- provision)`);
   }
+}
+
+/** Reads the viewer token the screen requires for /ws. */
+export function readViewerToken(path: string): string {
+  let token: string;
+  try {
+    token = readFileSync(path, 'utf8').trim();
+  } catch {
+    throw new Error(`no viewer token at ${path} (run: npm start -- provision)`);
+  }
+  if (token.length < 16) throw new Error(`viewer token in ${path} is shorter than 16 characters`);
+  return token;
 }

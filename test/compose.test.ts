@@ -1,5 +1,6 @@
 // docker-compose cannot run here (no Docker engine), so check that it is true to the code: every
-// service runs a command the CLI has, and every variable it sets is one the config reads.
+// ParkPulse service runs a command the CLI has and sets only variables the config reads; the
+// InfluxDB service is initialised with the very org, bucket and token the services use.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -10,20 +11,65 @@ interface Service {
   environment?: Record<string, string>;
   image?: string;
   build?: unknown;
+  volumes?: string[];
+  ports?: string[];
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
 }
 
-describe('docker-compose.yml', () => {
-  const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, Service> };
-  const configEnv = new Set(OPTIONS.map((o) => o.env));
+const APP_SERVICES = ['broker', 'ingest', 'screen', 'sim'];
 
-  it('runs broker, ingest, screen and sim from the one image', () => {
-    for (const name of ['broker', 'ingest', 'screen', 'sim']) expect(compose.services[name], name).toBeDefined();
+describe('docker-compose.yml', () => {
+  const text = readFileSync('docker-compose.yml', 'utf8');
+  const compose = parse(text, { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+  const configEnv = new Set(OPTIONS.map((o) => o.env));
+  const svc = (name: string): Service => compose.services[name]!;
+
+  it('runs broker, ingest, screen and sim from the one image, and InfluxDB 2.7', () => {
+    for (const name of APP_SERVICES) expect(svc(name).image, name).toBe('parkpulse:latest');
+    expect(svc('influxdb').image).toMatch(/^influxdb:2\.7/);
   });
 
-  it.each(['broker', 'ingest', 'screen', 'sim'])('%s: command exists in the CLI, env names exist in the config', (name) => {
-    const svc = compose.services[name]!;
-    const cmd = svc.command?.[0];
+  it.each(APP_SERVICES)('%s: command exists in the CLI, env names exist in the config', (name) => {
+    const cmd = svc(name).command?.[0];
     expect(cmd && cmd in COMMANDS, `${name} command ${cmd}`).toBe(true);
-    for (const key of Object.keys(svc.environment ?? {})) expect(configEnv.has(key), `${name}: ${key}`).toBe(true);
+    for (const key of Object.keys(svc(name).environment ?? {})) expect(configEnv.has(key), `${name}: ${key}`).toBe(true);
+  });
+
+  it('initialises InfluxDB with the org, bucket and token that ingest and screen use', () => {
+    // The image's own variables (DOCKER_INFLUXDB_INIT_*) are not ours; they must only agree with ours.
+    const init = svc('influxdb').environment!;
+    for (const key of Object.keys(init)) expect(key, 'influxdb env').toMatch(/^DOCKER_INFLUXDB_INIT_/);
+    expect(init.DOCKER_INFLUXDB_INIT_MODE).toBe('setup');
+    for (const name of ['ingest', 'screen']) {
+      const env = svc(name).environment!;
+      expect(env.INFLUX_URL, name).toBe('http://influxdb:8086');
+      expect(env.INFLUX_ORG, name).toBe(init.DOCKER_INFLUXDB_INIT_ORG);
+      expect(env.INFLUX_BUCKET, name).toBe(init.DOCKER_INFLUXDB_INIT_BUCKET);
+      expect(env.INFLUX_TOKEN, name).toBe(init.DOCKER_INFLUXDB_INIT_ADMIN_TOKEN);
+      expect(svc(name).depends_on?.influxdb?.condition, name).toBe('service_healthy');
+    }
+  });
+
+  it('keeps data, broker queues, the spool and InfluxDB on named volumes', () => {
+    const mounts = (name: string): Record<string, string> => Object.fromEntries((svc(name).volumes ?? []).map((v) => v.split(':')).map(([vol, path]) => [path!, vol!]));
+    expect(mounts('ingest')['/spool']).toBe('spool');
+    expect(svc('ingest').environment!.INFLUX_SPOOL_DIR).toBe('/spool');
+    expect(mounts('broker')['/queue']).toBe('brokerqueue');
+    expect(svc('broker').environment!.BROKER_PERSISTENCE).toBe('disk');
+    expect(svc('broker').environment!.BROKER_PERSISTENCE_DIR).toBe('/queue');
+    expect(mounts('influxdb')['/var/lib/influxdb2']).toBe('influxdata');
+    for (const name of Object.keys(compose.services)) {
+      for (const vol of Object.values(mounts(name))) expect(Object.keys(compose.volumes), `${name} volume ${vol}`).toContain(vol);
+    }
+    // The Dockerfile creates the mount points owned by the unprivileged user.
+    expect(readFileSync('Dockerfile', 'utf8')).toMatch(/mkdir -p \/data \/spool \/queue && chown node:node/);
+  });
+
+  it('has health checks, and documents every published port', () => {
+    for (const name of ['influxdb', 'broker', 'screen']) expect(svc(name).healthcheck?.test.length, name).toBeGreaterThan(0);
+    const published = Object.values(compose.services).flatMap((s) => s.ports ?? []).map((p) => p.split(':')[0]!);
+    expect(published.sort()).toEqual(['1883', '8080', '8083', '8086']);
+    for (const port of published) expect(text.split('\n').filter((l) => l.startsWith('#')).join('\n'), `port ${port} in the header`).toContain(port);
   });
 });

@@ -1,6 +1,8 @@
 // Every benchmark suite, in the order `npm run bench` runs them.
 import type { BenchSuite } from '../harness.ts';
 import { alertsSuite } from './alerts.ts';
+import { brokerDurableSuite } from './broker-durable.ts';
+import { influxSuite } from './influx.ts';
 import { screenSuite } from './screen.ts';
 
-export const SUITES: BenchSuite[] = [screenSuite, alertsSuite];
+export const SUITES: BenchSuite[] = [screenSuite, influxSuite, brokerDurableSuite, alertsSuite];

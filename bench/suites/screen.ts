@@ -46,7 +46,7 @@ export const screenSuite: BenchSuite = {
       for (let i = 0; i < 3; i++) {
         const browser = await launchBrowser({ width: 1920, height: 1080 });
         const page = await browser.context.newPage();
-        await page.goto(`${park.screenUrl}/`);
+        await page.goto(`${park.screenUrl}/?token=${park.provisioned.viewerToken}`);
         await page.waitForSelector('body[data-rendered="full"]', { timeout: 60_000 });
         renders.push(await page.evaluate(() => Math.round(performance.getEntriesByName('parkpulse:full-render')[0]!.startTime)));
         await browser.close();
@@ -57,7 +57,7 @@ export const screenSuite: BenchSuite = {
       // Heap over time on one long-lived page.
       const browser = await launchBrowser({ width: 1920, height: 1080 });
       const page = await browser.context.newPage();
-      await page.goto(`${park.screenUrl}/`);
+      await page.goto(`${park.screenUrl}/?token=${park.provisioned.viewerToken}`);
       await page.waitForSelector('body[data-rendered="full"]', { timeout: 60_000 });
       const cdp = await browser.context.newCDPSession(page);
       await cdp.send('Performance.enable');

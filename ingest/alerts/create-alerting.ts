@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../shared/logger.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
-import { alertActionSchema, type Alert, type AlertReply, type AlertsActive } from '../../shared/schema.ts';
+import { alertActionSchema, type Alert, type AlertReply, type AlertsActive, type AlertState } from '../../shared/schema.ts';
 import { createThrottledLog } from '../../shared/throttled-log.ts';
 import { alertReplyTopic, alertsActiveTopic, ID_PATTERN } from '../../shared/topics.ts';
 import type { AlertActionCode } from '../errors.ts';
@@ -32,6 +32,8 @@ export type AlertPublisher = (topic: string, payload: string, retain: boolean) =
 
 export interface AlertingStats {
   open: number;
+  /** Open alerts per state (the `parkpulse_alerts{state}` metric). */
+  byState: Partial<Record<AlertState, number>>;
   raised: number;
   cleared: number;
   actions: number;
@@ -257,7 +259,12 @@ export function createAlerting(opts: AlertingOptions): Alerting {
       log.info('alert rules stopped for shutdown');
     },
     open: () => lifecycle.open(),
-    stats: () => ({ open: lifecycle.open().length, ...stats, auditHead: db.head() }),
+    stats() {
+      const open = lifecycle.open();
+      const byState: Partial<Record<AlertState, number>> = {};
+      for (const a of open) byState[a.state] = (byState[a.state] ?? 0) + 1;
+      return { open: open.length, byState, ...stats, auditHead: db.head() };
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -15,11 +15,15 @@ import { createAlertActions } from './alert-actions.ts';
 import { createAlertsApi, type AlertsApi } from './api-alerts.ts';
 import { contentRoutes, createKpiSource } from './api-content.ts';
 import { historyRoutes, type HistoryReader } from './api-history.ts';
+import type { MetricsRegistry } from '../../shared/metrics.ts';
+import { sendMetrics } from '../../shared/ops-server.ts';
 import { HttpError, json, matchRoute, type Route } from './http-kit.ts';
 import { createLiveHub, type LiveHub, type LiveHubStats } from './live-hub.ts';
 import { createOperatorAuth } from './operator-auth.ts';
 import { createOriginCheck, STATE_CHANGING_METHODS } from './origin-check.ts';
+import { registerScreenMetrics } from './metrics.ts';
 import { createStaticFiles } from './static-files.ts';
+import { createUpgradeGuard, type UpgradeRefusal, type ViewerAccess } from './upgrade-guard.ts';
 
 export type { HistoryReader } from './api-history.ts';
 
@@ -35,12 +39,16 @@ export interface ScreenOptions {
   coalesceMs?: number;
   /** Operator's KPI file (JSON, shared/schema.ts kpiSetSchema); the bundled seed figures when absent. */
   kpiFile?: string;
+  /** Who may open /ws: the viewer token and the allowed origins (upgrade-guard.ts). */
+  viewer: ViewerAccess;
+  /** Largest WebSocket message a browser may send, bytes; default 4096. */
+  wsMaxMessageBytes?: number;
+  /** Registry for Prometheus metrics; with it, the screen registers its own and serves /metrics. */
+  metrics?: MetricsRegistry;
   /** The ingest's alert database (read-only here: history, trail, export). */
   alertsDbPath?: string;
   /** Console operators (scrypt hashes); without it nobody can sign in. */
   operatorsPath?: string;
-  /** Origins besides the screen's own allowed to send state-changing requests. */
-  allowedOrigins?: readonly string[];
   /** ms of inactivity that ends an operator session; default 30 min. */
   sessionIdleMs?: number;
   /** ms to wait for the ingest's answer to an operator action; default 5000. */
@@ -53,7 +61,7 @@ export interface Screen {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Resolves once subscribed to the live topics. */
   ready(): Promise<void>;
-  stats(): LiveHubStats & { mqttConnected: boolean };
+  stats(): LiveHubStats & { mqttConnected: boolean; upgradesRefused: Record<UpgradeRefusal, number> };
   close(): Promise<void>;
 }
 
@@ -94,7 +102,8 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
   const log = opts.logger.child({ module: 'screen' });
   const now = opts.now ?? Date.now;
   const { model } = opts;
-  const hub = createLiveHub({ logger: opts.logger, coalesceMs: opts.coalesceMs ?? 250, now });
+  const hub = createLiveHub({ logger: opts.logger, coalesceMs: opts.coalesceMs ?? 250, now, maxClientMessageBytes: opts.wsMaxMessageBytes ?? 4096 });
+  const upgrades = createUpgradeGuard(opts.viewer, opts.logger);
   const files = createStaticFiles(opts.staticDir);
   if (!files.available) log.warn({ staticDir: opts.staticDir }, 'web app not built: run `npm run build`');
 
@@ -111,7 +120,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
   const actions = createAlertActions({ client, parkId: model.id, logger: opts.logger, timeoutMs: opts.actionTimeoutMs, now });
   const auth = createOperatorAuth({ operatorsPath: opts.operatorsPath, logger: opts.logger, reportRefusal: actions.reportRefusal, idleMs: opts.sessionIdleMs, now });
   const alertsApi = createAlertsApi({ model, logger: opts.logger, alertsDbPath: opts.alertsDbPath, auth, actions });
-  const originOk = createOriginCheck(opts.allowedOrigins);
+  const originOk = createOriginCheck(opts.viewer.allowedOrigins);
   const handlers = topicHandlers(model.id, hub, alertsApi);
   let readyResolve!: () => void;
   const readyPromise = new Promise<void>((r) => (readyResolve = r));
@@ -150,6 +159,8 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     ...auth.routes,
     ...alertsApi.routes,
   ];
+  const metrics = opts.metrics;
+  if (metrics) routes.push({ method: 'GET', path: '/metrics', handle: ({ res }) => sendMetrics(res, metrics) });
 
   function fail(res: ServerResponse, err: unknown, path: string): void {
     if (res.headersSent) return;
@@ -158,7 +169,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     json(res, 503, { error: 'unavailable', detail: (err as Error).message });
   }
 
-  return {
+  const screen: Screen = {
     handleRequest(req, res) {
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
       let url: URL;
@@ -202,10 +213,18 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
         return;
       }
+      const refusal = upgrades.check(req);
+      // A signed-in operator's console may watch without the wall's viewer token (never without
+      // passing the origin check).
+      if (refusal && !(refusal.reason === 'token' && auth.sessionOf(req))) {
+        const text = refusal.status === 401 ? '401 Unauthorized' : '403 Forbidden';
+        socket.end(`HTTP/1.1 ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
       hub.handleUpgrade(req, socket, head);
     },
     ready: () => readyPromise,
-    stats: () => ({ ...hub.stats(), mqttConnected: client.connected }),
+    stats: () => ({ ...hub.stats(), mqttConnected: client.connected, upgradesRefused: upgrades.stats() }),
     async close() {
       await hub.close();
       actions.close();
@@ -215,4 +234,6 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       log.info('screen stopped');
     },
   };
+  if (metrics) registerScreenMetrics(metrics, screen.stats);
+  return screen;
 }

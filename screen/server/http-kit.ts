@@ -69,3 +69,10 @@ export async function readJsonBody(req: IncomingMessage, maxBytes = 16 * 1024): 
     throw new HttpError(400, 'bad-json', 'body is not valid JSON');
   }
 }
+
+/** A request URL fit for a log line: the path only; a query (which may carry a token) is redacted. */
+export function safeUrlForLog(rawUrl: string | undefined): string {
+  const url = rawUrl ?? '';
+  const q = url.indexOf('?');
+  return q === -1 ? url : `${url.slice(0, q)}?[redacted]`;
+}

@@ -2,6 +2,7 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
+import { connackCode } from '../helpers/connack.ts';
 import { startPark, type TestPark } from '../helpers/park.ts';
 
 describe('broker', () => {
@@ -12,18 +13,7 @@ describe('broker', () => {
   afterAll(async () => park?.stop());
 
   const secret = (id: string): string => deriveDeviceSecret(park.provisioned.fleetKey, park.model.id, id);
-  const refusal = (url: string, o: mqtt.IClientOptions): Promise<number | undefined> =>
-    new Promise((resolve) => {
-      const c = mqtt.connect(url, { reconnectPeriod: 0, ...o });
-      c.once('error', (err: Error & { code?: number }) => {
-        c.end(true);
-        resolve(err.code);
-      });
-      c.once('connect', () => {
-        c.end(true);
-        resolve(0);
-      });
-    });
+  const refusal = connackCode;
 
   it('accepts a device with its own secret over TCP and over WebSocket', async () => {
     expect(await refusal(park.mqttUrl, { clientId: 'cam-003', username: 'cam-003', password: secret('cam-003') })).toBe(0);

@@ -19,7 +19,7 @@ describe('the whole park, end to end', () => {
 
   beforeAll(async () => {
     park = await startPark();
-    ws = new WebSocket(`${park.screenUrl.replace('http', 'ws')}/ws`);
+    ws = new WebSocket(park.screenWsUrl);
     ws.on('message', (data) => received.push(JSON.parse(data.toString()) as WsServerMessage));
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     fleet = await createFleet({

@@ -1,7 +1,10 @@
-// Running the real CLI in a child process, as a user would, on free ports.
+// Running the real CLI in a child process, as a user would, on free ports: to its end (runCli), or
+// as a managed process in its own group, so that a SIGKILL reaches the node process tsx starts, as
+// a crash would (startCli).
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { spawnManaged, type Managed } from './processes.ts';
 
 export const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
 export const CLI = join(process.cwd(), 'bin/parkpulse.ts');
@@ -39,4 +42,19 @@ export function runCli(args: string[], timeoutMs = 120_000): Promise<CliResult> 
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Env of the test run minus the config variables, so only the given ones apply. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(INFLUX_|BROKER_|MQTT_|SQLITE_|INGEST_|SCREEN_|SIM_|DATA_DIR|PARK_|LOG_LEVEL)/.test(k)) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+export function startCli(args: readonly string[], env: Record<string, string> = {}): Managed {
+  // SIGTERM goes to the node process tsx started (see gracefulTo); it exits, and tsx with its code.
+  return spawnManaged(TSX, [CLI, ...args], { env: cleanEnv(env), gracefulTo: 'children' });
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createBroker, type Broker } from '../../broker/create-broker.ts';
+import { createBroker, type Broker, type BrokerOptions } from '../../broker/create-broker.ts';
 import { listenTcp, listenWs, type Listener } from '../../broker/listeners.ts';
 import { parseAlertRules, type AlertRulesInput } from '../../ingest/alerts/rules-config.ts';
 import { createIngest, type Ingest } from '../../ingest/create-ingest.ts';
@@ -38,6 +38,8 @@ export interface TestPark {
   screen: Screen | null;
   screenHttp: ScreenListener | null;
   screenUrl: string;
+  /** ws://…/ws?token=… : the live socket as an authorised wall screen opens it. */
+  screenWsUrl: string;
   /** A second, read-only handle on the store for assertions. */
   reader(): Promise<TelemetryStore>;
   startIngest(overrides?: Partial<Parameters<typeof createIngest>[0]>): Promise<Ingest>;
@@ -59,8 +61,12 @@ export interface StartParkOptions {
    * the defaults): tests that publish alerts/active themselves must not race a real alert engine.
    */
   alertRules?: Partial<AlertRulesInput>;
-  /** More screen options (session idle time, action timeout, allowed origins). */
-  screenOptions?: Partial<ScreenOptions>;
+  /** Broker options beyond park, registry and logger (limits, timeouts). */
+  broker?: Partial<Omit<BrokerOptions, 'parkId' | 'registry' | 'logger'>>;
+  /** Screen options beyond the park's own (message size, metrics). */
+  screenOptions?: Partial<Omit<ScreenOptions, 'model' | 'logger' | 'history' | 'mqtt' | 'viewer'>>;
+  /** Origins allowed to open the live socket; default ['self']. */
+  allowedOrigins?: string[];
 }
 
 export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> {
@@ -68,7 +74,7 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
   const logger = opts.logger ?? silentLogger();
   const model = opts.model ?? loadParkModel();
   const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: TEST_SCRYPT });
-  const broker = await createBroker({ parkId: model.id, registry: provisioned.registry, logger });
+  const broker = await createBroker({ ...opts.broker, parkId: model.id, registry: provisioned.registry, logger });
   const tcp = await listenTcp(broker, { host: '127.0.0.1', port: 0 });
   const ws = await listenWs(broker, { host: '127.0.0.1', port: 0 });
   const mqttUrl = `mqtt://127.0.0.1:${tcp.port}`;
@@ -80,7 +86,7 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
 
   const park: TestPark = {
     dir, model, logger, provisioned, broker, tcp, ws, mqttUrl, sqlitePath, alertsDbPath, operatorsPath,
-    ingest: null, screen: null, screenHttp: null, screenUrl: '',
+    ingest: null, screen: null, screenHttp: null, screenUrl: '', screenWsUrl: '',
     async reader() {
       const r = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
       readers.push(r);
@@ -131,12 +137,14 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
     const history = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
     park.screen = await createScreen({
       model, logger, history, staticDir: STATIC_DIR, coalesceMs: opts.coalesceMs ?? 100, alertsDbPath, operatorsPath,
+      viewer: { token: provisioned.viewerToken, allowedOrigins: opts.allowedOrigins ?? ['self'] },
       mqtt: { url: mqttUrl, username: serviceAccountId('screen'), password: provisioned.serviceSecrets.screen },
       ...opts.screenOptions,
     });
     await park.screen.ready();
     park.screenHttp = await listenScreen(park.screen, { host: '127.0.0.1', port: 0 });
     park.screenUrl = `http://127.0.0.1:${park.screenHttp.port}`;
+    park.screenWsUrl = `ws://127.0.0.1:${park.screenHttp.port}/ws?token=${encodeURIComponent(provisioned.viewerToken)}`;
   }
   return park;
 }

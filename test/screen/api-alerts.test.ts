@@ -31,7 +31,7 @@ describe('alert API', () => {
     op = httpClient(park.screenUrl);
     expect((await op.signIn('赵六', 'a long enough password')).status).toBe(200);
     // The wall: what a browser on /ws sees.
-    ws = new WebSocket(`${park.screenUrl.replace('http', 'ws')}/ws`);
+    ws = new WebSocket(park.screenWsUrl);
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString()) as WsServerMessage;
       if (m.type === 'snapshot') wallAlerts = m.state.alerts;

@@ -92,7 +92,7 @@ describe.skipIf(!CHROMIUM)('operator console in a browser', () => {
     // background tab never gets), on the same screen server, with its alerts ticker.
     wallBrowser = await launchBrowser({ width: 1920, height: 1080 });
     const wall = await wallBrowser.context.newPage();
-    await wall.goto(`${park.screenUrl}/`);
+    await wall.goto(`${park.screenUrl}/?token=${encodeURIComponent(park.provisioned.viewerToken)}`);
     const ticker = `#alerts-ticker [data-alert-id="${intrusion.id}"]`;
     // Fully drawn first: the 2 seconds are about a running wall, not one still loading its charts.
     await wall.waitForSelector('body[data-rendered="full"]', { timeout: 30_000 });

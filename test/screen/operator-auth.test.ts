@@ -20,7 +20,7 @@ describe('operator sign-in and request protection', () => {
   const client = (opts: { origin?: string } = {}) => httpClient(park.screenUrl, { localAddress: `127.0.0.${nextAddress++}`, ...opts });
 
   beforeAll(async () => {
-    park = await startPark({ alertRules: {}, screenOptions: { allowedOrigins: ['https://wall.example.com'] } });
+    park = await startPark({ alertRules: {}, allowedOrigins: ['self', 'https://wall.example.com'] });
   });
   afterAll(async () => {
     db?.close();
@@ -119,6 +119,26 @@ describe('operator sign-in and request protection', () => {
     for (let i = 0; i < 10; i++) expect((await c.signIn(`guess${i}`, 'wrong password')).status).toBe(401);
     expect((await c.signIn('张三', PASSWORD)).status).toBe(429);
     expect((await client().signIn('张三', PASSWORD)).status).toBe(200); // another address is fine
+  });
+
+  it('lets a signed-in operator open the live socket without the viewer token, never from another origin', async () => {
+    const { default: WebSocket } = await import('ws');
+    const url = `${park.screenUrl.replace('http', 'ws')}/ws`;
+    const attempt = (headers: Record<string, string>): Promise<string> =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(url, { headers });
+        ws.once('message', () => {
+          ws.close();
+          resolve('open');
+        });
+        ws.once('unexpected-response', (_req, res) => resolve(String(res.statusCode)));
+        ws.once('error', () => resolve('error'));
+      });
+    expect(await attempt({ origin: park.screenUrl })).toBe('401'); // no token, no session
+    const c = client();
+    await c.signIn('张三', PASSWORD);
+    expect(await attempt({ origin: park.screenUrl, cookie: c.cookie! })).toBe('open');
+    expect(await attempt({ origin: 'http://evil.example', cookie: c.cookie! })).toBe('403');
   });
 
   it('ends the sessions of an operator who is removed', async () => {

@@ -42,7 +42,7 @@ describe.skipIf(!CHROMIUM)('wall screen in Chromium', () => {
     browser = await launchBrowser({ width: 1920, height: 1080 });
     page = await browser.context.newPage();
     // staleAfter=4: tiles go grey 4 s after their newest data (default 30 s) so the test is quick.
-    await page.goto(`${park.screenUrl}/?staleAfter=4`);
+    await page.goto(`${park.screenUrl}/?token=${park.provisioned.viewerToken}&staleAfter=4`);
     await page.waitForSelector('body[data-rendered="full"]', { timeout: 30_000 });
   });
   afterAll(async () => {
@@ -223,6 +223,7 @@ describe.skipIf(!CHROMIUM)('wall screen in Chromium', () => {
     const history = await createSqliteStore({ path: park.sqlitePath, model: park.model, logger: park.logger, readOnly: true });
     park.screen = await createScreen({
       model: park.model, logger: park.logger, history, staticDir: STATIC_DIR, coalesceMs: 200,
+      viewer: { token: park.provisioned.viewerToken },
       mqtt: { url: park.mqttUrl, username: 'svc-screen', password: park.provisioned.serviceSecrets.screen },
     });
     await park.screen.ready();

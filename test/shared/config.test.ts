@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, helpText, loadConfig, OPTIONS } from '../../shared/config.ts';
 
@@ -74,13 +77,98 @@ describe('config', () => {
     expect(r.record).toEqual({ out: '/p/var/recordings/park.ndjson', rotateMb: 8, rotateMinutes: 0 });
   });
 
+  it('has documented defaults for the hardening options', () => {
+    const c = loadConfig({ argv: [], env: {}, cwd: '/srv/park' });
+    expect(c.broker).toMatchObject({ tlsPort: 8883, wssPort: 8084, httpPort: 9101, maxConnections: 5000, maxConnectBytes: 8192, maxPacketBytes: 1_048_576, maxTopicBytes: 256, maxTopicLevels: 10, ratePerSec: 200, rateBurst: 400, flapMaxConnects: 15, flapWindowMs: 60_000, flapBanMs: 300_000, drainTimeoutMs: 10_000 });
+    expect(c.broker.tlsCert).toBeUndefined();
+    expect(c.ingest.httpPort).toBe(9102);
+    expect(c.screen).toMatchObject({ viewerTokenFile: '/srv/park/var/secrets/viewer.token', allowedOrigins: ['self'], wsMaxMessageBytes: 4096 });
+  });
+
+  it('takes TLS certificate and key together, as absolute paths', () => {
+    const c = loadConfig({ argv: ['broker', '--broker-tls-cert', 'tls/park.crt'], env: { BROKER_TLS_KEY: 'tls/park.key' }, cwd: '/srv/park' });
+    expect(c.broker.tlsCert).toBe('/srv/park/tls/park.crt');
+    expect(c.broker.tlsKey).toBe('/srv/park/tls/park.key');
+    expect(() => loadConfig({ argv: ['--broker-tls-cert', 'a.crt'], env: {} })).toThrow(/go together/);
+  });
+
+  it('normalises allowed origins and refuses what is not an origin', () => {
+    const c = loadConfig({ argv: [], env: { SCREEN_ALLOWED_ORIGINS: 'self, HTTPS://Wall.Example:8443 ,http://10.0.0.5:8080' } });
+    expect(c.screen.allowedOrigins).toEqual(['self', 'https://wall.example:8443', 'http://10.0.0.5:8080']);
+    for (const bad of ['https://wall.example/path', 'wall.example', 'ftp://x', ' , ']) {
+      expect(() => loadConfig({ argv: [], env: { SCREEN_ALLOWED_ORIGINS: bad } }), bad).toThrow(ConfigError);
+    }
+  });
+
+  it('parses the device command and refuses incomplete ones', () => {
+    expect(loadConfig({ argv: ['device', 'add', 'cam-900', '--kind', 'camera'], env: {} }).device).toEqual({ action: 'add', id: 'cam-900', kind: 'camera' });
+    expect(loadConfig({ argv: ['device', 'revoke', 'cam-001'], env: {} }).device).toEqual({ action: 'revoke', id: 'cam-001' });
+    expect(loadConfig({ argv: ['device', 'list'], env: {} }).device).toEqual({ action: 'list' });
+    for (const argv of [['device'], ['device', 'delete', 'cam-1'], ['device', 'rotate'], ['device', 'revoke', 'CAM 1'], ['device', 'add', 'cam-900'], ['device', 'add', 'cam-900', '--kind', 'drone'], ['device', 'list', 'cam-1'], ['broker', 'cam-1']]) {
+      expect(() => loadConfig({ argv, env: {} }), argv.join(' ')).toThrow(ConfigError);
+    }
+  });
+
   it('lists every option and command in --help', () => {
     const text = helpText();
     for (const o of OPTIONS) {
       expect(text).toContain(`--${o.flag}`);
       expect(text).toContain(o.env);
     }
-    for (const cmd of ['all', 'broker', 'ingest', 'screen', 'sim', 'record', 'replay', 'scenario', 'load', 'bad-input']) expect(text).toContain(`  ${cmd} `);
+    for (const cmd of ['all', 'broker', 'ingest', 'screen', 'sim', 'provision', 'device', 'record', 'replay', 'scenario', 'load', 'bad-input']) expect(text).toContain(`  ${cmd} `);
     expect(text).toContain('npm start -- replay var/recordings --speed 60');
+  });
+
+  it('uses SQLite and an in-memory broker unless told otherwise', () => {
+    const c = loadConfig({ argv: [], env: {}, cwd: '/srv/park' });
+    expect(c.influx).toBeNull();
+    expect(c.broker.persistence).toBe('memory');
+    expect(c.broker.persistenceDir).toBe('/srv/park/var/broker-queue');
+  });
+
+  it('reads the InfluxDB settings, with the spool and dead letters under the data folder', () => {
+    const c = loadConfig({
+      argv: ['ingest', '--influx-bucket', 'telemetry'],
+      env: { INFLUX_URL: 'http://influx:8086/', INFLUX_TOKEN: 's3cret', INFLUX_ORG: 'dantu', INFLUX_DATABASE: 'park', INFLUX_RETENTION_POLICY: 'autogen', BROKER_PERSISTENCE: 'disk' },
+      cwd: '/srv/park',
+    });
+    expect(c.influx).toEqual({
+      url: 'http://influx:8086', token: 's3cret', org: 'dantu', bucket: 'telemetry', database: 'park', retentionPolicy: 'autogen',
+      spoolDir: '/srv/park/var/influx-spool', deadLetterPath: '/srv/park/var/influx-dead-letter.ndjson', timeoutMs: 10_000,
+    });
+    expect(c.broker.persistence).toBe('disk');
+  });
+
+  it('reads the token from INFLUX_TOKEN_FILE, and says which file when it cannot', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parkpulse-config-'));
+    try {
+      writeFileSync(join(dir, 'token'), 'from-a-file\n');
+      expect(loadConfig({ argv: [], env: { INFLUX_URL: 'http://x:8086', INFLUX_TOKEN_FILE: join(dir, 'token') } }).influx?.token).toBe('from-a-file');
+      expect(loadConfig({ argv: [], env: { INFLUX_URL: 'http://x:8086', INFLUX_TOKEN: 'direct', INFLUX_TOKEN_FILE: join(dir, 'token') } }).influx?.token).toBe('direct');
+      expect(() => loadConfig({ argv: [], env: { INFLUX_URL: 'http://x:8086', INFLUX_TOKEN_FILE: join(dir, 'missing') } })).toThrow(/INFLUX_TOKEN_FILE: cannot read .*missing: ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    [{ INFLUX_URL: 'influx:8086' }, /influx.url: must be an http/],
+    [{ BROKER_PERSISTENCE: 'redis' }, /BROKER_PERSISTENCE: expected one of memory\|disk/],
+    [{ INFLUX_URL: 'http://x', INFLUX_TIMEOUT_MS: '5' }, /INFLUX_TIMEOUT_MS/],
+  ])('refuses %j clearly', (env, message) => {
+    expect(() => loadConfig({ argv: [], env })).toThrow(message);
+  });
+
+  it('never echoes the token: not in errors, not in --help', () => {
+    const token = 'tok-1234567890';
+    const err = (() => {
+      try {
+        loadConfig({ argv: [], env: { INFLUX_URL: 'ftp://x', INFLUX_TOKEN: token } });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err?.message).not.toContain(token);
+    expect(helpText()).toMatch(/INFLUX_TOKEN.*\n.*secret: never logged/);
   });
 });

@@ -2,6 +2,7 @@
 // snapshot when it sees a gap, and reconnects with capped exponential backoff (with jitter) so a
 // server restart never needs a page reload.
 import type { Alert, DeviceLive, LiveSummary, Notice, WsServerMessage } from '../../../shared/schema.ts';
+import { liveSocketUrl } from './ws-url.ts';
 
 export type ConnectionState = 'connecting' | 'open' | 'lost';
 
@@ -24,8 +25,9 @@ export interface LiveUpdate {
 }
 
 export interface LiveClientOptions {
-  /** ws(s):// URL of the live endpoint (a function: it may carry a token that changes). */
-  url: () => string;
+  /** ws(s):// URL of the live endpoint, asked at every (re)connect; default: this host's /ws with
+   *  the viewer token (ws-url.ts). */
+  url?: () => string;
   onState(state: LiveState, update: LiveUpdate): void;
   onConnection(state: ConnectionState, detail: { attempt: number; retryInMs?: number }): void;
   /** Backoff bounds, ms; default 500 and 15 000. */
@@ -35,6 +37,7 @@ export interface LiveClientOptions {
 
 export function connectLive(opts: LiveClientOptions): { close(): void; state: LiveState } {
   const state: LiveState = { summary: null, devices: new Map(), alerts: [], notices: [], receivedAt: 0, serverAt: 0 };
+  const url = opts.url ?? liveSocketUrl;
   const minDelay = opts.minDelayMs ?? 500;
   const maxDelay = opts.maxDelayMs ?? 15_000;
   let ws: WebSocket | null = null;
@@ -53,7 +56,7 @@ export function connectLive(opts: LiveClientOptions): { close(): void; state: Li
 
   function open(): void {
     opts.onConnection('connecting', { attempt });
-    const socket = new WebSocket(opts.url());
+    const socket = new WebSocket(url());
     ws = socket;
     socket.onopen = () => {
       attempt = 0;

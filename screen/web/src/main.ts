@@ -28,10 +28,6 @@ const params = new URLSearchParams(location.search);
 const PAGES = ['overview', 'security', 'energy'] as const;
 type Page = (typeof PAGES)[number];
 
-function liveUrl(): string {
-  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-}
-
 async function getJson<T>(path: string): Promise<T> {
   const res = await fetch(path, { headers: { accept: 'application/json' } });
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
@@ -92,7 +88,6 @@ async function boot(): Promise<void> {
 
   const model = await getJson<ParkModelData>('/api/park');
   const live = connectLive({
-    url: liveUrl,
     onState: (_state, update) => requestRender(app, { live: update }),
     onConnection(state, detail) {
       app.connection = state;

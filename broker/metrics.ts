@@ -1,0 +1,12 @@
+// The broker's Prometheus metrics, read from its running totals at scrape time.
+import { counterFrom, gaugeFrom, labelledCounterFrom, type MetricsRegistry } from '../shared/metrics.ts';
+import type { Broker } from './create-broker.ts';
+import { BROKER_ERROR_CODES } from './errors.ts';
+
+export function registerBrokerMetrics(registry: MetricsRegistry, broker: Pick<Broker, 'stats'>): void {
+  gaugeFrom(registry, 'broker_connections', 'Open client connections, all transports', () => broker.stats().connections);
+  counterFrom(registry, 'broker_connects_total', 'CONNECTs accepted', () => broker.stats().connectsAccepted);
+  counterFrom(registry, 'broker_messages_in_total', 'PUBLISH packets accepted from clients', () => broker.stats().publishesIn);
+  counterFrom(registry, 'broker_messages_out_total', 'Messages delivered to subscribers (one per subscriber)', () => broker.stats().messagesOut);
+  labelledCounterFrom(registry, 'broker_refusals_total', 'Connections, packets, publishes and subscriptions refused, by reason (broker/errors.ts)', 'reason', BROKER_ERROR_CODES, () => broker.stats().refused);
+}

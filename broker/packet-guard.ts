@@ -1,0 +1,147 @@
+// A guard in front of the broker on the raw byte stream. Aedes has no maximum packet size: it
+// buffers whatever remaining length a packet declares, so one anonymous socket declaring a 200 MB
+// CONNECT grew the broker by ~150 MB (FACTS.md). This stream reads only the MQTT fixed headers
+// (type byte + remaining-length varint, MQTT 3.1.1 section 2.2) and skips the bodies, so it costs a
+// few operations per packet, and cuts the connection as soon as a header announces too much:
+//   - before the broker accepted the CONNECT: every packet and all bytes together are held to
+//     `maxConnectBytes` (a CONNECT with will and credentials is a few hundred bytes);
+//   - after: each packet to `maxPacketBytes`.
+// It also cuts bytes that cannot be MQTT: a first packet other than CONNECT (MQTT-3.1.0-1), the
+// reserved packet types 0 and 15, or a remaining length longer than four bytes (2.2.3).
+import { Duplex } from 'node:stream';
+import type { BrokerErrorCode } from './errors.ts';
+
+export interface PacketLimits {
+  /** Bytes a connection may send before its CONNECT is accepted (each packet and in all). */
+  maxConnectBytes: number;
+  /** Largest remaining length of one packet after authentication, bytes. */
+  maxPacketBytes: number;
+}
+
+export type GuardViolation = Extract<BrokerErrorCode, 'CONNECT_TOO_LARGE' | 'PACKET_TOO_LARGE' | 'PACKET_MALFORMED'>;
+
+const CONNECT = 1;
+
+export class PacketGuard extends Duplex {
+  /** The transport stream (socket, TLS socket, WebSocket stream). */
+  readonly inner: Duplex;
+  private readonly limits: PacketLimits;
+  private readonly onViolation: (code: GuardViolation, detail: string) => void;
+  private authenticated = false;
+  private preAuthBytes = 0;
+  private firstPacket = true;
+  // Scanner state: bytes of the current body still to skip, or the header being read.
+  private skip = 0;
+  private inHeader = false;
+  private length = 0;
+  private multiplier = 1;
+  private lengthBytes = 0;
+  private packetType = 0;
+
+  constructor(inner: Duplex, limits: PacketLimits, onViolation: (code: GuardViolation, detail: string) => void) {
+    super({ allowHalfOpen: false });
+    this.inner = inner;
+    this.limits = limits;
+    this.onViolation = onViolation;
+    inner.on('data', (chunk: Buffer) => {
+      if (!this.scan(chunk)) return;
+      if (!this.push(chunk)) inner.pause();
+    });
+    inner.on('end', () => this.push(null));
+    inner.on('error', (err) => this.destroy(err));
+    inner.on('close', () => this.destroy());
+    inner.on('drain', () => this.emit('innerDrain'));
+  }
+
+  /** The broker accepted the CONNECT: from now on packets are held to `maxPacketBytes`. */
+  markAuthenticated(): void {
+    this.authenticated = true;
+  }
+
+  /** Checks every fixed header that starts in this chunk; false when the connection was cut. */
+  private scan(chunk: Buffer): boolean {
+    const n = chunk.length;
+    let i = 0;
+    if (!this.authenticated) {
+      this.preAuthBytes += n;
+      if (this.preAuthBytes > this.limits.maxConnectBytes) {
+        return this.violate('CONNECT_TOO_LARGE', `over ${this.limits.maxConnectBytes} bytes before the CONNECT was accepted`);
+      }
+    }
+    while (i < n) {
+      if (this.skip > 0) {
+        const step = Math.min(this.skip, n - i);
+        this.skip -= step;
+        i += step;
+        continue;
+      }
+      const byte = chunk[i++]!;
+      if (!this.inHeader) {
+        const type = byte >> 4;
+        if (type === 0 || type === 15) return this.violate('PACKET_MALFORMED', `reserved packet type ${type}`);
+        if (this.firstPacket && type !== CONNECT) return this.violate('PACKET_MALFORMED', `first packet is type ${type}, not CONNECT`);
+        this.firstPacket = false;
+        this.packetType = type;
+        this.inHeader = true;
+        this.length = 0;
+        this.multiplier = 1;
+        this.lengthBytes = 0;
+        continue;
+      }
+      this.length += (byte & 0x7f) * this.multiplier;
+      this.multiplier *= 128;
+      this.lengthBytes++;
+      if (byte & 0x80) {
+        if (this.lengthBytes === 4) return this.violate('PACKET_MALFORMED', 'remaining length longer than 4 bytes');
+        continue;
+      }
+      this.inHeader = false;
+      if (!this.authenticated && this.length > this.limits.maxConnectBytes) {
+        return this.violate('CONNECT_TOO_LARGE', `type ${this.packetType} declares ${this.length} bytes > ${this.limits.maxConnectBytes}`);
+      }
+      if (this.length > this.limits.maxPacketBytes) {
+        return this.violate('PACKET_TOO_LARGE', `type ${this.packetType} declares ${this.length} bytes > ${this.limits.maxPacketBytes}`);
+      }
+      this.skip = this.length;
+    }
+    return true;
+  }
+
+  private violate(code: GuardViolation, detail: string): false {
+    this.onViolation(code, detail);
+    this.inner.destroy();
+    this.destroy();
+    return false;
+  }
+
+  override _read(): void {
+    this.inner.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    // Accepted by the transport: done at once. Otherwise wait for its drain, so this stream's own
+    // buffer (and its 'drain', which Aedes's drain timeout watches) follows the transport's.
+    if (this.inner.write(chunk)) cb();
+    else this.once('innerDrain', () => cb());
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    this.inner.cork();
+    let ok = true;
+    for (const { chunk } of chunks) ok = this.inner.write(chunk);
+    this.inner.uncork();
+    if (ok) cb();
+    else this.once('innerDrain', () => cb());
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.inner.end();
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.removeAllListeners('innerDrain');
+    if (!this.inner.destroyed) this.inner.destroy();
+    cb(err);
+  }
+}

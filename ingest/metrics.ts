@@ -1,0 +1,60 @@
+// The ingest's Prometheus metrics. Counters come from the ingest's running totals at scrape time;
+// store write latency is measured around each batch write (one observation per batch, not per
+// reading). Two hooks for parts other modules own:
+//   - `spoolDepth`: readings waiting on disk for a database that is down (a store with a spool,
+//     e.g. InfluxDB, passes its own; the embedded SQLite store has none, so 0);
+//   - `alertsByState`: open alerts per state, from whoever owns alert state.
+import { Histogram } from 'prom-client';
+import { ALERT_STATES, type AlertState } from '../shared/schema.ts';
+import { counterFrom, gaugeFrom, labelledCounterFrom, labelledGaugeFrom, METRICS_PREFIX, type MetricsRegistry } from '../shared/metrics.ts';
+import type { IngestStats } from './create-ingest.ts';
+import { REJECT_REASONS } from './errors.ts';
+import type { TelemetryStore } from './store/types.ts';
+
+export interface IngestMetricsOptions {
+  stats: () => IngestStats;
+  /** Readings spooled to disk awaiting the database; default 0 (no spool). */
+  spoolDepth?: () => number;
+  /** Alerts per state; default none (every state reported as 0). */
+  alertsByState?: () => Partial<Record<AlertState, number>>;
+}
+
+export function registerIngestMetrics(registry: MetricsRegistry, opts: IngestMetricsOptions): void {
+  const { stats } = opts;
+  gaugeFrom(registry, 'ingest_connected', '1 while the ingest holds its MQTT session', () => (stats().connected ? 1 : 0));
+  counterFrom(registry, 'ingest_accepted_total', 'Device messages accepted', () => stats().accepted);
+  labelledCounterFrom(registry, 'ingest_rejects_total', 'Device messages rejected, by reason (ingest/errors.ts)', 'reason', Object.keys(REJECT_REASONS), () => stats().rejects);
+  counterFrom(registry, 'ingest_duplicates_total', 'Redelivered readings the store already held', () => stats().duplicates);
+  counterFrom(registry, 'ingest_seq_gaps_total', 'Missing per-device sequence numbers', () => stats().gaps);
+  counterFrom(registry, 'ingest_store_write_failures_total', 'Store writes that failed (and were retried)', () => stats().storeWriteFailures);
+  gaugeFrom(registry, 'ingest_pending_writes', 'Readings queued or being written', () => stats().pendingWrites);
+  gaugeFrom(registry, 'ingest_unacked', 'Messages received and not yet acknowledged to the broker', () => stats().unacked);
+  gaugeFrom(registry, 'ingest_spool_depth', 'Readings spooled to disk awaiting the database', () => opts.spoolDepth?.() ?? 0);
+  labelledGaugeFrom(registry, 'alerts', 'Alerts by state', 'state', ALERT_STATES, () => opts.alertsByState?.() ?? {});
+}
+
+/** The store with every batch write timed into `parkpulse_ingest_write_seconds`. */
+export function timeStoreWrites(store: TelemetryStore, registry: MetricsRegistry): TelemetryStore {
+  const histogram = new Histogram({
+    name: `${METRICS_PREFIX}ingest_write_seconds`,
+    help: 'Store write (one batch, committed) latency',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const write: TelemetryStore['write'] = async (batch) => {
+    const end = histogram.startTimer();
+    try {
+      return await store.write(batch);
+    } finally {
+      end();
+    }
+  };
+  // A proxy rather than a copy: a store may be a class whose methods need their own `this`.
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'write') return write;
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,32 @@
+// Picks the store from the config: InfluxDB when INFLUX_URL is set, else the embedded SQLite file.
+// The ingest opens it to write; the screen opens it read-only for its history endpoints, so the
+// charts come from whichever store the ingest writes.
+import type { AppConfig } from '../../shared/config.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { ParkModel } from '../../shared/park-model.ts';
+import { createInfluxStore } from './influx-store.ts';
+import { createSqliteStore } from './sqlite-store.ts';
+import type { TelemetryStore } from './types.ts';
+
+export type StoreConfig = Pick<AppConfig, 'ingest' | 'influx'>;
+
+export async function openStore(config: StoreConfig, model: ParkModel, logger: Logger, opts: { readOnly?: boolean } = {}): Promise<TelemetryStore> {
+  const influx = config.influx;
+  if (!influx) return createSqliteStore({ path: config.ingest.sqlitePath, model, logger, readOnly: opts.readOnly ?? false });
+  return createInfluxStore({
+    endpoint: {
+      url: influx.url,
+      token: influx.token,
+      org: influx.org,
+      bucket: influx.bucket,
+      database: influx.database,
+      retentionPolicy: influx.retentionPolicy,
+      timeoutMs: influx.timeoutMs,
+    },
+    model,
+    logger,
+    readOnly: opts.readOnly ?? false,
+    spoolDir: influx.spoolDir,
+    deadLetterPath: influx.deadLetterPath,
+  });
+}

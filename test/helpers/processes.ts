@@ -1,0 +1,130 @@
+// Child processes for tests and benchmarks: free ports, programs started in their own process
+// group (so a SIGKILL reaches the whole tree, e.g. tsx and the node it runs), their output kept
+// for failure messages, and stopped by their own id only.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+export interface Managed {
+  readonly pid: number;
+  /** stdout + stderr so far (the last 200 kB). */
+  output(): string;
+  /** Resolves with the exit code (or the signal name) once the process has exited. */
+  readonly exited: Promise<number | string>;
+  readonly running: boolean;
+  /** Resolves once `pattern` appears in the output; rejects on timeout or exit. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /**
+   * Sends `signal` and waits for the exit (SIGKILL to the group after `timeoutMs`). SIGKILL goes to
+   * the whole group (a crash takes the node process tsx runs too); other signals to the leader, or
+   * to its children (`gracefulTo`), so the program sees exactly one.
+   */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
+}
+
+/** The direct children of a process (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export interface SpawnOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Who gets a graceful signal: the leader (default), or the leader's children when the leader is a
+   * wrapper such as tsx. tsx relays a signal but SIGKILLs its child when the child has not
+   * confirmed receipt within 30 ms, which a loaded machine misses (exit 143 instead of a clean stop).
+   */
+  gracefulTo?: 'leader' | 'children';
+}
+
+export function spawnManaged(command: string, args: readonly string[], opts: SpawnOptions = {}): Managed {
+  const child: ChildProcess = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  const keep = (d: Buffer): void => {
+    out += d.toString();
+    if (out.length > 400_000) out = out.slice(-200_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let running = true;
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running = false;
+      resolve(code ?? signal ?? 'unknown');
+    });
+    child.once('error', (err) => {
+      running = false;
+      out += `\nspawn error: ${err.message}`;
+      resolve('spawn-error');
+    });
+  });
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // already gone
+    }
+  };
+  return {
+    pid: child.pid!,
+    output: () => out,
+    exited,
+    get running() {
+      return running;
+    },
+    async waitForOutput(pattern, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(out)) {
+        if (!running) throw new Error(`${command} exited before printing ${pattern}:\n${out.slice(-4000)}`);
+        if (Date.now() > deadline) throw new Error(`${command} did not print ${pattern} within ${timeoutMs} ms:\n${out.slice(-4000)}`);
+        await sleep(50);
+      }
+    },
+    async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
+      if (!running) return exited;
+      const targets = opts.gracefulTo === 'children' ? childrenOf(child.pid!) : [];
+      if (signal === 'SIGKILL') signalGroup(signal);
+      else if (targets.length > 0) for (const pid of targets) process.kill(pid, signal);
+      else child.kill(signal);
+      const timer = setTimeout(() => signalGroup('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      // Children that outlived the leader (none expected) go with it.
+      signalGroup('SIGKILL');
+      return code;
+    },
+  };
+}
+
+/** Polls `url` until it answers one of `statuses`. */
+export async function waitForHttp(url: string, statuses: number[] = [200, 204], timeoutMs = 20_000, proc?: Managed): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      if (statuses.includes(res.status)) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (proc && !proc.running) throw new Error(`process serving ${url} exited: ${proc.output().slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms (${last})${proc ? `\n${proc.output().slice(-3000)}` : ''}`);
+    await sleep(50);
+  }
+}
