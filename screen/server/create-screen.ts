@@ -179,7 +179,10 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
         return json(res, 400, { error: 'bad-url' });
       }
       const method = req.method ?? 'GET';
-      if (STATE_CHANGING_METHODS.has(method)) {
+      const found = matchRoute(routes, method, url.pathname);
+      if (found === 'method-not-allowed') return json(res, 405, { error: 'method-not-allowed' });
+      // Every handler that changes state runs only for a request from an allowed origin.
+      if (found && STATE_CHANGING_METHODS.has(method)) {
         const origin = originOk(req);
         if (!origin.ok) {
           const attempt = alertsApi.attemptOf(method, url.pathname);
@@ -188,8 +191,6 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
           return json(res, 403, { error: origin.code, detail: 'this request must come from the screen’s own pages' });
         }
       }
-      const found = matchRoute(routes, method, url.pathname);
-      if (found === 'method-not-allowed') return json(res, 405, { error: 'method-not-allowed' });
       if (found) {
         try {
           const done = found.route.handle({ req, res, url, params: found.params });
