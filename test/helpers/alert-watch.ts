@@ -73,3 +73,23 @@ export async function watchAlerts(park: TestPark): Promise<AlertWatch> {
     close: () => client.endAsync(),
   };
 }
+
+/** Alert rules on a test's time scale (telemetry every 150-250 ms, faults of a few seconds). */
+export const FAST_ALERT_RULES = {
+  tickMs: 100,
+  flapping: { flips: 4, windowMs: 60_000, quietMs: 3000 },
+  escalation: { afterMs: 1500, repeatMs: 1500 },
+  rules: {
+    'camera-offline': { noTelemetryMs: 1500, offDelayMs: 500 },
+    'camera-intrusion': { offDelayMs: 1500 },
+    'camera-tamper': { offDelayMs: 20_000 },
+    'camera-loitering': { offDelayMs: 1000 },
+    'camera-video-loss': { offDelayMs: 500 },
+    'node5g-offline': { noTelemetryMs: 1500, offDelayMs: 500 },
+    'node5g-degraded': { onDelayMs: 1000, offDelayMs: 500 },
+    'meter-offline': { noTelemetryMs: 1500, offDelayMs: 500 },
+    'enterprise-overload': { onDelayMs: 1000, offDelayMs: 500 },
+    'power-spike': { offDelayMs: 1000 },
+    'stale-data': { maxLagMs: 5000, onDelayMs: 1000, offDelayMs: 500 },
+  },
+} as const;

@@ -7,28 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openAlertDb, alertFromBody, type AlertDb } from '../../../ingest/alerts/alert-db.ts';
 import type { Alert } from '../../../shared/schema.ts';
 import type { DeviceClient } from '../../../simulators/device-client.ts';
-import { watchAlerts, type AlertWatch } from '../../helpers/alert-watch.ts';
+import { FAST_ALERT_RULES, watchAlerts, type AlertWatch } from '../../helpers/alert-watch.ts';
 import { createTestDevices, type TestDevices } from '../../helpers/devices.ts';
 import { startPark, waitFor, type TestPark } from '../../helpers/park.ts';
 
-export const FAST_RULES = {
-  tickMs: 100,
-  flapping: { flips: 4, windowMs: 60_000, quietMs: 3000 },
-  escalation: { afterMs: 1500, repeatMs: 1500 },
-  rules: {
-    'camera-offline': { noTelemetryMs: 1500, offDelayMs: 500 },
-    'camera-intrusion': { offDelayMs: 1500 },
-    'camera-tamper': { offDelayMs: 20_000 },
-    'camera-loitering': { offDelayMs: 1000 },
-    'camera-video-loss': { offDelayMs: 500 },
-    'node5g-offline': { noTelemetryMs: 1500, offDelayMs: 500 },
-    'node5g-degraded': { onDelayMs: 1000, offDelayMs: 500 },
-    'meter-offline': { noTelemetryMs: 1500, offDelayMs: 500 },
-    'enterprise-overload': { onDelayMs: 1000, offDelayMs: 500 },
-    'power-spike': { offDelayMs: 1000 },
-    'stale-data': { maxLagMs: 5000, onDelayMs: 1000, offDelayMs: 500 },
-  },
-} as const;
 
 type Values = Record<string, unknown>;
 
@@ -40,7 +22,7 @@ describe('alert rules, driven by real devices', () => {
   const beats: NodeJS.Timeout[] = [];
 
   beforeAll(async () => {
-    park = await startPark({ screen: false, alertRules: FAST_RULES });
+    park = await startPark({ screen: false, alertRules: FAST_ALERT_RULES });
     devices = createTestDevices(park);
     watch = await watchAlerts(park);
     db = openAlertDb(park.alertsDbPath, { readOnly: true });

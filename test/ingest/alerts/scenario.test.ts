@@ -10,24 +10,9 @@ import type { Alert } from '../../../shared/schema.ts';
 import { createFleet, type Fleet } from '../../../simulators/fleet.ts';
 import { loadScenario } from '../../../simulators/scenario.ts';
 import { runScenario, type ScenarioReport } from '../../../simulators/scenario-runner.ts';
-import { watchAlerts, type AlertWatch } from '../../helpers/alert-watch.ts';
+import { FAST_ALERT_RULES, watchAlerts, type AlertWatch } from '../../helpers/alert-watch.ts';
 import { startPark, waitFor, type TestPark } from '../../helpers/park.ts';
 
-// Durations on the scenario's time scale (telemetry every 250 ms, faults of 3-4 s).
-const RULES = {
-  tickMs: 100,
-  rules: {
-    'camera-offline': { noTelemetryMs: 1500, offDelayMs: 500 },
-    'camera-loitering': { offDelayMs: 1000 },
-    'camera-video-loss': { offDelayMs: 500 },
-    'node5g-offline': { noTelemetryMs: 1500, offDelayMs: 500 },
-    'node5g-degraded': { onDelayMs: 1000, offDelayMs: 500 },
-    'meter-offline': { noTelemetryMs: 1500, offDelayMs: 500 },
-    'enterprise-overload': { onDelayMs: 1000, offDelayMs: 500 },
-    'power-spike': { offDelayMs: 1000 },
-    'stale-data': { maxLagMs: 5000, onDelayMs: 1000, offDelayMs: 500 },
-  },
-} as const;
 const EVENT_RULES = { 'camera-intrusion': 'intrusion', 'camera-tamper': 'tamper', 'camera-loitering': 'loitering', 'camera-video-loss': 'video_loss' } as const;
 
 describe('alerts from the simulator’s fault scenario', () => {
@@ -39,7 +24,7 @@ describe('alerts from the simulator’s fault scenario', () => {
   let all: Alert[];
 
   beforeAll(async () => {
-    park = await startPark({ screen: false, alertRules: RULES });
+    park = await startPark({ screen: false, alertRules: FAST_ALERT_RULES });
     watch = await watchAlerts(park);
     const scenario = loadScenario(join('simulators/scenarios', 'every-fault-quick.yaml'), park.model);
     fleet = await createFleet({ model: park.model, url: park.mqttUrl, fleetKey: park.provisioned.fleetKey, logger: park.logger, intervalMs: scenario.intervalMs!, reconnectPeriodMs: 300 });
