@@ -8,6 +8,7 @@ import { createLogger } from '../shared/logger.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';
 import { listenOps } from '../shared/ops-server.ts';
 import { provision } from '../shared/registry.ts';
+import { auditCommand, operatorCommand } from './admin-commands.ts';
 import { runDeviceCommand } from './device-command.ts';
 import { startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Ops, type Running } from './services.ts';
 import { isTool, TOOLS } from './tools.ts';
@@ -24,6 +25,11 @@ if (config.help) {
   process.stdout.write(`${helpText()}\n`);
   process.exit(0);
 }
+
+// One-shot admin commands: no logger, no services. OPERATOR_PASSWORD is a secret, so it is read
+// here and never becomes part of the (logged) config.
+if (config.command === 'operator') process.exit(await operatorCommand(config, process.env.OPERATOR_PASSWORD));
+if (config.command === 'audit') process.exit(auditCommand(config));
 
 // Tool commands keep stdout for their summary (or JSON): their logs go to stderr.
 const logger = createLogger({ level: config.logLevel, name: config.command, destination: isTool(config.command) ? process.stderr : undefined });
@@ -87,6 +93,7 @@ async function shutdown(signal: string, exitCode = 0): Promise<void> {
     process.exit(1);
   }, 15_000);
   timer.unref();
+  for (const r of running) r.beforeStop?.();
   // Reverse start order: devices leave first, then the screen, then the ingest flushes and
   // acknowledges what it holds, and the broker goes last.
   for (const r of [...running].reverse()) {

@@ -7,6 +7,7 @@ import { createBroker, type Broker } from '../broker/create-broker.ts';
 import { listenTcp, listenTls, listenWs, type Listener, type TlsMaterial } from '../broker/listeners.ts';
 import { registerBrokerMetrics } from '../broker/metrics.ts';
 import { watchRegistry } from '../broker/registry-watcher.ts';
+import { DEFAULT_ALERT_RULES_PATH, loadAlertRules } from '../ingest/alerts/rules-config.ts';
 import { createIngest, type Ingest } from '../ingest/create-ingest.ts';
 import { registerIngestMetrics, timeStoreWrites } from '../ingest/metrics.ts';
 import { openStore } from '../ingest/store/open-store.ts';
@@ -24,6 +25,8 @@ import { createFleet, type Fleet } from '../simulators/fleet.ts';
 
 export interface Running {
   name: string;
+  /** Called on every process before any is closed (e.g. the ingest stops alerting on devices leaving). */
+  beforeStop?(): void;
   close(): Promise<void>;
 }
 
@@ -136,6 +139,7 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
 }
 
 export async function startIngest(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<Running & { ingest: Ingest }> {
+  const rules = loadAlertRules(config.alerts.rulesPath ?? DEFAULT_ALERT_RULES_PATH);
   const store = timeStoreWrites(await openStore(config, model, logger), ops.metrics);
   const ingest = await createIngest({
     model,
@@ -145,13 +149,16 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
     batchMaxRows: config.ingest.batchMaxRows,
     flushIntervalMs: config.ingest.flushIntervalMs,
     liveIntervalMs: config.ingest.liveIntervalMs,
+    alerts: { rules, dbPath: config.alerts.dbPath },
   });
-  // spoolDepth and alertsByState: hooks for a spooling store and the alert state (see ingest/metrics.ts).
-  registerIngestMetrics(ops.metrics, { stats: ingest.stats });
+  // spoolDepth: the hook for a spooling store (see ingest/metrics.ts); alertsByState from the alerting.
+  registerIngestMetrics(ops.metrics, { stats: ingest.stats, alertsByState: () => ingest.stats().alerts?.byState ?? {} });
   let subscribed = false;
   void ingest.ready().then(() => (subscribed = true));
   ops.checks.push({ name: 'ingest', ready: () => subscribed && ingest.stats().connected });
-  return { name: 'ingest', ingest, close: () => ingest.close() };
+  // When the whole park stops together (`all`), the simulated devices leaving is the shutdown, not
+  // an incident: rules stop first, so a Ctrl-C does not leave an offline alert per device.
+  return { name: 'ingest', ingest, beforeStop: () => ingest.stopRules(), close: () => ingest.close() };
 }
 
 export async function startScreen(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<Running & { port: number; viewerToken: string }> {
@@ -167,6 +174,9 @@ export async function startScreen(config: AppConfig, model: ParkModel, logger: L
     viewer: { token: viewerToken, allowedOrigins: config.screen.allowedOrigins },
     wsMaxMessageBytes: config.screen.wsMaxMessageBytes,
     metrics: ops.metrics,
+    alertsDbPath: config.alerts.dbPath,
+    operatorsPath: config.screen.operatorsPath,
+    sessionIdleMs: config.screen.sessionIdleMinutes * 60_000,
     mqtt: { url: config.mqttUrl, username: serviceAccountId('screen'), password: await secretFor(config, 'screen', logger) },
   });
   const http = await listenScreen(screen, { host: config.screen.host, port: config.screen.port });

@@ -8,7 +8,9 @@ import type { ParkModel } from '../shared/park-model.ts';
 import { createRateMeter } from '../shared/rate-meter.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
 import { startOfDay } from '../shared/time.ts';
-import { deviceFilters, liveTopic } from '../shared/topics.ts';
+import { deviceFilters, liveTopic, opsAlertsTopic } from '../shared/topics.ts';
+import { createAlerting, type Alerting, type AlertingStats } from './alerts/create-alerting.ts';
+import type { AlertRules } from './alerts/rules-config.ts';
 import { createBatcher } from './batcher.ts';
 import { deferAcks } from './deferred-ack.ts';
 import { REJECT_REASONS, type RejectReason } from './errors.ts';
@@ -41,6 +43,11 @@ export interface IngestOptions {
   snapshotIntervalMs?: number;
   /** Unacknowledged messages before intake pauses; default 20 000. */
   maxUnacked?: number;
+  /**
+   * Alert rules and the alert database (state + audit trail). Omitted only by tests that do not
+   * look at alerts: without it no rule runs and operator actions are not subscribed to.
+   */
+  alerts?: { rules: AlertRules; dbPath: string };
   /** Clock, ms; tests may pin it. */
   now?: () => number;
 }
@@ -55,12 +62,15 @@ export interface IngestStats extends IngestCounters {
   /** Messages received and not yet acknowledged to the broker. */
   unacked: number;
   storeWriteFailures: number;
+  alerts: AlertingStats | null;
 }
 
 export interface Ingest {
   stats(): IngestStats;
   /** Resolves once the session is up and subscribed. */
   ready(): Promise<void>;
+  /** Stops evaluating alert rules (state, operator actions and publishing go on) ahead of a shutdown. */
+  stopRules(): void;
   /** Stop intake, flush writes, send the last acknowledgements, leave the broker, close the store. */
   close(): Promise<void>;
 }
@@ -76,6 +86,8 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   const live = createLiveState(model);
   const rate = createRateMeter(5, now);
   const warnReject = createThrottledLog(log);
+  const alerting: Alerting | null = opts.alerts ? createAlerting({ model, rules: opts.alerts.rules, dbPath: opts.alerts.dbPath, logger: opts.logger, now }) : null;
+  const opsTopic = opsAlertsTopic(model.id);
   const counters = { accepted: 0, rejected: 0, rejects: {} as Record<string, number>, duplicates: 0, statusReplays: 0 };
 
   // Resume from what the store holds: seq high-water marks and today's kWh baselines. A store that
@@ -118,6 +130,8 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   function onMessage(packet: IPublishPacket): Promise<void> {
     if (closing) return Promise.reject(SHUTTING_DOWN);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    // An operator action: acknowledged once it is recorded and answered.
+    if (packet.topic === opsTopic && alerting) return alerting.onAction(payload);
     const out = runPipeline(steps, { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, receivedAt: now() });
     if (!out.ok) {
       counters.rejected++;
@@ -132,6 +146,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     // A retained status is a replay of the current state, and a will repeats its session's seq.
     if (!packet.retain && r.values.will !== true) tracker.observe(r.device, r.seq);
     live.apply(r);
+    alerting?.onReading(r, packet.retain);
     return batcher.add(r);
   }
 
@@ -158,7 +173,10 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   const readyPromise = new Promise<void>((r) => (readyResolve = r));
   client.on('connect', (connack) => {
     log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
-    client.subscribe(deviceFilters(model.id), { qos: 1 }, (err, granted) => {
+    // Before subscribing: a persistent session's queued actions may arrive right after CONNACK.
+    alerting?.attach(publishAlerts);
+    const filters = alerting ? [...deviceFilters(model.id), opsTopic] : deviceFilters(model.id);
+    client.subscribe(filters, { qos: 1 }, (err, granted) => {
       const refused = granted?.filter((g) => g.qos === 128) ?? [];
       if (err || refused.length > 0) {
         log.error({ err, refused }, 'subscription refused');
@@ -170,6 +188,13 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
   client.on('offline', () => log.warn('broker unreachable; reconnecting'));
+  client.on('close', () => alerting?.detach());
+
+  function publishAlerts(topic: string, payload: string, retain: boolean): boolean {
+    if (!client.connected) return false; // republished in full on the next connect
+    client.publish(topic, payload, { qos: 1, retain });
+    return true;
+  }
 
   function publishSnapshot(): void {
     if (!client.connected) return;
@@ -192,8 +217,10 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       pendingWrites: batcher.pending,
       unacked: acks.unacked,
       storeWriteFailures: batcher.failures,
+      alerts: alerting?.stats() ?? null,
     }),
     ready: () => readyPromise,
+    stopRules: () => alerting?.stopRules(),
     async close() {
       if (closing) return;
       closing = true;
@@ -204,6 +231,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       await batcher.flush();
       await acks.settled();
       publishSnapshot();
+      await alerting?.close(); // stores and publishes the last changes
       // 4. leave the broker (waits for in-flight outgoing packets), 5. close the store
       await client.endAsync();
       await store.close();

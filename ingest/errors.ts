@@ -53,3 +53,23 @@ export class StoreError extends Error {
     if (opts.status !== undefined) this.status = opts.status;
   }
 }
+
+/**
+ * Stable codes an operator action (park/{p}/ops/alerts) is refused with, answered on
+ * alerts/reply/{requestId} and kept in the audit trail. None is retriable as it stands except
+ * `store-unavailable` (the alert database failed; the same action may succeed later).
+ */
+export const ALERT_ACTION_CODES = {
+  'invalid-action': 'the action does not match the contract (shared/schema.ts alertActionSchema)',
+  expired: 'the action is older than actionMaxAgeMs when it reached the ingest',
+  'alert-not-found': 'no alert with this id',
+  'already-cleared': 'the alert has cleared',
+  'already-acknowledged': 'the alert is already acknowledged',
+  'already-shelved': 'the alert is already shelved',
+  'not-shelved': 'the alert is not shelved',
+  'shelve-until-invalid': 'the shelving must end in the future',
+  'shelve-too-long': 'the shelving is longer than shelveMaxMs',
+  'store-unavailable': 'the alert database could not record the change (retriable)',
+} as const;
+
+export type AlertActionCode = keyof typeof ALERT_ACTION_CODES;

@@ -22,6 +22,8 @@ export const COMMANDS = {
   scenario: 'run a fault scenario FILE (YAML/JSON, see simulators/scenarios/) against the simulated fleet',
   load: 'load test: --load-devices N synthetic meters, own connections, --ramp, --rate, --payload-bytes',
   'bad-input': 'send every kind of bad input and check that each is rejected and counted by reason',
+  operator: 'console operators: `operator add|passwd <name>` (password from stdin or OPERATOR_PASSWORD), `operator remove <name>`, `operator list`',
+  audit: '`audit verify`: check the hash chain of the alert audit trail (exit 1 if broken)',
   device: 'device accounts: `device add <id> --kind <kind>`, `device rotate <id>`, `device revoke <id>`, `device list`',
 } as const;
 
@@ -37,6 +39,8 @@ export const TOOL_COMMANDS: readonly Command[] = ['record', 'replay', 'scenario'
 const POSITIONALS: Partial<Record<Command, { min: number; max: number; what: string }>> = {
   replay: { min: 1, max: 1000, what: 'recording file(s) or folder(s)' },
   scenario: { min: 1, max: 1, what: 'one scenario file' },
+  operator: { min: 1, max: 2, what: 'add|passwd|remove <name>, or list' },
+  audit: { min: 1, max: 1, what: 'verify' },
   device: { min: 1, max: 2, what: 'add|rotate|revoke <id>, or list' },
 };
 
@@ -92,6 +96,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'ingest.sqlitePath', flag: 'sqlite-path', env: 'SQLITE_PATH', kind: 'string', default: undefined, doc: 'embedded store file (default <data-dir>/parkpulse.db)' },
   { key: 'ingest.batchMaxRows', flag: 'batch-max-rows', env: 'INGEST_BATCH_MAX_ROWS', kind: 'int', default: 5000, doc: 'rows per store transaction at most', min: 1, max: 1_000_000 },
   { key: 'ingest.flushIntervalMs', flag: 'flush-interval-ms', env: 'INGEST_FLUSH_INTERVAL_MS', kind: 'int', default: 50, doc: 'ms a reading waits at most before its batch is committed', min: 1, max: 60_000 },
+  { key: 'alerts.rulesPath', flag: 'alert-rules', env: 'ALERT_RULES', kind: 'string', default: undefined, doc: 'alert rules JSON (default: the bundled shared/park/alert-rules.json)' },
+  { key: 'alerts.dbPath', flag: 'alerts-db', env: 'ALERTS_DB', kind: 'string', default: undefined, doc: 'alert state and audit trail, SQLite (default <data-dir>/alerts.db; the screen reads it too)' },
   { key: 'ingest.httpHost', flag: 'ingest-http-host', env: 'INGEST_HTTP_HOST', kind: 'string', default: '0.0.0.0', doc: 'listen address of the ingest health and metrics port' },
   { key: 'ingest.httpPort', flag: 'ingest-http-port', env: 'INGEST_HTTP_PORT', kind: 'int', default: 9102, doc: 'ingest /healthz, /readyz, /metrics (`ingest` command; `all` serves them on --broker-http-port)', ...port },
   { key: 'ingest.liveIntervalMs', flag: 'live-interval-ms', env: 'LIVE_INTERVAL_MS', kind: 'int', default: 250, doc: 'ms between live-state deltas published for the screen', min: 20, max: 60_000 },
@@ -108,8 +114,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'screen.port', flag: 'screen-port', env: 'SCREEN_PORT', kind: 'int', default: 8080, doc: 'screen HTTP + WebSocket port', ...port },
   { key: 'screen.coalesceMs', flag: 'coalesce-ms', env: 'SCREEN_COALESCE_MS', kind: 'int', default: 250, doc: 'ms between WebSocket deltas to browsers (a few per second)', min: 50, max: 10_000 },
   { key: 'screen.kpiFile', flag: 'kpi-file', env: 'KPI_FILE', kind: 'string', default: undefined, doc: 'economic KPI set shown on the wall (default <data-dir>/kpis.json when present, else the bundled H1 2024 figures)' },
+  { key: 'screen.operatorsPath', flag: 'operators', env: 'OPERATORS_FILE', kind: 'string', default: undefined, doc: 'console operators with scrypt-hashed passwords (default <data-dir>/operators.json)' },
+  { key: 'screen.sessionIdleMinutes', flag: 'session-idle-min', env: 'SESSION_IDLE_MIN', kind: 'int', default: 30, doc: 'minutes of inactivity after which an operator is signed out (sessions end after 12 h regardless)', min: 1, max: 1440 },
   { key: 'screen.viewerTokenFile', flag: 'viewer-token-file', env: 'SCREEN_VIEWER_TOKEN_FILE', kind: 'string', default: undefined, doc: 'file holding the token a wall screen needs for /ws (default <data-dir>/secrets/viewer.token, made by provision)' },
-  { key: 'screen.allowedOrigins', flag: 'allowed-origins', env: 'SCREEN_ALLOWED_ORIGINS', kind: 'string', default: 'self', doc: 'comma-separated origins allowed to open /ws, e.g. https://wall.example:8443; `self` = the Host the page came from' },
+  { key: 'screen.allowedOrigins', flag: 'allowed-origins', env: 'SCREEN_ALLOWED_ORIGINS', kind: 'string', default: 'self', doc: 'comma-separated origins allowed to open /ws and to send state-changing requests (console sign-in, ack, shelve), e.g. https://wall.example:8443; `self` = the Host the page came from' },
   { key: 'screen.wsMaxMessageBytes', flag: 'ws-max-message-bytes', env: 'SCREEN_WS_MAX_MESSAGE_BYTES', kind: 'int', default: 4096, doc: 'largest WebSocket message a browser may send, bytes', min: 64, max: 1_048_576 },
   { key: 'sim.intervalMs', flag: 'sim-interval-ms', env: 'SIM_INTERVAL_MS', kind: 'int', default: 2000, doc: 'ms between telemetry messages of one device', min: 10, max: 3_600_000 },
   { key: 'sim.seed', flag: 'sim-seed', env: 'SIM_SEED', kind: 'int', default: 20240630, doc: 'random seed (same seed, same data)', min: 0, max: 2 ** 31 - 1 },
@@ -133,6 +141,8 @@ export const OPTIONS: readonly OptionSpec[] = [
 
 const configSchema = z.object({
   command: z.enum(Object.keys(COMMANDS) as [Command, ...Command[]]),
+  /** Words after the command (only for commands that take them). */
+  args: z.array(z.string()),
   parkId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
   parkModelPath: z.string().optional(),
   dataDir: z.string().min(1),
@@ -171,11 +181,14 @@ const configSchema = z.object({
     httpHost: z.string(),
     httpPort: z.number().int(),
   }),
+  alerts: z.object({ rulesPath: z.string().optional(), dbPath: z.string() }),
   screen: z.object({
     host: z.string(),
     port: z.number().int(),
     coalesceMs: z.number().int(),
     kpiFile: z.string(),
+    operatorsPath: z.string(),
+    sessionIdleMinutes: z.number().int(),
     viewerTokenFile: z.string(),
     /** Origins allowed to open /ws; `self` = same origin as the request's Host. */
     allowedOrigins: z.array(z.string()).min(1),
@@ -294,7 +307,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
     throw new ConfigError(`${command} takes ${takes.what}, got ${args.length === 0 ? 'none' : args.join(' ')} (see --help)`);
   }
 
-  const out: Record<string, unknown> = { command, help: parsed.values.help === true, files: args.map((a) => resolve(cwd, a)) };
+  const out: Record<string, unknown> = { command, help: parsed.values.help === true, args, files: args.map((a) => resolve(cwd, a)) };
   for (const spec of OPTIONS) {
     const flagValue = parsed.values[spec.flag];
     const envValue = env[spec.env];
@@ -310,8 +323,12 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
   if (typeof out.parkModelPath === 'string') out.parkModelPath = resolve(cwd, out.parkModelPath);
   const ingest = out.ingest as Record<string, unknown>;
   ingest.sqlitePath = ingest.sqlitePath === undefined ? resolve(dataDir, 'parkpulse.db') : resolve(cwd, ingest.sqlitePath as string);
+  const alerts = out.alerts as Record<string, unknown>;
+  alerts.dbPath = alerts.dbPath === undefined ? resolve(dataDir, 'alerts.db') : resolve(cwd, alerts.dbPath as string);
+  if (typeof alerts.rulesPath === 'string') alerts.rulesPath = resolve(cwd, alerts.rulesPath);
   const screen = out.screen as Record<string, unknown>;
   screen.kpiFile = screen.kpiFile === undefined ? resolve(dataDir, 'kpis.json') : resolve(cwd, screen.kpiFile as string);
+  screen.operatorsPath = screen.operatorsPath === undefined ? resolve(dataDir, 'operators.json') : resolve(cwd, screen.operatorsPath as string);
   // A tool's faults and rejections are the point of the run, not news: only errors interrupt its progress.
   out.logLevel ??= TOOL_COMMANDS.includes(command) ? 'error' : 'info';
   const record = out.record as Record<string, unknown>;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret, generateSecret } from '../shared/credentials.ts';
 import { loadParkModel } from '../shared/park-model.ts';
-import { provision, registrySchema } from '../shared/registry.ts';
+import { provision, registrySchema, SERVICE_ROLES } from '../shared/registry.ts';
 import { TEST_SCRYPT } from './helpers/park.ts';
 
 function entropy(s: string): number {
@@ -92,7 +92,7 @@ describe('secrets in plain text', () => {
       const p = await provision({ model, registryPath, secretsDir, scrypt: TEST_SCRYPT });
       const text = readFileSync(registryPath, 'utf8');
       const registry = registrySchema.parse(JSON.parse(text));
-      expect(registry.accounts).toHaveLength(model.devices.length + 2);
+      expect(registry.accounts).toHaveLength(model.devices.length + SERVICE_ROLES.length);
       for (const a of registry.accounts) expect(Object.keys(a.secret).sort()).toEqual(['N', 'alg', 'hash', 'p', 'r', 'salt']);
       const plain = [p.fleetKey, p.viewerToken, ...Object.values(p.serviceSecrets), ...model.devices.map((d) => deriveDeviceSecret(p.fleetKey, model.id, d.id))];
       for (const s of plain) expect(text.includes(s)).toBe(false);

@@ -11,12 +11,16 @@ import type { Logger } from '../../shared/logger.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
 import { alertsActiveSchema, liveDeltaSchema, liveSnapshotSchema, noticesSchema, WS_PATH } from '../../shared/schema.ts';
 import { alertsActiveTopic, alertsFilter, liveFilter, liveTopic, noticesFilter, noticesTopic } from '../../shared/topics.ts';
+import { createAlertActions } from './alert-actions.ts';
+import { createAlertsApi, type AlertsApi } from './api-alerts.ts';
 import { contentRoutes, createKpiSource } from './api-content.ts';
 import { historyRoutes, type HistoryReader } from './api-history.ts';
 import type { MetricsRegistry } from '../../shared/metrics.ts';
 import { sendMetrics } from '../../shared/ops-server.ts';
 import { HttpError, json, matchRoute, type Route } from './http-kit.ts';
 import { createLiveHub, type LiveHub, type LiveHubStats } from './live-hub.ts';
+import { createOperatorAuth } from './operator-auth.ts';
+import { createOriginCheck, STATE_CHANGING_METHODS } from './origin-check.ts';
 import { registerScreenMetrics } from './metrics.ts';
 import { createStaticFiles } from './static-files.ts';
 import { createUpgradeGuard, type UpgradeRefusal, type ViewerAccess } from './upgrade-guard.ts';
@@ -41,6 +45,14 @@ export interface ScreenOptions {
   wsMaxMessageBytes?: number;
   /** Registry for Prometheus metrics; with it, the screen registers its own and serves /metrics. */
   metrics?: MetricsRegistry;
+  /** The ingest's alert database (read-only here: history, trail, export). */
+  alertsDbPath?: string;
+  /** Console operators (scrypt hashes); without it nobody can sign in. */
+  operatorsPath?: string;
+  /** ms of inactivity that ends an operator session; default 30 min. */
+  sessionIdleMs?: number;
+  /** ms to wait for the ingest's answer to an operator action; default 5000. */
+  actionTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -71,11 +83,17 @@ function handler<S extends z.ZodType>(schema: S, apply: (value: z.infer<S>) => v
   return { schema, apply };
 }
 
-function topicHandlers(parkId: string, hub: LiveHub): Map<string, TopicHandler<z.ZodType>> {
+function topicHandlers(parkId: string, hub: LiveHub, alertsApi: AlertsApi): Map<string, TopicHandler<z.ZodType>> {
   return new Map<string, TopicHandler<z.ZodType>>([
     [liveTopic(parkId, 'snapshot'), handler(liveSnapshotSchema, (s) => hub.applySnapshot(s))],
     [liveTopic(parkId, 'delta'), handler(liveDeltaSchema, (d) => hub.applyDelta(d))],
-    [alertsActiveTopic(parkId), handler(alertsActiveSchema, (a) => hub.applyAlerts(a.alerts))],
+    [
+      alertsActiveTopic(parkId),
+      handler(alertsActiveSchema, (a) => {
+        hub.applyAlerts(a.alerts);
+        alertsApi.setActive(a.alerts);
+      }),
+    ],
     [noticesTopic(parkId, 'current'), handler(noticesSchema, (n) => hub.applyNotices(n.notices))],
   ]);
 }
@@ -99,7 +117,11 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     reconnectPeriod: 1000,
     keepalive: 30,
   });
-  const handlers = topicHandlers(model.id, hub);
+  const actions = createAlertActions({ client, parkId: model.id, logger: opts.logger, timeoutMs: opts.actionTimeoutMs, now });
+  const auth = createOperatorAuth({ operatorsPath: opts.operatorsPath, logger: opts.logger, reportRefusal: actions.reportRefusal, idleMs: opts.sessionIdleMs, now });
+  const alertsApi = createAlertsApi({ model, logger: opts.logger, alertsDbPath: opts.alertsDbPath, auth, actions });
+  const originOk = createOriginCheck(opts.viewer.allowedOrigins);
+  const handlers = topicHandlers(model.id, hub, alertsApi);
   let readyResolve!: () => void;
   const readyPromise = new Promise<void>((r) => (readyResolve = r));
   client.on('connect', () => {
@@ -110,6 +132,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
   client.on('message', (topic, payload) => {
+    if (actions.handleMessage(topic, payload)) return;
     const h = handlers.get(topic);
     if (!h) return; // replies and topics other modules listen to
     let raw: unknown;
@@ -133,6 +156,8 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     },
     ...historyRoutes({ model, history: opts.history, now }),
     ...contentRoutes({ kpis: createKpiSource(opts.kpiFile, opts.logger), notices: () => hub.notices() }),
+    ...auth.routes,
+    ...alertsApi.routes,
   ];
   const metrics = opts.metrics;
   if (metrics) routes.push({ method: 'GET', path: '/metrics', handle: ({ res }) => sendMetrics(res, metrics) });
@@ -153,8 +178,19 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       } catch {
         return json(res, 400, { error: 'bad-url' });
       }
-      const found = matchRoute(routes, req.method ?? 'GET', url.pathname);
+      const method = req.method ?? 'GET';
+      const found = matchRoute(routes, method, url.pathname);
       if (found === 'method-not-allowed') return json(res, 405, { error: 'method-not-allowed' });
+      // Every handler that changes state runs only for a request from an allowed origin.
+      if (found && STATE_CHANGING_METHODS.has(method)) {
+        const origin = originOk(req);
+        if (!origin.ok) {
+          const attempt = alertsApi.attemptOf(method, url.pathname);
+          if (attempt) actions.reportRefusal({ ...attempt, by: auth.sessionOf(req)?.operator ?? 'anonymous', code: origin.code, ip: req.socket.remoteAddress ?? null });
+          log.warn({ path: url.pathname, origin: origin.origin, code: origin.code }, 'state-changing request from another origin refused');
+          return json(res, 403, { error: origin.code, detail: 'this request must come from the screen’s own pages' });
+        }
+      }
       if (found) {
         try {
           const done = found.route.handle({ req, res, url, params: found.params });
@@ -179,7 +215,9 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
         return;
       }
       const refusal = upgrades.check(req);
-      if (refusal) {
+      // A signed-in operator's console may watch without the wall's viewer token (never without
+      // passing the origin check).
+      if (refusal && !(refusal.reason === 'token' && auth.sessionOf(req))) {
         const text = refusal.status === 401 ? '401 Unauthorized' : '403 Forbidden';
         socket.end(`HTTP/1.1 ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         return;
@@ -190,6 +228,8 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     stats: () => ({ ...hub.stats(), mqttConnected: client.connected, upgradesRefused: upgrades.stats() }),
     async close() {
       await hub.close();
+      actions.close();
+      alertsApi.close();
       await client.endAsync();
       await opts.history.close();
       log.info('screen stopped');

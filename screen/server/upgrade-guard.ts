@@ -36,7 +36,8 @@ function presentedToken(req: IncomingMessage): string | null {
   return q === -1 ? null : new URLSearchParams((req.url ?? '').slice(q + 1)).get('token');
 }
 
-function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+/** Whether a browser's Origin is on the allow-list (`self` = the request's own Host); no Origin (not a browser) passes. */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
   if (origin === undefined) return true;
   if (allowed.includes(origin)) return true;
   if (!allowed.includes('self') || !host) return false;

@@ -11,6 +11,10 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 1500,
+    // Two pages: the wall screen (/) and the operator console (/console).
+    rolldownOptions: {
+      input: { index: fileURLToPath(new URL('index.html', import.meta.url)), console: fileURLToPath(new URL('console.html', import.meta.url)) },
+    },
   },
   server: {
     // `vite --config screen/web/vite.config.ts` during development: the screen server runs on 8080.

@@ -1,6 +1,7 @@
 // The CLI with INFLUX_URL set, as a user runs it: the whole park writes to InfluxDB and the
 // screen's history endpoints answer from it (no SQLite file appears); a server without
 // /api/v2/write stops the ingest at start with a clear message.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +43,8 @@ describe.skipIf(!influxdBin || !nginxBin)('parkpulse CLI with INFLUX_URL', () =>
   it('runs the park on InfluxDB: the screen history comes from it', async () => {
     // Screen and WebSocket on port 0 (the CLI prints the screen's real port): one port fewer to race for.
     const broker = await freePort();
-    const token = 'not-checked-by-1.6.7-but-never-logged';
+    // A token influxd 1.6.7 (auth off) does not check; made at run time so no credential sits in the source.
+    const token = randomBytes(18).toString('base64url');
     const all = startCli(
       ['all', '--data-dir', join(dir, 'data'), '--broker-host', '127.0.0.1', '--broker-port', String(broker), '--broker-ws-port', '0', '--screen-host', '127.0.0.1', '--screen-port', '0', '--sim-interval-ms', '300', '--log-level', 'info'],
       { INFLUX_URL: proxy.url, INFLUX_BUCKET: 'park', INFLUX_TOKEN: token },

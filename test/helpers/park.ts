@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createBroker, type Broker, type BrokerOptions } from '../../broker/create-broker.ts';
 import { listenTcp, listenWs, type Listener } from '../../broker/listeners.ts';
+import { parseAlertRules, type AlertRulesInput } from '../../ingest/alerts/rules-config.ts';
 import { createIngest, type Ingest } from '../../ingest/create-ingest.ts';
 import { createSqliteStore } from '../../ingest/store/sqlite-store.ts';
 import type { TelemetryStore } from '../../ingest/store/types.ts';
@@ -29,6 +30,10 @@ export interface TestPark {
   ws: Listener;
   mqttUrl: string;
   sqlitePath: string;
+  /** The ingest's alert database (state and audit trail). */
+  alertsDbPath: string;
+  /** Console operators file the screen reads (empty until a test adds operators). */
+  operatorsPath: string;
   ingest: Ingest | null;
   screen: Screen | null;
   screenHttp: ScreenListener | null;
@@ -51,6 +56,11 @@ export interface StartParkOptions {
   model?: ParkModel;
   coalesceMs?: number;
   liveIntervalMs?: number;
+  /**
+   * Alert rules for the ingest (defaults fill the rest). Alerting runs only when given (`{}` for
+   * the defaults): tests that publish alerts/active themselves must not race a real alert engine.
+   */
+  alertRules?: Partial<AlertRulesInput>;
   /** Broker options beyond park, registry and logger (limits, timeouts). */
   broker?: Partial<Omit<BrokerOptions, 'parkId' | 'registry' | 'logger'>>;
   /** Screen options beyond the park's own (message size, metrics). */
@@ -69,10 +79,13 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
   const ws = await listenWs(broker, { host: '127.0.0.1', port: 0 });
   const mqttUrl = `mqtt://127.0.0.1:${tcp.port}`;
   const sqlitePath = join(dir, 'park.db');
+  const alertsDbPath = join(dir, 'alerts.db');
+  const operatorsPath = join(dir, 'operators.json');
+  const alertRules = opts.alertRules ? parseAlertRules({ version: 1, ...opts.alertRules }) : null;
   const readers: TelemetryStore[] = [];
 
   const park: TestPark = {
-    dir, model, logger, provisioned, broker, tcp, ws, mqttUrl, sqlitePath,
+    dir, model, logger, provisioned, broker, tcp, ws, mqttUrl, sqlitePath, alertsDbPath, operatorsPath,
     ingest: null, screen: null, screenHttp: null, screenUrl: '', screenWsUrl: '',
     async reader() {
       const r = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
@@ -86,6 +99,7 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
         mqtt: { url: mqttUrl, username: serviceAccountId('ingest'), password: provisioned.serviceSecrets.ingest, reconnectPeriodMs: 200 },
         flushIntervalMs: 20,
         liveIntervalMs: opts.liveIntervalMs ?? 100,
+        alerts: alertRules ? { rules: alertRules, dbPath: alertsDbPath } : undefined,
         ...overrides,
       });
       await park.ingest.ready();
@@ -122,10 +136,10 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
   if (opts.screen !== false) {
     const history = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
     park.screen = await createScreen({
-      model, logger, history, staticDir: STATIC_DIR, coalesceMs: opts.coalesceMs ?? 100,
+      model, logger, history, staticDir: STATIC_DIR, coalesceMs: opts.coalesceMs ?? 100, alertsDbPath, operatorsPath,
       viewer: { token: provisioned.viewerToken, allowedOrigins: opts.allowedOrigins ?? ['self'] },
-      ...opts.screenOptions,
       mqtt: { url: mqttUrl, username: serviceAccountId('screen'), password: provisioned.serviceSecrets.screen },
+      ...opts.screenOptions,
     });
     await park.screen.ready();
     park.screenHttp = await listenScreen(park.screen, { host: '127.0.0.1', port: 0 });

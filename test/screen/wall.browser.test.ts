@@ -23,6 +23,7 @@ const alert = (over: Partial<Alert>): Alert => ({
   id: 'camera-intrusion-cam-007-1', key: 'camera-intrusion:cam-007', rule: 'camera-intrusion', severity: 'critical', state: 'active',
   device: 'cam-007', kind: 'camera', zone: 'mfg', enterprise: 'zhonghai', title: '区域入侵', titleEn: 'Intrusion', detail: { confidence: 0.93 },
   openedAt: Date.now(), updatedAt: Date.now(), lastSeenAt: Date.now(), count: 1, ack: null, shelvedUntil: null, clearedAt: null, clearReason: null, escalations: 0,
+  shelf: null, escalatedAt: null, recoveredAt: null, flips: 0,
   ...over,
 });
 

@@ -1,0 +1,184 @@
+// The alert rules: each turns accepted readings (and, for silence, the passing of time) into
+// observations of its condition for one subject. Thresholds come from rules-config.ts; what an
+// observation does to an alert is lifecycle.ts's business.
+import type { Device, ParkModel } from '../../shared/park-model.ts';
+import { ALERT_RULE_NAMES, type AlertRuleId } from '../../shared/schema.ts';
+import type { DeviceKind } from '../../shared/topics.ts';
+import type { Reading } from '../store/types.ts';
+import { createDeviceTracks, type DeviceTrack } from './device-tracks.ts';
+import type { Detail, Observation, Subject } from './lifecycle.ts';
+import type { AlertRules } from './rules-config.ts';
+
+/** Event rules: an occurrence, not a lasting condition (cleared after a quiet time). */
+export const PULSE_RULES: ReadonlySet<AlertRuleId> = new Set<AlertRuleId>(['camera-intrusion', 'camera-tamper', 'camera-loitering', 'power-spike']);
+
+const EVENT_RULES = { intrusion: 'camera-intrusion', tamper: 'camera-tamper', loitering: 'camera-loitering' } as const;
+const OFFLINE_RULES: Record<DeviceKind, 'camera-offline' | 'node5g-offline' | 'meter-offline'> = { camera: 'camera-offline', node5g: 'node5g-offline', meter: 'meter-offline' };
+
+export function alertTitle(rule: AlertRuleId, subject: Subject): { title: string; titleEn: string } {
+  const [zh, en] = ALERT_RULE_NAMES[rule];
+  return { title: `${zh} · ${subject.name}`, titleEn: `${en} · ${subject.nameEn}` };
+}
+
+export function deviceSubject(d: Device): Subject {
+  return { id: d.id, device: d.id, kind: d.kind, zone: d.zone, enterprise: d.enterprise ?? null, name: d.name, nameEn: d.id };
+}
+
+const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+export interface RuleEvaluator {
+  /** Observations a reading makes; `retained` replays (status) confirm nothing new. */
+  onReading(r: Reading, retained: boolean): Observation[];
+  /** Observations of time passing (silence). None while listening is paused. */
+  onTick(now: number): Observation[];
+  /**
+   * The ingest cannot hear the devices (its broker connection is down): silence from now on is
+   * the ingest's, not the devices'. `resume` moves every device's silence clock forward by the
+   * time not listened, so a broker restart accuses no device.
+   */
+  pauseListening(at: number): void;
+  resumeListening(at: number): void;
+  /** The subject of a stored alert, or null when the model no longer has it. */
+  subjectOf(rule: AlertRuleId, key: string): Subject | null;
+}
+
+export function createRuleEvaluator(model: ParkModel, config: AlertRules): RuleEvaluator {
+  const rules = config.rules;
+  const tracks = createDeviceTracks(model);
+  let pausedAt: number | null = null;
+  const meters = new Map<string, Device[]>();
+  for (const d of model.devicesOfKind('meter')) if (d.enterprise) meters.set(d.enterprise, [...(meters.get(d.enterprise) ?? []), d]);
+  const enterpriseSubjects = new Map<string, Subject>();
+  for (const e of model.enterprises) {
+    const first = meters.get(e.id)?.[0];
+    if (first) enterpriseSubjects.set(e.id, { id: e.id, device: first.id, kind: 'meter', zone: e.zone, enterprise: e.id, name: e.short, nameEn: e.nameEn });
+  }
+
+  function offline(t: DeviceTrack, now: number): { value: boolean; detail: Detail } {
+    const silenceMs = rules[OFFLINE_RULES[t.device.kind]].noTelemetryMs;
+    if (t.status === 'offline') return { value: true, detail: { cause: 'status-offline', lastWill: t.statusWill } };
+    if (t.streamDown) return { value: true, detail: { cause: 'stream-down' } };
+    const silent = t.lastDataAt === null ? 0 : now - t.lastDataAt;
+    if (silent > silenceMs) return { value: true, detail: { cause: 'no-telemetry', silentS: Math.round(silent / 1000) } };
+    return { value: false, detail: { status: t.status ?? 'unknown' } };
+  }
+
+  function offlineObservation(t: DeviceTrack, at: number, confirmed: boolean): Observation {
+    const o = offline(t, at);
+    return { rule: OFFLINE_RULES[t.device.kind], subject: deviceSubject(t.device), value: o.value, confirmed: confirmed && o.value, detail: o.detail, reason: 'back-online', at };
+  }
+
+  function degraded(r: Reading, t: DeviceTrack): Observation {
+    const cfg = rules['node5g-degraded'];
+    const v = r.values as Record<string, number>;
+    const breached = [
+      v.rsrpDbm! < cfg.rsrpBelowDbm ? 'rsrp' : null,
+      v.sinrDb! < cfg.sinrBelowDb ? 'sinr' : null,
+      v.latencyMs! > cfg.latencyAboveMs ? 'latency' : null,
+    ].filter((x) => x !== null);
+    const detail: Detail = { rsrpDbm: v.rsrpDbm!, sinrDb: v.sinrDb!, latencyMs: v.latencyMs! };
+    if (breached.length > 0) detail.breached = breached.join(',');
+    return { rule: 'node5g-degraded', subject: deviceSubject(t.device), value: breached.length > 0, confirmed: true, detail, reason: 'signal-restored', at: r.receivedAt };
+  }
+
+  function overload(enterprise: string, at: number): Observation | null {
+    const subject = enterpriseSubjects.get(enterprise);
+    const ent = model.enterpriseById.get(enterprise);
+    if (!subject || !ent) return null;
+    const cfg = rules['enterprise-overload'];
+    let kw = 0;
+    let reporting = 0;
+    for (const m of meters.get(enterprise) ?? []) {
+      const mt = tracks.get(m.id)!;
+      if (mt.kw === null || mt.status === 'offline') continue;
+      kw += mt.kw;
+      reporting++;
+    }
+    const limit = (ent.contractKw * cfg.abovePctOfContract) / 100;
+    const detail: Detail = { kw: round(kw), contractKw: ent.contractKw, pctOfContract: round((kw / ent.contractKw) * 100), meters: reporting };
+    return { rule: 'enterprise-overload', subject, value: kw > limit, confirmed: true, detail, reason: 'load-normal', at };
+  }
+
+  function meterTelemetry(r: Reading, t: DeviceTrack, out: Observation[]): void {
+    const kw = r.values.kw as number;
+    const cfg = rules['power-spike'];
+    if (t.kw !== null && t.kwTs !== null && r.ts - t.kwTs <= cfg.withinMs) {
+      const rise = kw - t.kw;
+      if (rise >= cfg.jumpKw && rise >= (Math.abs(t.kw) * cfg.jumpPct) / 100) {
+        out.push({ rule: 'power-spike', subject: deviceSubject(t.device), value: true, pulse: true, confirmed: true, detail: { fromKw: t.kw, kw, riseKw: round(rise) }, at: r.receivedAt });
+      }
+    }
+    t.kw = kw;
+    t.kwTs = r.ts;
+    const o = t.device.enterprise ? overload(t.device.enterprise, r.receivedAt) : null;
+    if (o) out.push(o);
+  }
+
+  function cameraEvent(r: Reading, t: DeviceTrack, out: Observation[]): void {
+    const type = r.values.type as string;
+    const confidence = r.values.confidence as number;
+    const detail: Detail = { event: type, eventZone: String(r.values.zone), confidence, eventTs: r.ts };
+    if (type === 'video_loss') {
+      if (confidence < rules['camera-video-loss'].minConfidence) return;
+      t.videoLostAt = Math.max(t.videoLostAt ?? 0, r.ts);
+      out.push({ rule: 'camera-video-loss', subject: deviceSubject(t.device), value: true, confirmed: true, detail, at: r.receivedAt });
+      return;
+    }
+    const rule = EVENT_RULES[type as keyof typeof EVENT_RULES];
+    if (!rule || confidence < rules[rule].minConfidence) return; // motion, or too unsure to alert on
+    out.push({ rule, subject: deviceSubject(t.device), value: true, pulse: true, confirmed: true, detail, at: r.receivedAt });
+  }
+
+  return {
+    onReading(r, retained) {
+      const t = tracks.get(r.device);
+      const kind = tracks.apply(r);
+      if (!t || kind === 'ignored') return [];
+      const out: Observation[] = [offlineObservation(t, r.receivedAt, !retained)];
+      const subject = deviceSubject(t.device);
+      if (kind === 'status' && t.status === 'offline') {
+        // The offline alert supersedes what the device can no longer report.
+        const gone: Detail = { status: 'offline' };
+        if (r.kind === 'node5g') out.push({ rule: 'node5g-degraded', subject, value: false, confirmed: false, detail: gone, reason: 'device-offline', at: r.receivedAt });
+        out.push({ rule: 'stale-data', subject, value: false, confirmed: false, detail: gone, reason: 'device-offline', at: r.receivedAt });
+        if (r.kind === 'meter' && t.device.enterprise) {
+          const o = overload(t.device.enterprise, r.receivedAt);
+          if (o) out.push(o);
+        }
+      } else if (kind === 'event') {
+        cameraEvent(r, t, out);
+      } else if (kind === 'telemetry') {
+        const lagMs = r.receivedAt - r.ts;
+        out.push({ rule: 'stale-data', subject, value: lagMs > rules['stale-data'].maxLagMs, confirmed: true, detail: { lagS: round(lagMs / 1000) }, reason: 'data-fresh', at: r.receivedAt });
+        if (r.kind === 'node5g') out.push(degraded(r, t));
+        else if (r.kind === 'meter') meterTelemetry(r, t, out);
+        else if (t.videoLostAt !== null && r.ts > t.videoLostAt && !t.streamDown && (t.fps ?? 0) > 0) {
+          t.videoLostAt = null;
+          out.push({ rule: 'camera-video-loss', subject, value: false, confirmed: false, detail: { fps: t.fps ?? 0 }, reason: 'video-restored', at: r.receivedAt });
+        }
+      }
+      return out;
+    },
+    onTick(now) {
+      if (pausedAt !== null) return [];
+      const out: Observation[] = [];
+      for (const t of tracks.all()) if (t.heardAt !== null) out.push(offlineObservation(t, now, false));
+      return out;
+    },
+    pauseListening(at) {
+      pausedAt ??= at;
+    },
+    resumeListening(at) {
+      if (pausedAt === null) return;
+      const deaf = Math.max(0, at - pausedAt);
+      pausedAt = null;
+      for (const t of tracks.all()) if (t.lastDataAt !== null) t.lastDataAt += deaf;
+    },
+    subjectOf(rule, key) {
+      const id = key.slice(rule.length + 1);
+      if (rule === 'enterprise-overload') return enterpriseSubjects.get(id) ?? null;
+      const d = model.deviceById.get(id);
+      return d ? deviceSubject(d) : null;
+    },
+  };
+}
