@@ -9,7 +9,6 @@ import type { Account, RegistryData } from '../shared/registry.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
 import { canPublish, canSubscribe, clientIdAllowed } from './acl.ts';
 import { createAuthenticator } from './authenticator.ts';
-import { FlowGate } from './flow-gate.ts';
 import { createSafeEmitter } from './safe-emitter.ts';
 import { enableDurableDelivery, type DurableDelivery } from './durable-delivery.ts';
 import { openDiskPersistence, type DiskPersistence } from './durable-persistence.ts';
@@ -74,8 +73,6 @@ export interface BrokerStats {
   publishesIn: number;
   /** Deliveries to subscribers (one message to three subscribers counts three). */
   messagesOut: number;
-  /** Times the bus fell behind and reading from clients paused (backpressure). */
-  busPauses: number;
   /** Messages queued on the bus now. */
   busQueued: number;
   refused: Partial<Record<BrokerErrorCode, number>>;
@@ -114,7 +111,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const flap = createFlapGuard(limits.flap);
   const accounts = new WeakMap<Client, Account>();
   const buckets = new WeakMap<Client, TokenBucket>();
-  const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, messagesOut: 0, busPauses: 0, busQueued: 0, refused: {} };
+  const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, messagesOut: 0, busQueued: 0, refused: {} };
   const refuse = (code: BrokerErrorCode, fields: Record<string, unknown>): void => {
     stats.refused[code] = (stats.refused[code] ?? 0) + 1;
     // Throttled per code: a flood of bad input stays visible without flooding the log.
@@ -128,17 +125,14 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
 
   const disk: DiskPersistence | null = opts.persistence?.kind === 'disk' ? await openDiskPersistence(opts.persistence.dir) : null;
   let durable: DurableDelivery | null = null;
-  const gate = new FlowGate();
-  const busHold = {};
-  const bus = createSafeEmitter({ concurrency: 100, onPressure: (on) => (on ? gate.hold(busHold) : gate.release(busHold)) });
+  const bus = createSafeEmitter({ concurrency: 100 });
   const aedes = await Aedes.createBroker({
     // With a disk persistence the id must differ per start: stored queue keys are broker id +
     // counter, and the counter restarts at 0, so a reused id would overwrite queued messages of
     // the previous run (FACTS.md; test/broker/durable-restart.test.ts lost 297 of 600 that way).
     // Time-based ids also keep the queues in age order across restarts.
     id: disk ? `parkpulse-${parkId}-${Date.now()}` : `parkpulse-${parkId}`,
-    // Aedes's bus, safe from the stack overflow Aedes 1.2 hits under QoS 0 overload, and pushing
-    // back on publishers when it falls behind (safe-emitter.ts, flow-gate.ts).
+    // Aedes's bus, safe from the stack overflow Aedes 1.2 hits under QoS 0 overload (safe-emitter.ts).
     mq: bus,
     concurrency: 100,
     ...(disk ? { persistence: disk.persistence } : {}),
@@ -263,7 +257,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         stream.destroy();
         return;
       }
-      const guarded = new PacketGuard(stream, limits, (code, detail) => refuse(code, { remote, detail }), gate);
+      const guarded = new PacketGuard(stream, limits, (code, detail) => refuse(code, { remote, detail }));
       live.add(guarded);
       guarded.once('close', () => live.delete(guarded));
       const client = aedes.handle(guarded, req) as unknown as Client;
@@ -286,7 +280,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         }
       }
     },
-    stats: () => ({ ...stats, connections: live.size, busPauses: gate.closures, busQueued: (bus as unknown as { length: number }).length, refused: { ...stats.refused } }),
+    stats: () => ({ ...stats, connections: live.size, busQueued: (bus as unknown as { length: number }).length, refused: { ...stats.refused } }),
     limits,
     aedes,
     async close() {

@@ -10,7 +10,6 @@
 // reserved packet types 0 and 15, or a remaining length longer than four bytes (2.2.3).
 import { Duplex } from 'node:stream';
 import type { BrokerErrorCode } from './errors.ts';
-import type { FlowGate } from './flow-gate.ts';
 
 export interface PacketLimits {
   /** Bytes a connection may send before its CONNECT is accepted (each packet and in all). */
@@ -39,23 +38,14 @@ export class PacketGuard extends Duplex {
   private lengthBytes = 0;
   private packetType = 0;
 
-  private readonly gate: FlowGate | null;
-  private readonly resumeInner = (): void => void this.inner.resume();
-
-  constructor(inner: Duplex, limits: PacketLimits, onViolation: (code: GuardViolation, detail: string) => void, gate: FlowGate | null = null) {
+  constructor(inner: Duplex, limits: PacketLimits, onViolation: (code: GuardViolation, detail: string) => void) {
     super({ allowHalfOpen: false });
     this.inner = inner;
     this.limits = limits;
     this.onViolation = onViolation;
-    this.gate = gate;
     inner.on('data', (chunk: Buffer) => {
       if (!this.scan(chunk)) return;
-      const more = this.push(chunk);
-      if (this.gate?.closed) {
-        // The broker's bus is overloaded: stop reading until it has drained (flow-gate.ts).
-        inner.pause();
-        this.gate.whenOpen(this.resumeInner);
-      } else if (!more) inner.pause();
+      if (!this.push(chunk)) inner.pause();
     });
     inner.on('end', () => this.push(null));
     inner.on('error', (err) => this.destroy(err));
@@ -125,41 +115,14 @@ export class PacketGuard extends Duplex {
   }
 
   override _read(): void {
-    if (this.gate) this.gate.whenOpen(this.resumeInner);
-    else this.inner.resume();
-  }
-
-  /**
-   * Outbound bytes queued for this client above which every client's reading pauses (flow-gate.ts),
-   * and below which it may resume; 4 MiB and 1 MiB.
-   */
-  static OUT_HIGH = 4 * 1024 * 1024;
-  static OUT_LOW = 1024 * 1024;
-
-  private queuedOut(): number {
-    return this.writableLength + this.inner.writableLength;
-  }
-
-  private checkOut(): void {
-    if (!this.gate) return;
-    const queued = this.queuedOut();
-    if (queued > PacketGuard.OUT_HIGH) this.gate.hold(this);
-    else if (queued < PacketGuard.OUT_LOW) this.gate.release(this);
-  }
-
-  private afterWrite(ok: boolean, cb: (err?: Error | null) => void): void {
-    this.checkOut();
-    if (ok) return cb();
-    // Wait for the transport's drain, so this stream's own buffer (and its 'drain', which Aedes's
-    // drain timeout watches) follows the transport's.
-    this.once('innerDrain', () => {
-      this.checkOut();
-      cb();
-    });
+    this.inner.resume();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.afterWrite(this.inner.write(chunk), cb);
+    // Accepted by the transport: done at once. Otherwise wait for its drain, so this stream's own
+    // buffer (and its 'drain', which Aedes's drain timeout watches) follows the transport's.
+    if (this.inner.write(chunk)) cb();
+    else this.once('innerDrain', () => cb());
   }
 
   override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
@@ -167,7 +130,8 @@ export class PacketGuard extends Duplex {
     let ok = true;
     for (const { chunk } of chunks) ok = this.inner.write(chunk);
     this.inner.uncork();
-    this.afterWrite(ok, cb);
+    if (ok) cb();
+    else this.once('innerDrain', () => cb());
   }
 
   override _final(cb: (err?: Error | null) => void): void {
@@ -177,8 +141,6 @@ export class PacketGuard extends Duplex {
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.removeAllListeners('innerDrain');
-    this.gate?.forget(this.resumeInner);
-    this.gate?.release(this);
     if (!this.inner.destroyed) this.inner.destroy();
     cb(err);
   }

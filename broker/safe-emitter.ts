@@ -9,11 +9,11 @@
 //    recursion beyond a small depth goes back to the head of the queue and is taken up on the next
 //    turn of the event loop, its slot still counted, so nothing overtakes it and order is kept.
 // 2. No quadratic slowdown. mqemitter's queues are arrays drained with shift(), which copies the
-//    whole array: with 500k messages queued every delivery moved megabytes. They are replaced by a
+//    whole array: with the 100k+ queued under overload (Aedes hands the bus a whole socket read of
+//    every client at once) every delivery moved megabytes. They are replaced by a
 //    ring buffer with O(1) push, shift and unshift.
-// 3. Backpressure. When the queue passes `highWater` the broker stops reading from its sockets
-//    (`onPressure(true)`, see packet-guard.ts), so publishers are slowed by TCP itself instead of the
-//    broker buffering without bound; below `lowWater` reading resumes. Nothing is dropped.
+// (Publishers need no extra backpressure here: Aedes reads a client's next packet only once the bus
+// has taken its last one, and a subscriber that stops draining is cut by the drain timeout.)
 // Relies on mqemitter 7.1.0 internals (`_do`, `_released`, the two queues): the version is pinned in
 // package.json and the test fails if they change.
 import MQEmitter from 'mqemitter';
@@ -23,11 +23,6 @@ export interface SafeEmitterOptions {
   concurrency?: number;
   /** Nested synchronous deliveries allowed before the rest continues on the next turn; default 64. */
   maxDepth?: number;
-  /** Queued messages above which `onPressure(true)` is called; default 20 000. */
-  highWater?: number;
-  /** Queued messages below which `onPressure(false)` follows; default highWater / 4. */
-  lowWater?: number;
-  onPressure?(pressured: boolean): void;
 }
 
 /** A growable ring buffer: the queue shape mqemitter uses (push, shift, length), plus unshift. */
@@ -77,7 +72,6 @@ interface Internals {
   _messageCallbacks: Deque<unknown>;
   current: number;
   _doing: boolean;
-  emit(message: unknown, cb?: unknown): unknown;
 }
 
 export type SafeEmitter = ReturnType<typeof MQEmitter>;
@@ -88,27 +82,10 @@ export function createSafeEmitter(opts: SafeEmitterOptions = {}): SafeEmitter {
   inner._messageQueue = new Deque();
   inner._messageCallbacks = new Deque();
   const plainDo = inner._do;
-  const plainEmit = inner.emit;
   const maxDepth = opts.maxDepth ?? 64;
-  const highWater = opts.highWater ?? 20_000;
-  const lowWater = opts.lowWater ?? Math.floor(highWater / 4);
   let depth = 0;
-  let pressured = false;
-
-  inner.emit = function (this: Internals, message: unknown, cb?: unknown) {
-    const result = plainEmit.call(this, message, cb);
-    if (!pressured && this._messageQueue.length >= highWater) {
-      pressured = true;
-      opts.onPressure?.(true);
-    }
-    return result;
-  };
 
   inner._do = function (this: Internals, message: unknown, callback: unknown) {
-    if (pressured && this._messageQueue.length <= lowWater) {
-      pressured = false;
-      opts.onPressure?.(false);
-    }
     if (depth >= maxDepth) {
       // Back to the head of the queue; the slot `released` just freed stays taken until the
       // deferred release gives it back, so a new emit queues behind instead of overtaking.

@@ -66,6 +66,15 @@ export function createBatcher(opts: BatcherOptions): Batcher {
     void drain();
   }
 
+  // Group commit: while a transaction is being written, readings gather in the open batch instead
+  // of being cut into small ones on the timer; the moment the write returns they go as one. Under
+  // load transactions grow by themselves (FACTS.md: SQLite holds ~30k rows/s at 1,000 rows per
+  // transaction and ~100k at 10,000), and at a trickle a reading still waits `flushIntervalMs` at most.
+  function onTimer(): void {
+    timer = null;
+    if (!writing) seal();
+  }
+
   async function drain(): Promise<void> {
     if (writing) return;
     writing = true;
@@ -88,6 +97,13 @@ export function createBatcher(opts: BatcherOptions): Batcher {
         queue.shift();
         pending -= batch.rows.length;
         batch.resolve();
+        // What gathered during this write goes next, as one transaction.
+        if (queue.length === 0 && open.rows.length > 0) {
+          if (timer) clearTimeout(timer);
+          timer = null;
+          queue.push(open);
+          open = newBatch();
+        }
       }
     } finally {
       writing = false;
@@ -100,7 +116,7 @@ export function createBatcher(opts: BatcherOptions): Batcher {
       pending++;
       const done = open.done;
       if (open.rows.length >= maxRows) seal();
-      else timer ??= setTimeout(seal, intervalMs);
+      else timer ??= setTimeout(onTimer, intervalMs);
       return done;
     },
     async flush() {

@@ -5,6 +5,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { Logger } from '../shared/logger.ts';
 import type { ParkModel } from '../shared/park-model.ts';
+import { createLatencyReservoir, type LatencyQuantiles } from '../shared/latency-reservoir.ts';
 import { createRateMeter } from '../shared/rate-meter.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
 import { startOfDay } from '../shared/time.ts';
@@ -63,6 +64,8 @@ export interface IngestStats extends IngestCounters {
   unacked: number;
   storeWriteFailures: number;
   alerts: AlertingStats | null;
+  /** Device clock to durable in the store, ms, over recent readings (every 8th of the last ~500k). */
+  durableLatencyMs: LatencyQuantiles;
 }
 
 export interface Ingest {
@@ -103,9 +106,13 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     log.warn({ err: (err as Error).message }, 'store not readable at start: seq gaps and today\'s kWh count from now on');
   }
 
+  // Device ts -> committed: the latency a reading takes to become durable (the benchmark reads it).
+  const durable = createLatencyReservoir();
   const batcher = createBatcher({
     write: (rows) => store.write(rows),
     onCommitted(rows, result) {
+      const now = Date.now();
+      for (const r of rows) durable.record(now - r.ts);
       for (const i of result.duplicates) {
         if (rows[i]!.channel === 'status') counters.statusReplays++;
         else counters.duplicates++;
@@ -218,6 +225,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       unacked: acks.unacked,
       storeWriteFailures: batcher.failures,
       alerts: alerting?.stats() ?? null,
+      durableLatencyMs: durable.quantiles(),
     }),
     ready: () => readyPromise,
     stopRules: () => alerting?.stopRules(),

@@ -3,7 +3,7 @@
 // subscriber to every meter topic, QoS 0 and QoS 1; the routed rate as a ratio. The QoS 0 run is
 // an overload (publishers faster than the subscriber): the broker must survive it (FACTS.md: Aedes
 // 1.2 crashed with a RangeError in 3 of 6 such runs).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +136,7 @@ export const brokerSuite: BenchSuite = {
   estimatedSeconds: 170,
   async run(ctx) {
     const dir = mkdtempSync(join(tmpdir(), 'parkpulse-bench-broker-'));
+    chmodSync(dir, 0o755); // Mosquitto, started as root, drops to its own user and must reach its files
     const devices = PUBLISHERS * DEVICES_PER_PUBLISHER;
     const model = buildLoadModel(devices, loadParkModel());
     const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets') });

@@ -17,12 +17,34 @@ describe('batcher', () => {
       onCommitted: () => {},
     });
     const done = [1, 2, 3, 4, 5, 6, 7].map((s) => b.add(reading(s)));
-    await Promise.all(done.slice(0, 6));
-    expect(batches).toEqual([[1, 2, 3], [4, 5, 6]]);
-    await b.flush();
-    await done[6];
+    // 7 came while a write was running: it goes as soon as that write returns (group commit), not
+    // after the 10 s timer.
+    await Promise.all(done);
     expect(batches).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
     expect(b.pending).toBe(0);
+  });
+
+  it('gathers readings into one transaction while a write runs (group commit)', async () => {
+    const batches: number[][] = [];
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const b = createBatcher({
+      logger: silentLogger(), maxRows: 1000, flushIntervalMs: 5,
+      write: async (rows) => {
+        batches.push(rows.map((r) => r.seq));
+        if (batches.length === 1) await slow;
+        return { inserted: rows.length, duplicates: [] };
+      },
+      onCommitted: () => {},
+    });
+    const first = b.add(reading(1));
+    await new Promise((r) => setTimeout(r, 20)); // the first batch is being written
+    const rest = [2, 3, 4, 5].map((s) => b.add(reading(s)));
+    await new Promise((r) => setTimeout(r, 30)); // several flush intervals pass meanwhile
+    expect(batches).toEqual([[1]]);
+    release();
+    await Promise.all([first, ...rest]);
+    expect(batches).toEqual([[1], [2, 3, 4, 5]]);
   });
 
   it('commits a partial batch after flushIntervalMs', async () => {

@@ -1,0 +1,220 @@
+// End to end, every stage in its own process as in production: load publishers (lean MQTT clients,
+// each device its own connection and credentials, QoS 1) -> broker -> ingest -> SQLite -> live state
+// -> screen -> a WebSocket client here. Measures the sustained rate into the store, latency from the
+// device's ts to durable (the ingest's own reservoir) and to the screen state (this WebSocket
+// client), every published-and-acknowledged (device, seq) in the store (lost, duplicated), the
+// resident memory of every process, and where the CPU went (V8 profiles of broker and ingest).
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import WebSocket from 'ws';
+import { buildLoadModel, loadDevicesOf } from '../../shared/load-model.ts';
+import { loadParkModel } from '../../shared/park-model.ts';
+import { provision } from '../../shared/registry.ts';
+import type { WsServerMessage } from '../../shared/schema.ts';
+import { freePort, spawnManaged, type Managed } from '../../test/helpers/processes.ts';
+import type { BenchContext, BenchResult, BenchRow, BenchSuite } from '../harness.ts';
+import { summarizeProfiles, type ProfileSummary } from '../lib/cpu-profile.ts';
+import { percentile, rssMb, runJsonProcess } from '../lib/processes.ts';
+import type { PublisherConfig } from '../load/publisher.ts';
+
+export interface E2eOptions {
+  devices: number;
+  /** Messages per second per device. */
+  ratePerDevice: number;
+  publishers: number;
+  /** Seconds of the measured steady state (after the ramp and a warm-up). */
+  steadyS: number;
+  /** ms between the ingest's live deltas, and the screen's coalescing interval. */
+  liveIntervalMs: number;
+  coalesceMs: number;
+  brokerPersistence: 'memory' | 'disk';
+  /** V8 CPU profiles of broker and ingest. */
+  profile: boolean;
+}
+
+export const E2E_DEFAULTS: E2eOptions = { devices: 1000, ratePerDevice: 30, publishers: 4, steadyS: 30, liveIntervalMs: 100, coalesceMs: 250, brokerPersistence: 'memory', profile: true };
+
+interface PubLine { t: number; sent: number; acked: number; connected: number; final?: boolean; devices?: [string, number, number][]; connectMs?: number | null; cpuUs: number }
+
+async function alive(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function waitPort(port: number, proc: Managed, what: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await alive(port))) {
+    if (Date.now() > deadline || !proc.running) throw new Error(`${what} did not start: ${proc.output().slice(-1500)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function metric(port: number, name: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`parkpulse_${name}`)) continue;
+    const m = /^\S+?(?:\{(?:\w+)="([^"]*)"\})?\s+(\S+)$/.exec(line);
+    if (m) out[m[1] ?? ''] = Number(m[2]);
+  }
+  return out;
+}
+
+export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'parkpulse-bench-e2e-'));
+  chmodSync(dir, 0o755);
+  const profDir = join(ctx.outDir, `e2e-profiles-${o.brokerPersistence}`);
+  if (o.profile) mkdirSync(profDir, { recursive: true });
+  const model = buildLoadModel(o.devices, loadParkModel());
+  ctx.progress(`provisioning ${o.devices} load devices`);
+  const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets') });
+  const ids = loadDevicesOf(model).map((d) => d.id);
+  const ports = { broker: await freePort(), ws: await freePort(), brokerHttp: await freePort(), ingestHttp: await freePort(), screen: await freePort() };
+  const common = ['--data-dir', dir, '--load-devices', String(o.devices), '--mqtt-url', `mqtt://127.0.0.1:${ports.broker}`, '--log-level', 'warn'];
+  const prof = (name: string): string[] => (o.profile ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${name}.\${pid}.\${time}.cpuprofile`] : []);
+  const node = (name: string, args: string[]): Managed => spawnManaged(process.execPath, [...prof(name), '--import', 'tsx', 'bin/parkpulse.ts', ...args]);
+  const procs: Record<string, Managed> = {};
+  const sqlitePath = join(dir, 'parkpulse.db');
+  try {
+    procs.broker = node('broker', ['broker', ...common, '--broker-host', '127.0.0.1', '--broker-port', String(ports.broker), '--broker-ws-port', String(ports.ws), '--broker-http-port', String(ports.brokerHttp),
+      '--broker-rate-per-sec', '0', '--broker-max-connections', '20000', '--broker-persistence', o.brokerPersistence]);
+    await waitPort(ports.broker, procs.broker, 'broker');
+    procs.ingest = node('ingest', ['ingest', ...common, '--ingest-http-host', '127.0.0.1', '--ingest-http-port', String(ports.ingestHttp), '--live-interval-ms', String(o.liveIntervalMs), '--sqlite-path', sqlitePath]);
+    await waitPort(ports.ingestHttp, procs.ingest, 'ingest');
+    procs.screen = node('screen', ['screen', ...common, '--screen-host', '127.0.0.1', '--screen-port', String(ports.screen), '--coalesce-ms', String(o.coalesceMs), '--sqlite-path', sqlitePath]);
+    await waitPort(ports.screen, procs.screen, 'screen');
+
+    // The screen as a browser sees it: per device, the first delta that shows a reading newer than
+    // what it showed before gives that reading's latency (device ts -> state at the browser).
+    const screenLatencies: number[] = [];
+    let wsMessages = 0;
+    let wsGaps = 0;
+    const shown = new Map<string, number>();
+    const ws = new WebSocket(`ws://127.0.0.1:${ports.screen}/ws?token=${encodeURIComponent(provisioned.viewerToken)}`);
+    let measuring = false;
+    let lastSeq = 0;
+    ws.on('message', (data) => {
+      const now = Date.now();
+      const m = JSON.parse(data.toString()) as WsServerMessage;
+      wsMessages++;
+      if (m.type === 'delta' && m.seq !== lastSeq + 1) wsGaps++;
+      lastSeq = m.seq;
+      for (const d of m.type === 'snapshot' ? m.state.devices : m.devices) {
+        if (d.ts === null) continue;
+        const before = shown.get(d.id);
+        if (before !== undefined && d.ts > before && measuring) screenLatencies.push(now - d.ts);
+        shown.set(d.id, d.ts);
+      }
+    });
+    await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
+
+    // Load: each publisher process drives a share of the devices at the paced rate.
+    const rampS = 5;
+    const warmS = 5;
+    const durationMs = (rampS + warmS + o.steadyS) * 1000;
+    const per = Math.ceil(o.devices / o.publishers);
+    const pubs = Array.from({ length: o.publishers }, (_, i) =>
+      runJsonProcess<PubLine>('bench/load/publisher.ts', {
+        host: '127.0.0.1', port: ports.broker, parkId: model.id, fleetKey: provisioned.fleetKey,
+        deviceIds: ids.slice(i * per, (i + 1) * per), qos: 1, ratePerDevice: o.ratePerDevice, durationMs,
+        rampPerSec: Math.ceil(per / rampS), window: 100, startSeq: 1,
+      } satisfies PublisherConfig),
+    );
+    const rss: Record<string, number[]> = {};
+    const sample = (): void => {
+      for (const [name, p] of [...Object.entries(procs), ...pubs.map((p, i) => [`publisher-${i + 1}`, p] as const)]) {
+        const mb = rssMb(p.pid);
+        if (mb !== null) (rss[name] ??= []).push(mb);
+      }
+    };
+    const t0 = Date.now();
+    const acceptedAt = async (): Promise<number> => (await metric(ports.ingestHttp, 'ingest_accepted_total'))[''] ?? 0;
+    let steadyStart: { t: number; accepted: number } | null = null;
+    const ticker = setInterval(() => {
+      sample();
+      const sent = pubs.reduce((s, p) => s + (p.lines.at(-1)?.acked ?? 0), 0);
+      ctx.progress(`${Math.round((Date.now() - t0) / 1000)}/${durationMs / 1000} s: ${sent} acknowledged by the broker, ${wsMessages} WebSocket messages`);
+    }, 5000);
+    await new Promise((r) => setTimeout(r, (rampS + warmS) * 1000));
+    steadyStart = { t: Date.now(), accepted: await acceptedAt() };
+    measuring = true;
+    await new Promise((r) => setTimeout(r, o.steadyS * 1000));
+    const steadyEnd = { t: Date.now(), accepted: await acceptedAt() };
+    measuring = false;
+    const durable = await metric(ports.ingestHttp, 'ingest_durable_latency_ms');
+    const finals = await Promise.all(pubs.map((p) => p.final));
+    clearInterval(ticker);
+    sample();
+
+    // Every acknowledged (device, seq) must be in the store exactly once: wait for the ingest to drain.
+    ctx.progress('waiting for the ingest to store everything acknowledged');
+    const acked = new Map<string, number>();
+    for (const f of finals) for (const [id, , a] of f.devices ?? []) acked.set(id, a);
+    const expected = [...acked.values()].reduce((s, a) => s + a, 0);
+    const db = new Database(sqlitePath, { readonly: true, fileMustExist: true });
+    const countStmt = db.prepare('SELECT count(*) AS n FROM meter_telemetry');
+    const drainDeadline = Date.now() + 120_000;
+    let stored = 0;
+    for (;;) {
+      stored = (countStmt.get() as { n: number }).n;
+      if (stored >= expected || Date.now() > drainDeadline) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    let lost = 0;
+    const perDevice = db.prepare('SELECT device, count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM meter_telemetry GROUP BY device').all() as { device: string; n: number; lo: number; hi: number }[];
+    const storedBy = new Map(perDevice.map((r) => [r.device, r]));
+    const inRange = db.prepare('SELECT count(*) AS n FROM meter_telemetry WHERE device = ? AND seq BETWEEN 1 AND ?');
+    for (const [id, a] of acked) {
+      if (a === 0) continue;
+      const n = (inRange.get(id, a) as { n: number }).n;
+      lost += a - n;
+    }
+    db.close();
+    const ingestStats = { duplicates: (await metric(ports.ingestHttp, 'ingest_duplicates_total'))[''] ?? 0, gaps: (await metric(ports.ingestHttp, 'ingest_seq_gaps_total'))[''] ?? 0 };
+    ws.close();
+
+    const sustained = (steadyEnd.accepted - steadyStart.accepted) / ((steadyEnd.t - steadyStart.t) / 1000);
+    screenLatencies.sort((a, b) => a - b);
+    const genCpu = finals.reduce((s, f) => s + f.cpuUs, 0) / Math.max(1, finals.reduce((s, f) => s + f.sent, 0));
+    const label = o.brokerPersistence === 'disk' ? ' (durable broker)' : '';
+    const rows: BenchRow[] = [
+      { metric: `offered${label}`, value: o.devices * o.ratePerDevice, unit: 'msg/s', note: `${o.devices} devices x ${o.ratePerDevice}/s, QoS 1, ${o.publishers} publisher processes` },
+      { metric: `sustained into the store${label}`, value: Math.round(sustained), unit: 'msg/s', note: `over ${o.steadyS} s steady state; target 30000` },
+      { metric: `device ts -> durable p50/p95/p99${label}`, value: `${durable['0.5']}/${durable['0.95']}/${durable['0.99']}`, unit: 'ms', note: 'target p99 < 200' },
+      { metric: `device ts -> screen p50/p95/p99${label}`, value: `${percentile(screenLatencies, 0.5)}/${percentile(screenLatencies, 0.95)}/${percentile(screenLatencies, 0.99)}`, unit: 'ms', note: `target p99 < ${o.coalesceMs + 100} (coalescing ${o.coalesceMs} + 100; live interval ${o.liveIntervalMs})` },
+      { metric: `acknowledged / stored / lost${label}`, value: `${expected}/${stored}/${lost}`, unit: 'msgs', note: `duplicates redelivered ${ingestStats.duplicates}, seq gaps ${ingestStats.gaps}, WebSocket seq gaps ${wsGaps}` },
+      { metric: 'load generator CPU per message', value: genCpu, unit: 'µs', note: `all connected after ${Math.max(...finals.map((f) => f.connectMs ?? NaN))} ms` },
+    ];
+    for (const [name, samples] of Object.entries(rss)) {
+      rows.push({ metric: `RSS ${name}${label}`, value: Math.round(Math.max(...samples)), unit: 'MB', note: `end ${Math.round(samples.at(-1)!)} MB` });
+    }
+    // Stop in order so the profiles are written: load gone, screen, ingest (flushes), broker.
+    for (const name of ['screen', 'ingest', 'broker']) await procs[name]!.stop('SIGTERM', 20_000);
+    let profiles: ProfileSummary[] = [];
+    if (o.profile) {
+      profiles = summarizeProfiles(profDir, 10);
+      for (const p of profiles) {
+        const who = p.file.split('/').at(-1)!.split('.')[0];
+        ctx.progress(`profile ${who} (${p.file.split('/').at(-1)}): busy ${p.busyPct}%`);
+        for (const f of p.top.slice(0, 8)) ctx.progress(`   ${String(f.selfPct).padStart(5)}%  ${f.name}  ${f.where}`);
+      }
+    }
+    return { rows, details: { options: o, durableLatencyMs: durable, screenSamples: screenLatencies.length, perDeviceStored: storedBy.size, rss, profiles } };
+  } finally {
+    for (const p of Object.values(procs)) if (p.running) await p.stop('SIGKILL', 5000);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const e2eSuite: BenchSuite = {
+  name: 'e2e',
+  description: 'devices -> broker -> ingest -> SQLite -> screen WebSocket, each its own process: rate, latency to durable and to the screen, loss, memory, CPU profile',
+  estimatedSeconds: 90,
+  run: (ctx) => runE2e(ctx, { ...E2E_DEFAULTS, steadyS: ctx.soak ? 600 : E2E_DEFAULTS.steadyS }),
+};
