@@ -9,6 +9,7 @@ import type { Account, RegistryData } from '../shared/registry.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
 import { canPublish, canSubscribe, clientIdAllowed } from './acl.ts';
 import { createAuthenticator } from './authenticator.ts';
+import { createMemoryPersistence } from './memory-persistence.ts';
 import { createSafeEmitter } from './safe-emitter.ts';
 import { enableDurableDelivery, type DurableDelivery } from './durable-delivery.ts';
 import { openDiskPersistence, type DiskPersistence } from './durable-persistence.ts';
@@ -135,7 +136,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     // Aedes's bus, safe from the stack overflow Aedes 1.2 hits under QoS 0 overload (safe-emitter.ts).
     mq: bus,
     concurrency: 100,
-    ...(disk ? { persistence: disk.persistence } : {}),
+    // In memory: aedes-persistence with indexed outgoing queues (memory-persistence.ts).
+    persistence: disk ? disk.persistence : createMemoryPersistence(),
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
     drainTimeout: opts.drainTimeoutMs ?? 10_000,
     queueLimit: opts.queueLimit ?? 4200,
