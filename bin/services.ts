@@ -152,7 +152,7 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
     alerts: { rules, dbPath: config.alerts.dbPath },
   });
   // spoolDepth: the hook for a spooling store (see ingest/metrics.ts); alertsByState from the alerting.
-  registerIngestMetrics(ops.metrics, { stats: ingest.stats, alertsByState: () => ingest.stats().alerts?.byState ?? {} });
+  registerIngestMetrics(ops.metrics, { stats: ingest.stats, durableLatency: ingest.durableLatency, alertsByState: () => ingest.stats().alerts?.byState ?? {} });
   let subscribed = false;
   void ingest.ready().then(() => (subscribed = true));
   ops.checks.push({ name: 'ingest', ready: () => subscribed && ingest.stats().connected });

@@ -64,12 +64,12 @@ export interface IngestStats extends IngestCounters {
   unacked: number;
   storeWriteFailures: number;
   alerts: AlertingStats | null;
-  /** Device clock to durable in the store, ms, over recent readings (every 8th of the last ~500k). */
-  durableLatencyMs: LatencyQuantiles;
 }
 
 export interface Ingest {
   stats(): IngestStats;
+  /** Device clock to durable in the store, ms, over recent readings (every 8th of the last ~500k). */
+  durableLatency(): LatencyQuantiles;
   /** Resolves once the session is up and subscribed. */
   ready(): Promise<void>;
   /** Stops evaluating alert rules (state, operator actions and publishing go on) ahead of a shutdown. */
@@ -225,8 +225,8 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       unacked: acks.unacked,
       storeWriteFailures: batcher.failures,
       alerts: alerting?.stats() ?? null,
-      durableLatencyMs: durable.quantiles(),
     }),
+    durableLatency: () => durable.quantiles(),
     ready: () => readyPromise,
     stopRules: () => alerting?.stopRules(),
     async close() {

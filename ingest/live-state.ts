@@ -135,8 +135,9 @@ export function createLiveState(model: ParkModel): LiveState {
       } else if (r.channel === 'telemetry') {
         // Telemetry proves the device is up even if its retained status was missed.
         live.status = 'online';
-        const t: Record<string, number | boolean> = {};
-        for (const [k, v] of Object.entries(r.values)) if (typeof v !== 'string') t[k] = v;
+        // Telemetry values are numbers and booleans (shared/schema.ts): kept as they are, no copy
+        // per reading (the ingest's allocation rate is its GC time).
+        const t = r.values as Record<string, number | boolean>;
         live.t = t;
         if (r.kind === 'meter' && dayStart !== 0 && !baseline.has(r.device) && typeof t.kwh === 'number') baseline.set(r.device, t.kwh);
       } else if (r.channel === 'event') {

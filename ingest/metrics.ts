@@ -8,11 +8,14 @@ import { Histogram } from 'prom-client';
 import { ALERT_STATES, type AlertState } from '../shared/schema.ts';
 import { counterFrom, gaugeFrom, labelledCounterFrom, labelledGaugeFrom, METRICS_PREFIX, type MetricsRegistry } from '../shared/metrics.ts';
 import type { IngestStats } from './create-ingest.ts';
+import type { LatencyQuantiles } from '../shared/latency-reservoir.ts';
 import { REJECT_REASONS } from './errors.ts';
 import type { TelemetryStore } from './store/types.ts';
 
 export interface IngestMetricsOptions {
   stats: () => IngestStats;
+  /** Device ts to durable, recent percentiles (computed per scrape, not per stats() call). */
+  durableLatency?: () => LatencyQuantiles;
   /** Readings spooled to disk awaiting the database; default 0 (no spool). */
   spoolDepth?: () => number;
   /** Alerts per state; default none (every state reported as 0). */
@@ -34,8 +37,8 @@ export function registerIngestMetrics(registry: MetricsRegistry, opts: IngestMet
   // Device clock to committed in the store, over recent readings (a sampled reservoir, not a histogram:
   // the benchmark wants exact recent percentiles, and recording stays a few nanoseconds).
   labelledGaugeFrom(registry, 'ingest_durable_latency_ms', 'Device ts to reading durable in the store, ms, recent readings', 'quantile', ['0.5', '0.95', '0.99', '1'], () => {
-    const q = stats().durableLatencyMs;
-    return { '0.5': q.p50 ?? 0, '0.95': q.p95 ?? 0, '0.99': q.p99 ?? 0, '1': q.max ?? 0 };
+    const q = opts.durableLatency?.();
+    return q ? { '0.5': q.p50 ?? 0, '0.95': q.p95 ?? 0, '0.99': q.p99 ?? 0, '1': q.max ?? 0 } : {};
   });
 }
 
