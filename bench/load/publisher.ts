@@ -37,6 +37,8 @@ interface Line {
   /** Final line: [device, sent, acked] each; QoS 1 acknowledgements come in order, so a device's
    *  acknowledged seqs are startSeq .. startSeq + acked - 1. */
   devices?: [string, number, number][];
+  failureReasons?: Record<string, number>;
+  retries?: number;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as PublisherConfig;
@@ -44,6 +46,7 @@ const started = Date.now();
 const cpu0 = process.cpuUsage();
 const clients: { id: string; client: LeanClient; seq: number; kwh: number; due: number }[] = [];
 let failures = 0;
+const failureReasons: Record<string, number> = {};
 let sent = 0;
 let allConnectedAt: number | null = null;
 
@@ -61,6 +64,30 @@ function reading(c: (typeof clients)[number]): string {
   return `{"ts":${Date.now()},"seq":${c.seq++},"kw":${kw},"kwh":${c.kwh.toFixed(3)},"voltage":400.2,"current":${(kw * 1.5).toFixed(1)},"powerFactor":0.93}`;
 }
 
+let retries = 0;
+/** As a device does: a refused or timed-out connection is tried again, up to 5 times, 1-3 s apart. */
+async function connectWithRetry(id: string, i: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const client = await leanConnect({
+        host: config.host, port: config.port, clientId: id, window: config.window,
+        ...(config.fleetKey ? { username: id, password: deriveDeviceSecret(config.fleetKey, config.parkId, id) } : {}),
+      });
+      clients.push({ id, client, seq: config.startSeq, kwh: 10_000 + i, due: Date.now() });
+      return;
+    } catch (err) {
+      const reason = (err as Error).message;
+      if (attempt >= 5 || (err as { code?: number }).code === 4 || (err as { code?: number }).code === 5) {
+        failures++;
+        failureReasons[reason] = (failureReasons[reason] ?? 0) + 1;
+        return;
+      }
+      retries++;
+      await new Promise((r) => setTimeout(r, 1000 + Math.random() * 2000));
+    }
+  }
+}
+
 async function connectAll(): Promise<void> {
   const gap = 1000 / Math.max(1, config.rampPerSec);
   const pending: Promise<void>[] = [];
@@ -69,15 +96,7 @@ async function connectAll(): Promise<void> {
     const at = started + i * gap;
     const wait = at - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    pending.push(
-      leanConnect({
-        host: config.host, port: config.port, clientId: id, window: config.window,
-        ...(config.fleetKey ? { username: id, password: deriveDeviceSecret(config.fleetKey, config.parkId, id) } : {}),
-      }).then(
-        (client) => void clients.push({ id, client, seq: config.startSeq, kwh: 10_000 + i, due: Date.now() }),
-        () => void failures++,
-      ),
-    );
+    pending.push(connectWithRetry(id, i));
   }
   await Promise.all(pending);
   allConnectedAt = failures === 0 ? Date.now() : null;
@@ -101,8 +120,9 @@ async function run(): Promise<void> {
           return;
         }
         for (const c of clients) {
-          while (c.due <= now && c.client.connected) {
-            if (!c.client.publish(topicOf(c.id), reading(c), config.qos)) break; // window full: it waits
+          // A reading (and its seq) is made only when the window takes it: a full window waits.
+          while (c.due <= now && c.client.connected && (config.qos === 0 || c.client.hasRoom())) {
+            c.client.publish(topicOf(c.id), reading(c), config.qos);
             sent++;
             c.due += interval;
           }
@@ -113,8 +133,8 @@ async function run(): Promise<void> {
     // Flat out: keep every window full (QoS 1), or write as long as the socket accepts (QoS 0).
     const pump = async (c: (typeof clients)[number]): Promise<void> => {
       while (Date.now() < end && c.client.connected) {
-        for (let k = 0; k < 50; k++) {
-          if (!c.client.publish(topicOf(c.id), reading(c), config.qos)) break;
+        for (let k = 0; k < 50 && (config.qos === 0 || c.client.hasRoom()); k++) {
+          c.client.publish(topicOf(c.id), reading(c), config.qos);
           sent++;
         }
         await c.client.drained();
@@ -129,14 +149,25 @@ async function run(): Promise<void> {
   const settle = Date.now() + 5000;
   while (Date.now() < settle && config.qos === 1 && clients.some((c) => c.client.inflight > 0 && c.client.connected)) await new Promise((r) => setTimeout(r, 20));
   clearInterval(ticker);
+  finish();
+}
+
+let finished = false;
+function finish(): void {
+  if (finished) return;
+  finished = true;
   emit({
     final: true,
     connectMs: allConnectedAt === null ? null : allConnectedAt - started,
     rssMb: process.memoryUsage().rss / 2 ** 20,
     devices: clients.map((c) => [c.id, c.seq - config.startSeq, c.client.acked]),
+    failureReasons,
+    retries,
   });
   for (const c of clients) c.client.end();
   setTimeout(() => process.exit(0), 200);
 }
+// Stopped early (a benchmark that has what it needs): report what ran.
+process.on('SIGTERM', finish);
 
 void run();

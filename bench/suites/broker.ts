@@ -94,10 +94,11 @@ export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker'
   };
 }
 
-export async function startOurBroker(dir: string, loadDevices: number, extra: string[] = []): Promise<{ proc: Managed; port: number; brokerPid: number }> {
+export async function startOurBroker(dir: string, loadDevices: number, extra: string[] = []): Promise<{ proc: Managed; port: number; httpPort: number; brokerPid: number }> {
   const port = await freePort();
+  const httpPort = await freePort();
   const proc = spawnManaged(process.execPath, ['--import', 'tsx', 'bin/parkpulse.ts', 'broker', '--data-dir', dir, '--load-devices', String(loadDevices),
-    '--broker-host', '127.0.0.1', '--broker-port', String(port), '--broker-ws-port', String(await freePort()), '--broker-http-port', String(await freePort()),
+    '--broker-host', '127.0.0.1', '--broker-port', String(port), '--broker-ws-port', String(await freePort()), '--broker-http-port', String(httpPort),
     // A benchmark drives single connections far above a device's rate, and thousands of them.
     '--broker-rate-per-sec', '0', '--broker-max-connections', '20000', '--log-level', 'warn', ...extra]);
   const deadline = Date.now() + 120_000;
@@ -105,7 +106,7 @@ export async function startOurBroker(dir: string, loadDevices: number, extra: st
     if (Date.now() > deadline || !proc.running) throw new Error(`broker did not start: ${proc.output().slice(-1000)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { proc, port, brokerPid: proc.pid };
+  return { proc, port, httpPort, brokerPid: proc.pid };
 }
 
 function rows(results: RunResult[]): BenchRow[] {

@@ -77,7 +77,8 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
   const ids = loadDevicesOf(model).map((d) => d.id);
   const ports = { broker: await freePort(), ws: await freePort(), brokerHttp: await freePort(), ingestHttp: await freePort(), screen: await freePort() };
   const common = ['--data-dir', dir, '--load-devices', String(o.devices), '--mqtt-url', `mqtt://127.0.0.1:${ports.broker}`, '--log-level', 'warn'];
-  const prof = (name: string): string[] => (o.profile ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${name}.\${pid}.\${time}.cpuprofile`] : []);
+  // One folder per process: each thread (main, store worker, loader) writes its own profile there.
+  const prof = (name: string): string[] => (o.profile ? ['--cpu-prof', '--cpu-prof-dir', join(profDir, name)] : []);
   const node = (name: string, args: string[]): Managed => spawnManaged(process.execPath, [...prof(name), '--import', 'tsx', 'bin/parkpulse.ts', ...args]);
   const procs: Record<string, Managed> = {};
   const sqlitePath = join(dir, 'parkpulse.db');
@@ -176,6 +177,11 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       lost += a - n;
     }
     db.close();
+    const brokerIn = (await metric(ports.brokerHttp, 'broker_messages_in_total'))[''] ?? 0;
+    const brokerOut = (await metric(ports.brokerHttp, 'broker_messages_out_total'))[''] ?? 0;
+    const ingestAccepted = await acceptedAt();
+    const refusals = await metric(ports.brokerHttp, 'broker_refusals_total');
+    const refused = Object.entries(refusals).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
     const ingestStats = { duplicates: (await metric(ports.ingestHttp, 'ingest_duplicates_total'))[''] ?? 0, gaps: (await metric(ports.ingestHttp, 'ingest_seq_gaps_total'))[''] ?? 0 };
     ws.close();
 
@@ -189,6 +195,8 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       { metric: `device ts -> durable p50/p95/p99${label}`, value: `${durable['0.5']}/${durable['0.95']}/${durable['0.99']}`, unit: 'ms', note: 'target p99 < 200' },
       { metric: `device ts -> screen p50/p95/p99${label}`, value: `${percentile(screenLatencies, 0.5)}/${percentile(screenLatencies, 0.95)}/${percentile(screenLatencies, 0.99)}`, unit: 'ms', note: `target p99 < ${o.coalesceMs + 100} (coalescing ${o.coalesceMs} + 100; live interval ${o.liveIntervalMs})` },
       { metric: `acknowledged / stored / lost${label}`, value: `${expected}/${stored}/${lost}`, unit: 'msgs', note: `duplicates redelivered ${ingestStats.duplicates}, seq gaps ${ingestStats.gaps}, WebSocket seq gaps ${wsGaps}` },
+      { metric: `broker in / out, ingest accepted${label}`, value: `${brokerIn}/${brokerOut}/${ingestAccepted}`, unit: 'msgs' },
+      { metric: `broker refusals${label}`, value: refused, unit: '', note: 'SLOW_CONSUMER = a subscriber (the ingest) cut for not draining within the drain timeout' },
       { metric: 'load generator CPU per message', value: genCpu, unit: 'µs', note: `all connected after ${Math.max(...finals.map((f) => f.connectMs ?? NaN))} ms` },
     ];
     for (const [name, samples] of Object.entries(rss)) {
@@ -198,9 +206,9 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     for (const name of ['screen', 'ingest', 'broker']) await procs[name]!.stop('SIGTERM', 20_000);
     let profiles: ProfileSummary[] = [];
     if (o.profile) {
-      profiles = summarizeProfiles(profDir, 10);
+      profiles = ['broker', 'ingest', 'screen'].flatMap((name) => summarizeProfiles(join(profDir, name), 10)).filter((p) => p.busyPct > 2);
       for (const p of profiles) {
-        const who = p.file.split('/').at(-1)!.split('.')[0];
+        const who = p.file.split('/').at(-2);
         ctx.progress(`profile ${who} (${p.file.split('/').at(-1)}): busy ${p.busyPct}%`);
         for (const f of p.top.slice(0, 8)) ctx.progress(`   ${String(f.selfPct).padStart(5)}%  ${f.name}  ${f.where}`);
       }
