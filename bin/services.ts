@@ -9,7 +9,7 @@ import { registerBrokerMetrics } from '../broker/metrics.ts';
 import { watchRegistry } from '../broker/registry-watcher.ts';
 import { DEFAULT_ALERT_RULES_PATH, loadAlertRules } from '../ingest/alerts/rules-config.ts';
 import { createIngest, type Ingest } from '../ingest/create-ingest.ts';
-import { registerIngestMetrics, timeStoreWrites } from '../ingest/metrics.ts';
+import { durableLatencyHistogram, registerIngestMetrics, timeStoreWrites } from '../ingest/metrics.ts';
 import { openStore } from '../ingest/store/open-store.ts';
 import { createScreen } from '../screen/server/create-screen.ts';
 import { listenScreen } from '../screen/server/listen.ts';
@@ -88,6 +88,7 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
         maxTopicLevels: b.maxTopicLevels,
         rate: { perSecond: b.ratePerSec, burst: b.rateBurst },
         flap: { maxConnects: b.flapMaxConnects, windowMs: b.flapWindowMs, banMs: b.flapBanMs },
+        admission: { highWater: b.busHighWater, lowWater: b.busLowWater },
       },
     });
     const listeners: Listener[] = [];
@@ -150,6 +151,7 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
     flushIntervalMs: config.ingest.flushIntervalMs,
     liveIntervalMs: config.ingest.liveIntervalMs,
     alerts: { rules, dbPath: config.alerts.dbPath },
+    onDurable: durableLatencyHistogram(ops.metrics),
   });
   // spoolDepth: the hook for a spooling store (see ingest/metrics.ts); alertsByState from the alerting.
   registerIngestMetrics(ops.metrics, { stats: ingest.stats, durableLatency: ingest.durableLatency, alertsByState: () => ingest.stats().alerts?.byState ?? {} });

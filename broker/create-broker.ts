@@ -14,6 +14,7 @@ import { createSafeEmitter } from './safe-emitter.ts';
 import { enableDurableDelivery, type DurableDelivery } from './durable-delivery.ts';
 import { openDiskPersistence, type DiskPersistence } from './durable-persistence.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
+import { createAdmissionGate, DEFAULT_ADMISSION, type AdmissionLimits } from './admission-gate.ts';
 import { createFlapGuard, type FlapLimits } from './flap-guard.ts';
 import { PacketGuard } from './packet-guard.ts';
 import { createTokenBucket, type RateLimit, type TokenBucket } from './rate-limiter.ts';
@@ -34,6 +35,8 @@ export interface BrokerLimits {
   rate: RateLimit;
   /** Flapping ban; maxConnects 0 disables. Default 15 CONNECTs per 60 s, then 300 s banned. */
   flap: FlapLimits;
+  /** Bus queue (messages) at which device reads pause and resume (admission-gate.ts); default 5000/1000. */
+  admission: AdmissionLimits;
 }
 
 export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
@@ -44,6 +47,7 @@ export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   maxTopicLevels: 10,
   rate: { perSecond: 200, burst: 400 },
   flap: { maxConnects: 15, windowMs: 60_000, banMs: 300_000 },
+  admission: DEFAULT_ADMISSION,
 });
 
 export interface BrokerOptions {
@@ -75,7 +79,12 @@ export interface BrokerStats {
   /** Deliveries to subscribers (one message to three subscribers counts three). */
   messagesOut: number;
   /** Messages queued on the bus now. */
+  /** Messages waiting in the bus for a delivery slot. */
   busQueued: number;
+  /** Times device reads were paused because the bus was full (admission-gate.ts). */
+  admissionPauses: number;
+  /** True while device reads are paused. */
+  admissionHeld: boolean;
   refused: Partial<Record<BrokerErrorCode, number>>;
 }
 
@@ -112,7 +121,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const flap = createFlapGuard(limits.flap);
   const accounts = new WeakMap<Client, Account>();
   const buckets = new WeakMap<Client, TokenBucket>();
-  const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, messagesOut: 0, busQueued: 0, refused: {} };
+  const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, messagesOut: 0, busQueued: 0, admissionPauses: 0, admissionHeld: false, refused: {} };
   const refuse = (code: BrokerErrorCode, fields: Record<string, unknown>): void => {
     stats.refused[code] = (stats.refused[code] ?? 0) + 1;
     // Throttled per code: a flood of bad input stays visible without flooding the log.
@@ -127,6 +136,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const disk: DiskPersistence | null = opts.persistence?.kind === 'disk' ? await openDiskPersistence(opts.persistence.dir) : null;
   let durable: DurableDelivery | null = null;
   const bus = createSafeEmitter({ concurrency: 100 });
+  const busLength = (): number => (bus as unknown as { length: number }).length;
+  const gate = createAdmissionGate(limits.admission, busLength);
   const aedes = await Aedes.createBroker({
     // With a disk persistence the id must differ per start: stored queue keys are broker id +
     // counter, and the counter restarts at 0, so a reused id would overwrite queued messages of
@@ -171,6 +182,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
           if (limits.rate.perSecond > 0) buckets.set(client, createTokenBucket(limits.rate));
           // Before the CONNACK is written, so a packet sent right after it meets the post-auth limit.
           (client.conn as unknown as PacketGuard).markAuthenticated();
+          // Devices wait when the bus is full; services never do (their PUBACKs empty it).
+          if (account.type === 'device') (client.conn as unknown as PacketGuard).useGate(gate);
           done(null, true);
         })
         .catch((err: Error) => done(connectRefusal('AUTH_UNAVAILABLE', { clientId, err: err.message }), false));
@@ -282,11 +295,12 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         }
       }
     },
-    stats: () => ({ ...stats, connections: live.size, busQueued: (bus as unknown as { length: number }).length, refused: { ...stats.refused } }),
+    stats: () => ({ ...stats, connections: live.size, busQueued: busLength(), admissionPauses: gate.closings, admissionHeld: gate.closed, refused: { ...stats.refused } }),
     limits,
     aedes,
     async close() {
       closed = true;
+      gate.stop();
       await new Promise<void>((resolve) => {
         for (const s of live) s.destroy();
         aedes.close(() => resolve());

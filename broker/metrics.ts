@@ -7,6 +7,8 @@ export function registerBrokerMetrics(registry: MetricsRegistry, broker: Pick<Br
   gaugeFrom(registry, 'broker_connections', 'Open client connections, all transports', () => broker.stats().connections);
   counterFrom(registry, 'broker_connects_total', 'CONNECTs accepted', () => broker.stats().connectsAccepted);
   counterFrom(registry, 'broker_messages_in_total', 'PUBLISH packets accepted from clients', () => broker.stats().publishesIn);
+  gaugeFrom(registry, 'broker_bus_queued', 'Messages waiting in the broker for delivery slots (backpressure from slow subscribers)', () => broker.stats().busQueued);
+  counterFrom(registry, 'broker_admission_pauses_total', 'Times device reads were paused because the bus was full', () => broker.stats().admissionPauses);
   counterFrom(registry, 'broker_messages_out_total', 'Messages delivered to subscribers (one per subscriber)', () => broker.stats().messagesOut);
   labelledCounterFrom(registry, 'broker_refusals_total', 'Connections, packets, publishes and subscriptions refused, by reason (broker/errors.ts)', 'reason', BROKER_ERROR_CODES, () => broker.stats().refused);
 }

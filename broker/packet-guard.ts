@@ -9,6 +9,7 @@
 // It also cuts bytes that cannot be MQTT: a first packet other than CONNECT (MQTT-3.1.0-1), the
 // reserved packet types 0 and 15, or a remaining length longer than four bytes (2.2.3).
 import { Duplex } from 'node:stream';
+import type { AdmissionGate, Holdable } from './admission-gate.ts';
 import type { BrokerErrorCode } from './errors.ts';
 
 export interface PacketLimits {
@@ -22,7 +23,7 @@ export type GuardViolation = Extract<BrokerErrorCode, 'CONNECT_TOO_LARGE' | 'PAC
 
 const CONNECT = 1;
 
-export class PacketGuard extends Duplex {
+export class PacketGuard extends Duplex implements Holdable {
   /** The transport stream (socket, TLS socket, WebSocket stream). */
   readonly inner: Duplex;
   private readonly limits: PacketLimits;
@@ -37,6 +38,12 @@ export class PacketGuard extends Duplex {
   private multiplier = 1;
   private lengthBytes = 0;
   private packetType = 0;
+  // Reading stops for either of two reasons: Aedes has not taken what was pushed (stream
+  // backpressure) or the admission gate holds this device (admission-gate.ts).
+  private wantsData = true;
+  private held = false;
+  private gate: AdmissionGate | null = null;
+  private stash: Buffer[] = [];
 
   constructor(inner: Duplex, limits: PacketLimits, onViolation: (code: GuardViolation, detail: string) => void) {
     super({ allowHalfOpen: false });
@@ -45,7 +52,17 @@ export class PacketGuard extends Duplex {
     this.onViolation = onViolation;
     inner.on('data', (chunk: Buffer) => {
       if (!this.scan(chunk)) return;
-      if (!this.push(chunk)) inner.pause();
+      // Held by the gate: what the socket still delivered waits here (one chunk at most, the
+      // transport is paused), not in the readable buffer Aedes drains.
+      if (this.held) {
+        this.stash.push(chunk);
+        return;
+      }
+      if (!this.push(chunk)) {
+        this.wantsData = false;
+        inner.pause();
+      }
+      this.gate?.admit(this);
     });
     inner.on('end', () => this.push(null));
     inner.on('error', (err) => this.destroy(err));
@@ -56,6 +73,23 @@ export class PacketGuard extends Duplex {
   /** The broker accepted the CONNECT: from now on packets are held to `maxPacketBytes`. */
   markAuthenticated(): void {
     this.authenticated = true;
+  }
+
+  /** From now on this connection's reads pause while the gate is closed (device accounts). */
+  useGate(gate: AdmissionGate): void {
+    this.gate = gate;
+  }
+
+  hold(): void {
+    this.held = true;
+    this.inner.pause();
+  }
+
+  release(): void {
+    this.held = false;
+    if (this.destroyed) return;
+    for (const chunk of this.stash.splice(0)) if (!this.push(chunk)) this.wantsData = false;
+    if (this.wantsData) this.inner.resume();
   }
 
   /** Checks every fixed header that starts in this chunk; false when the connection was cut. */
@@ -115,7 +149,8 @@ export class PacketGuard extends Duplex {
   }
 
   override _read(): void {
-    this.inner.resume();
+    this.wantsData = true;
+    if (!this.held) this.inner.resume();
   }
 
   private corked = false;
