@@ -49,6 +49,8 @@ export interface IngestOptions {
    * look at alerts: without it no rule runs and operator actions are not subscribed to.
    */
   alerts?: { rules: AlertRules; dbPath: string };
+  /** Called for every reading as its batch commits, with device ts -> committed in ms (a histogram). */
+  onDurable?: (latencyMs: number) => void;
   /** Clock, ms; tests may pin it. */
   now?: () => number;
 }
@@ -112,7 +114,11 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     write: (rows) => store.write(rows),
     onCommitted(rows, result) {
       const now = Date.now();
-      for (const r of rows) durable.record(now - r.ts);
+      const observe = opts.onDurable;
+      for (const r of rows) {
+        durable.record(now - r.ts);
+        observe?.(now - r.ts);
+      }
       for (const i of result.duplicates) {
         if (rows[i]!.channel === 'status') counters.statusReplays++;
         else counters.duplicates++;

@@ -42,6 +42,24 @@ export function registerIngestMetrics(registry: MetricsRegistry, opts: IngestMet
   });
 }
 
+/**
+ * `parkpulse_ingest_durable_latency_seconds`: device ts -> reading committed, one observation per
+ * reading. Unlike the reservoir gauge it can be differenced between two scrapes, so the benchmark
+ * (and a Prometheus `histogram_quantile`) gets the latency of a time window. Fine buckets below
+ * 500 ms, where the target (p99 < 200 ms) lies.
+ */
+export function durableLatencyHistogram(registry: MetricsRegistry): (latencyMs: number) => void {
+  const histogram = new Histogram({
+    name: `${METRICS_PREFIX}ingest_durable_latency_seconds`,
+    help: 'Device ts to reading committed in the store, seconds, per reading',
+    buckets: DURABLE_BUCKETS_S,
+    registers: [registry],
+  });
+  return (ms) => histogram.observe(ms / 1000);
+}
+
+export const DURABLE_BUCKETS_S = [0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60];
+
 /** The store with every batch write timed into `parkpulse_ingest_write_seconds`. */
 export function timeStoreWrites(store: TelemetryStore, registry: MetricsRegistry): TelemetryStore {
   const histogram = new Histogram({
