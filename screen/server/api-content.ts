@@ -1,10 +1,15 @@
 // Published content beside the live data: the economic KPI set (a file an operator may replace;
-// the bundled seed figures until then) and the notices banner (多媒体信息发布).
-import { existsSync, statSync } from 'node:fs';
+// the bundled seed figures until then) and the notices banner (多媒体信息发布). Reading is open to
+// the wall; changing either needs a signed-in operator (and the origin check create-screen.ts runs
+// for every state-changing request), and every change is logged with the operator's name.
+import { randomBytes } from 'node:crypto';
+import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { Logger } from '../../shared/logger.ts';
-import { DEFAULT_KPI_PATH, loadKpiSet } from '../../shared/kpis.ts';
+import { DEFAULT_KPI_PATH, loadKpiSet, parseKpiSet } from '../../shared/kpis.ts';
 import type { KpiSet, Notice } from '../../shared/schema.ts';
-import { json, type Route } from './http-kit.ts';
+import { HttpError, json, readJsonBody, type Route } from './http-kit.ts';
+import type { OperatorAuth } from './operator-auth.ts';
 
 export interface KpiSource {
   /** The current set: the operator's file when present and valid, else the bundled default. */
@@ -36,7 +41,56 @@ export function createKpiSource(operatorFile: string | undefined, logger: Logger
   };
 }
 
-export function contentRoutes(opts: { kpis: KpiSource; notices: () => readonly Notice[] }): Route[] {
+/** Notices shown at once, at most: a wall banner is not a news feed. */
+export const MAX_NOTICES = 20;
+
+const newNoticeSchema = z.strictObject({
+  text: z.string().trim().min(1).max(500),
+  textEn: z.string().trim().max(500).nullable().optional(),
+  level: z.enum(['info', 'important', 'urgent']).default('info'),
+  /** ms since the epoch; default now. */
+  from: z.number().int().positive().optional(),
+  /** ms since the epoch, or `minutes` from `from`; neither: until withdrawn. */
+  until: z.number().int().positive().nullable().optional(),
+  minutes: z.number().int().min(1).max(60 * 24 * 31).optional(),
+});
+
+export interface ContentOptions {
+  kpis: KpiSource;
+  /** The notices as the wall shows them now. */
+  notices: () => readonly Notice[];
+  /** Publishes the whole list (retained, so every screen and a restarted one get it) and resolves once the broker has it. */
+  publishNotices: (notices: Notice[]) => Promise<void>;
+  auth: OperatorAuth;
+  /** Where PUT /api/kpis writes; without it the KPI set cannot be changed over HTTP (409). */
+  kpiFile?: string;
+  logger: Logger;
+  now?: () => number;
+}
+
+export function contentRoutes(opts: ContentOptions): Route[] {
+  const log = opts.logger.child({ module: 'content' });
+  const now = opts.now ?? Date.now;
+  // One change at a time: each starts from the list the previous one published.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => {});
+    return run;
+  };
+  let published: { at: number; notices: Notice[] } | null = null;
+  const currentNotices = (): Notice[] => {
+    // Ours until the subscription echoes it back (or another screen server publishes a newer list).
+    const seen = opts.notices();
+    const base = published && published.at >= now() - 5000 ? published.notices : [...seen];
+    const t = now();
+    return base.filter((n) => n.until === null || n.until > t);
+  };
+  const publish = async (list: Notice[]): Promise<void> => {
+    await opts.publishNotices(list);
+    published = { at: now(), notices: list };
+  };
+
   return [
     {
       method: 'GET',
@@ -52,6 +106,67 @@ export function contentRoutes(opts: { kpis: KpiSource; notices: () => readonly N
         json(res, 200, set);
       },
     },
+    {
+      method: 'PUT',
+      path: '/api/kpis',
+      async handle({ req, res }) {
+        const session = opts.auth.require(req, null);
+        const file = opts.kpiFile;
+        if (!file) throw new HttpError(409, 'kpi-file-not-configured', 'this screen server has no KPI file (KPI_FILE) to write');
+        let set: KpiSet;
+        try {
+          set = parseKpiSet(await readJsonBody(req, 256 * 1024), 'request body');
+        } catch (err) {
+          if (err instanceof HttpError) throw err;
+          throw new HttpError(400, 'bad-request', (err as Error).message);
+        }
+        // Write beside, then rename: the wall never reads half a file.
+        const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+        writeFileSync(tmp, `${JSON.stringify(set, null, 2)}\n`, { mode: 0o644 });
+        renameSync(tmp, file);
+        log.info({ operator: session.operator, id: set.id, file }, 'KPI set replaced by an operator');
+        json(res, 200, { id: set.id, by: session.operator });
+      },
+    },
     { method: 'GET', path: '/api/notices', handle: ({ res }) => json(res, 200, { notices: opts.notices() }) },
+    {
+      method: 'POST',
+      path: '/api/notices',
+      async handle({ req, res }) {
+        const session = opts.auth.require(req, null);
+        const body = newNoticeSchema.safeParse(await readJsonBody(req, 8 * 1024));
+        if (!body.success) throw new HttpError(400, 'bad-request', body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+        const b = body.data;
+        const at = now();
+        const from = b.from ?? at;
+        const until = b.until ?? (b.minutes !== undefined ? from + b.minutes * 60_000 : null);
+        if (until !== null && until <= from) throw new HttpError(400, 'bad-request', 'until: must be after from');
+        const notice: Notice = { id: `n-${at.toString(36)}-${randomBytes(3).toString('hex')}`, text: b.text, textEn: b.textEn ?? null, level: b.level, from, until, by: session.operator, at };
+        await serialized(async () => {
+          const list = currentNotices();
+          if (list.length >= MAX_NOTICES) throw new HttpError(409, 'too-many-notices', `at most ${MAX_NOTICES} notices at once: withdraw one first`);
+          await publish([...list, notice]);
+        });
+        log.info({ operator: session.operator, id: notice.id, level: notice.level, until }, 'notice published');
+        json(res, 201, { notice });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: /^\/api\/notices\/(?<id>[\w-]{1,64})$/,
+      async handle({ req, res, params }) {
+        const session = opts.auth.require(req, null);
+        const id = params.id!;
+        const list = await serialized(async () => {
+          const before = currentNotices();
+          const after = before.filter((n) => n.id !== id);
+          if (after.length === before.length) throw new HttpError(404, 'not-found', `no current notice ${id}`);
+          await publish(after);
+          return after;
+        });
+        log.info({ operator: session.operator, id }, 'notice withdrawn');
+        json(res, 200, { notices: list });
+      },
+    },
   ];
 }

@@ -155,7 +155,19 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       handle: ({ res }) => json(res, client.connected ? 200 : 503, { ok: client.connected, mqtt: client.connected }),
     },
     ...historyRoutes({ model, history: opts.history, now }),
-    ...contentRoutes({ kpis: createKpiSource(opts.kpiFile, opts.logger), notices: () => hub.notices() }),
+    ...contentRoutes({
+      kpis: createKpiSource(opts.kpiFile, opts.logger),
+      notices: () => hub.notices(),
+      async publishNotices(notices) {
+        if (!client.connected) throw new HttpError(503, 'broker-unavailable', 'the screen server is not connected to the broker');
+        await client.publishAsync(noticesTopic(model.id, 'current'), JSON.stringify({ at: now(), notices }), { qos: 1, retain: true });
+        hub.applyNotices(notices);
+      },
+      auth,
+      kpiFile: opts.kpiFile,
+      logger: opts.logger,
+      now,
+    }),
     ...auth.routes,
     ...alertsApi.routes,
   ];

@@ -14,6 +14,7 @@ export interface HttpClient {
   cookie: string | null;
   get(path: string, headers?: Record<string, string>): Promise<HttpReply>;
   post(path: string, body: unknown, headers?: Record<string, string | null>): Promise<HttpReply>;
+  put(path: string, body: unknown, headers?: Record<string, string | null>): Promise<HttpReply>;
   del(path: string, headers?: Record<string, string | null>): Promise<HttpReply>;
   signIn(name: string, password: string): Promise<HttpReply>;
 }
@@ -24,6 +25,7 @@ export function httpClient(baseUrl: string, opts: { localAddress?: string; origi
     cookie: null,
     get: (path, headers = {}) => send('GET', path, undefined, headers),
     post: (path, body, headers = {}) => send('POST', path, body, { origin: opts.origin ?? base.origin, ...headers }),
+    put: (path, body, headers = {}) => send('PUT', path, body, { origin: opts.origin ?? base.origin, ...headers }),
     del: (path, headers = {}) => send('DELETE', path, undefined, { origin: opts.origin ?? base.origin, ...headers }),
     signIn: (name, password) => client.post('/api/session', { name, password }),
   };

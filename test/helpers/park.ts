@@ -136,7 +136,7 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
   if (opts.screen !== false) {
     const history = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
     park.screen = await createScreen({
-      model, logger, history, staticDir: STATIC_DIR, coalesceMs: opts.coalesceMs ?? 100, alertsDbPath, operatorsPath,
+      model, logger, history, staticDir: STATIC_DIR, coalesceMs: opts.coalesceMs ?? 100, alertsDbPath, operatorsPath, kpiFile: join(dir, 'kpis.json'),
       viewer: { token: provisioned.viewerToken, allowedOrigins: opts.allowedOrigins ?? ['self'] },
       mqtt: { url: mqttUrl, username: serviceAccountId('screen'), password: provisioned.serviceSecrets.screen },
       ...opts.screenOptions,
