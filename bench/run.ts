@@ -25,6 +25,8 @@ const machine = { os: type(), cpus: cpus().length, cpuModel: cpus()[0]?.model, m
 process.stdout.write(`ParkPulse benchmark on ${machine.cpus} x ${machine.cpuModel}, ${machine.memGiB} GiB, Node ${machine.node}\n`);
 
 const results: Record<string, BenchResult | { error: string }> = {};
+const runStarted = Date.now();
+const seconds: Record<string, number> = {};
 for (const suite of suites) {
   const started = Date.now();
   process.stdout.write(`\n== ${suite.name} (~${suite.estimatedSeconds}s${values.soak ? ', soak' : ''}): ${suite.description}\n`);
@@ -34,7 +36,9 @@ for (const suite of suites) {
     results[suite.name] = { error: (err as Error).stack ?? String(err) };
     process.stdout.write(`   FAILED: ${(err as Error).message}\n`);
   }
+  seconds[suite.name] = Math.round((Date.now() - started) / 1000);
 }
+const totalSeconds = Math.round((Date.now() - runStarted) / 1000);
 
 process.stdout.write('\n');
 const rows = Object.entries(results).flatMap(([name, r]) => ('rows' in r ? r.rows.map((row) => ({ suite: name, ...row })) : [{ suite: name, metric: 'error', value: r.error.split('\n')[0]!, unit: '' }]));
@@ -45,6 +49,6 @@ for (const r of rows) {
   process.stdout.write(`${r.suite.padEnd(w.suite)}  ${r.metric.padEnd(w.metric)}  ${v.padStart(12)}  ${r.unit.padEnd(9)}  ${'note' in r && r.note ? r.note : ''}\n`);
 }
 const file = join('bench', 'results', `bench-${stamp}.json`);
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, soak: values.soak, results }, null, 2));
-process.stdout.write(`\nwrote ${file}\n`);
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, soak: values.soak, seconds: { ...seconds, total: totalSeconds }, results }, null, 2));
+process.stdout.write(`\n${Object.entries(seconds).map(([n, sec]) => `${n} ${sec} s`).join(', ')}; total ${Math.floor(totalSeconds / 60)} min ${totalSeconds % 60} s\nwrote ${file}\n`);
 if (Object.values(results).some((r) => 'error' in r)) process.exitCode = 1;

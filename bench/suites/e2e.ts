@@ -154,6 +154,8 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     interface Sample { t: number; made: number; brokerIn: number; busQueued: number; accepted: number; durable: Buckets }
     const samples: Sample[] = [];
     const takeSample = async (): Promise<Sample> => {
+      // A stage that died says so, with its last output, instead of a bare "fetch failed".
+      for (const [name, p] of Object.entries(procs)) if (!p.running) throw new Error(`${name} exited during the run: ${p.output().slice(-2000)}`);
       const [accepted, durableBuckets, brokerIn, bus] = await Promise.all([
         acceptedAt(), metric(ports.ingestHttp, 'ingest_durable_latency_seconds_bucket'),
         metric(ports.brokerHttp, 'broker_messages_in_total'), metric(ports.brokerHttp, 'broker_bus_queued'),

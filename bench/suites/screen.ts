@@ -1,5 +1,5 @@
 // The wall in Chromium: time to first full render, and JS heap growth while the simulator runs at
-// 10x speed (read through the DevTools protocol after forced GCs). Default run ~3 minutes; --soak
+// 10x speed (read through the DevTools protocol after forced GCs). Default run ~2 minutes; --soak
 // runs 30 minutes.
 import { join } from 'node:path';
 import type { CDPSession } from 'playwright-core';
@@ -30,10 +30,10 @@ async function heapMb(cdp: CDPSession): Promise<{ heap: number; nodes: number }>
 export const screenSuite: BenchSuite = {
   name: 'screen',
   description: 'wall screen: time to first full render; JS heap growth with the simulator at 10x',
-  estimatedSeconds: 220,
+  estimatedSeconds: 160,
   async run(ctx) {
     if (!CHROMIUM) throw new Error('chromium is not installed (apt-get install chromium)');
-    const minutes = ctx.soak ? 30 : 3;
+    const minutes = ctx.soak ? 30 : 2;
     const park = await startPark({ coalesceMs: 250, liveIntervalMs: 250 });
     const fleet = await createFleet({ model: park.model, url: park.mqttUrl, fleetKey: park.provisioned.fleetKey, logger: park.logger, intervalMs: DEFAULT_INTERVAL_MS / 10 });
     try {
