@@ -51,7 +51,9 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
     if (/^(INFLUX_|BROKER_|MQTT_|SQLITE_|INGEST_|SCREEN_|SIM_|DATA_DIR|PARK_|LOG_LEVEL)/.test(k)) continue;
     env[k] = v;
   }
-  return { ...env, ...extra };
+  // Health/metrics ports on free ones unless a test names them: the defaults (9101, 9102) would
+  // collide between CLI processes of tests running in parallel, and the loser exits.
+  return { ...env, BROKER_HTTP_PORT: '0', INGEST_HTTP_PORT: '0', ...extra };
 }
 
 export function startCli(args: readonly string[], env: Record<string, string> = {}): Managed {
