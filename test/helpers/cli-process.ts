@@ -2,19 +2,13 @@
 // the tsx binary: tsx relays SIGTERM and SIGKILLs a child that does not confirm within 30 ms, which
 // a busy event loop on a loaded machine misses.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
 export const CLI = join(process.cwd(), 'bin/parkpulse.ts');
 const NODE_ARGS = ['--import', 'tsx', CLI];
 
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+// One free-port helper for all test processes.
+export { freePort } from './processes.ts';
 
 export interface CliRun {
   code: number;

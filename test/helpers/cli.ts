@@ -2,20 +2,16 @@
 // as a managed process in its own group, so that a SIGKILL reaches the node process tsx starts, as
 // a crash would (startCli).
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { spawnManaged, type Managed } from './processes.ts';
 
 export const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
 export const CLI = join(process.cwd(), 'bin/parkpulse.ts');
 
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+// One free-port helper for all test processes.
+import { freePort } from './processes.ts';
+
+export { freePort };
 
 /** Flags that put an embedded park on free ports in `dir`. */
 export async function embeddedFlags(dir: string): Promise<string[]> {
