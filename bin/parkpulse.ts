@@ -10,7 +10,8 @@ import { listenOps } from '../shared/ops-server.ts';
 import { provision } from '../shared/registry.ts';
 import { auditCommand, operatorCommand } from './admin-commands.ts';
 import { runDeviceCommand } from './device-command.ts';
-import { startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Ops, type Running } from './services.ts';
+import { clusterConfigCommand } from './cluster-command.ts';
+import { startAggregator, startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Ops, type Running } from './services.ts';
 import { isTool, TOOLS } from './tools.ts';
 import { existsSync } from 'node:fs';
 
@@ -56,6 +57,11 @@ async function main(): Promise<void> {
     process.exitCode = await runDeviceCommand(config);
     return;
   }
+  if (cmd === 'cluster-config') {
+    process.exitCode = await clusterConfigCommand(config, logger);
+    return;
+  }
+  if (cmd === 'aggregator') running.push(await startAggregator(config, model, logger, ops));
   if (cmd === 'all' || cmd === 'broker') running.push(await startBroker(config, model, logger, ops));
   if (cmd === 'all' || cmd === 'ingest') running.push(await startIngest(config, model, logger, ops));
   if (cmd === 'all' || cmd === 'screen') {
@@ -70,7 +76,7 @@ async function main(): Promise<void> {
   if (cmd === 'all' || cmd === 'sim') running.push(await startSim(config, model, logger));
   // /healthz, /readyz, /metrics: the broker's port serves the whole process in `all`; the screen
   // serves them on its own port.
-  const opsAt = cmd === 'all' || cmd === 'broker' ? { host: config.broker.host, port: config.broker.httpPort } : cmd === 'ingest' ? { host: config.ingest.httpHost, port: config.ingest.httpPort } : null;
+  const opsAt = cmd === 'all' || cmd === 'broker' ? { host: config.broker.host, port: config.broker.httpPort } : cmd === 'ingest' || cmd === 'aggregator' ? { host: config.ingest.httpHost, port: config.ingest.httpPort } : null;
   if (opsAt !== null) {
     const opsHttp = await listenOps({ ...opsAt, metrics: ops.metrics, checks: () => ops.checks });
     // First in the list, so stopped last: /readyz says 503 while the services shut down.

@@ -8,6 +8,7 @@ import { listenTcp, listenTls, listenWs, type Listener, type TlsMaterial } from 
 import { registerBrokerMetrics } from '../broker/metrics.ts';
 import { watchRegistry } from '../broker/registry-watcher.ts';
 import { DEFAULT_ALERT_RULES_PATH, loadAlertRules } from '../ingest/alerts/rules-config.ts';
+import { createAggregator, type Aggregator } from '../ingest/aggregator/create-aggregator.ts';
 import { createIngest, type Ingest } from '../ingest/create-ingest.ts';
 import { durableLatencyHistogram, registerIngestMetrics, timeStoreWrites } from '../ingest/metrics.ts';
 import { openStore } from '../ingest/store/open-store.ts';
@@ -20,7 +21,7 @@ import type { MetricsRegistry } from '../shared/metrics.ts';
 import type { ReadinessCheck } from '../shared/ops-server.ts';
 import { isLoadDeviceId } from '../shared/load-model.ts';
 import type { ParkModel } from '../shared/park-model.ts';
-import { provision, readFleetKey, readRegistry, readServiceSecret, readViewerToken, serviceAccountId, type ServiceRole } from '../shared/registry.ts';
+import { provision, readFleetKey, readRegistry, readServiceSecret, readViewerToken, serviceUsername, type ServiceRole } from '../shared/registry.ts';
 import { createFleet, type Fleet } from '../simulators/fleet.ts';
 
 export interface Running {
@@ -146,11 +147,12 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
     model,
     store,
     logger,
-    mqtt: { url: config.mqttUrl, username: serviceAccountId('ingest'), password: await secretFor(config, 'ingest', logger) },
+    mqtt: { url: config.mqttUrl, username: serviceUsername('ingest', model.id), password: await secretFor(config, 'ingest', logger) },
     batchMaxRows: config.ingest.batchMaxRows,
     flushIntervalMs: config.ingest.flushIntervalMs,
     liveIntervalMs: config.ingest.liveIntervalMs,
     alerts: { rules, dbPath: config.alerts.dbPath },
+    shard: config.ingest.shard,
     onDurable: durableLatencyHistogram(ops.metrics),
   });
   // spoolDepth: the hook for a spooling store (see ingest/metrics.ts); alertsByState from the alerting.
@@ -161,6 +163,20 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
   // When the whole park stops together (`all`), the simulated devices leaving is the shutdown, not
   // an incident: rules stop first, so a Ctrl-C does not leave an offline alert per device.
   return { name: 'ingest', ingest, beforeStop: () => ingest.stopRules(), close: () => ingest.close() };
+}
+
+/** A sharded park's aggregator (see ingest/aggregator/): merges the shards into the park's live and alerts topics. */
+export async function startAggregator(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<Running & { aggregator: Aggregator }> {
+  const rules = loadAlertRules(config.alerts.rulesPath ?? DEFAULT_ALERT_RULES_PATH);
+  const aggregator = await createAggregator({
+    model,
+    logger,
+    mqtt: { url: config.mqttUrl, username: serviceUsername('aggregator', model.id), password: await secretFor(config, 'aggregator', logger) },
+    alerts: { rules, dbPath: config.alerts.dbPath },
+    liveIntervalMs: config.ingest.liveIntervalMs,
+  });
+  ops.checks.push({ name: 'aggregator', ready: () => aggregator.healthy() });
+  return { name: 'aggregator', aggregator, close: () => aggregator.close() };
 }
 
 export async function startScreen(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<Running & { port: number; viewerToken: string }> {
@@ -179,7 +195,7 @@ export async function startScreen(config: AppConfig, model: ParkModel, logger: L
     alertsDbPath: config.alerts.dbPath,
     operatorsPath: config.screen.operatorsPath,
     sessionIdleMs: config.screen.sessionIdleMinutes * 60_000,
-    mqtt: { url: config.mqttUrl, username: serviceAccountId('screen'), password: await secretFor(config, 'screen', logger) },
+    mqtt: { url: config.mqttUrl, username: serviceUsername('screen', model.id), password: await secretFor(config, 'screen', logger) },
   });
   const http = await listenScreen(screen, { host: config.screen.host, port: config.screen.port });
   ops.checks.push({ name: 'screen', ready: () => screen.stats().mqttConnected });

@@ -4,13 +4,13 @@
 // already running (--target external: --mqtt-url, and the same --data-dir for the secrets).
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import mqtt from 'mqtt';
+import { connectBrokerAsync } from '../shared/broker-client.ts';
 import type { Ingest } from '../ingest/create-ingest.ts';
 import type { AppConfig } from '../shared/config.ts';
 import { isLoadDeviceId } from '../shared/load-model.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ParkModel } from '../shared/park-model.ts';
-import { readFleetKey, readServiceSecret, serviceAccountId } from '../shared/registry.ts';
+import { readFleetKey, readServiceSecret, serviceUsername } from '../shared/registry.ts';
 import type { LiveDelta } from '../shared/schema.ts';
 import { liveTopic } from '../shared/topics.ts';
 import { BAD_INPUT_KINDS, runBadInput, type BadInputCounters } from '../simulators/bad-input.ts';
@@ -97,7 +97,7 @@ async function record(ctx: ToolContext): Promise<number> {
   // The recorder subscribes before the embedded simulator starts, so the recording has it all.
   const park = await embeddedPark(ctx, { sim: false });
   const recorder = await createRecorder({
-    url: config.mqttUrl, parkId: model.id, username: serviceAccountId('recorder'), password: readServiceSecret(config.secretsDir, 'recorder'),
+    url: config.mqttUrl, parkId: model.id, username: serviceUsername('recorder', model.id), password: readServiceSecret(config.secretsDir, 'recorder'),
     out: config.record.out, rotateBytes: config.record.rotateMb * 1024 * 1024, rotateMs: config.record.rotateMinutes * 60_000, logger,
   });
   ctx.running.push({ name: 'recorder', close: () => recorder.close() });
@@ -232,8 +232,8 @@ async function load(ctx: ToolContext): Promise<number> {
 /** The ingest's reject counters as the screen sees them: in the live deltas' summary. */
 async function liveRejects(ctx: ToolContext): Promise<BadInputCounters & { close(): Promise<void> }> {
   const { config, model, logger } = ctx;
-  const client = await mqtt.connectAsync(config.mqttUrl, {
-    clientId: `svc-screen-bad-input-${process.pid}`, username: serviceAccountId('screen'), password: readServiceSecret(config.secretsDir, 'screen'), reconnectPeriod: 1000,
+  const client = await connectBrokerAsync(config.mqttUrl, {
+    clientId: `svc-screen-bad-input-${process.pid}`, username: serviceUsername('screen', model.id), password: readServiceSecret(config.secretsDir, 'screen'), reconnectPeriod: 1000,
   });
   let latest: Record<string, number> | null = null;
   client.on('message', (_t, payload) => {

@@ -1,6 +1,7 @@
 // Who may publish and subscribe where. Pure functions over an account and a topic, so the whole
 // matrix is testable without a socket.
 import type { Account } from '../shared/registry.ts';
+import { allShardsDeviceFilters } from '../shared/shard-topics.ts';
 import { CHANNELS, DEVICE_KINDS } from '../shared/topics.ts';
 
 /** True when every topic matched by `requested` is also matched by `allowed` (MQTT-4.7 wildcards). */
@@ -29,12 +30,14 @@ export function publishFilters(account: Account, parkId: string): string[] {
     return CHANNELS.map((ch) => `park/${parkId}/${account.kind}/${account.id}/${ch}`);
   }
   switch (account.role) {
-    case 'ingest':
-      return [`park/${parkId}/live/#`, `park/${parkId}/alerts/#`];
+    case 'ingest': // a shard of a sharded park publishes its parts under shards/ for the aggregator
+      return [`park/${parkId}/live/#`, `park/${parkId}/alerts/#`, `park/${parkId}/shards/#`];
     case 'screen':
       return [`park/${parkId}/notices/#`, `park/${parkId}/ops/#`];
     case 'recorder': // reads only; a recording tool never writes into the park
       return [];
+    case 'aggregator': // a sharded park's live state and open alerts, merged from its shards
+      return [`park/${parkId}/live/#`, `park/${parkId}/alerts/#`];
   }
 }
 
@@ -42,12 +45,14 @@ export function publishFilters(account: Account, parkId: string): string[] {
 export function subscribeFilters(account: Account, parkId: string): string[] {
   if (account.type === 'device') return [`park/${parkId}/${account.kind}/${account.id}/command`];
   switch (account.role) {
-    case 'ingest':
-      return [...DEVICE_KINDS.map((k) => `park/${parkId}/${k}/+/+`), `park/${parkId}/ops/#`, '$SYS/#'];
+    case 'ingest': // device topics as they are, or as a cluster's shard mappings rewrote them
+      return [...DEVICE_KINDS.map((k) => `park/${parkId}/${k}/+/+`), ...allShardsDeviceFilters(parkId), `park/${parkId}/ops/#`, '$SYS/#'];
     case 'screen':
       return [`park/${parkId}/live/#`, `park/${parkId}/alerts/#`, `park/${parkId}/notices/#`, '$SYS/#'];
     case 'recorder': // device topics only: what devices said, not what services derived
-      return DEVICE_KINDS.map((k) => `park/${parkId}/${k}/+/+`);
+      return [...DEVICE_KINDS.map((k) => `park/${parkId}/${k}/+/+`), ...allShardsDeviceFilters(parkId)];
+    case 'aggregator':
+      return [`park/${parkId}/shards/#`, `park/${parkId}/ops/#`, '$SYS/#'];
   }
 }
 

@@ -18,7 +18,18 @@ function digest(secret: Buffer): Buffer {
   return createHash('sha256').update(secret).digest();
 }
 
+/**
+ * The account id a user name names: the id itself, or `<id>@<park>` (what a NATS cluster serving
+ * several parks needs, where user names are cluster-wide: see broker/nats/), so one client setting
+ * works on both brokers. Another park's suffix names no account here.
+ */
+export function accountIdOf(username: string, parkId: string): string {
+  const suffix = `@${parkId}`;
+  return username.endsWith(suffix) ? username.slice(0, -suffix.length) : username;
+}
+
 export function createAuthenticator(initial: RegistryData): Authenticator {
+  let parkId = initial.parkId;
   let accounts = new Map<string, Account>(initial.accounts.map((a) => [a.id, a]));
   // account id -> digest of the last secret that passed scrypt for the account's current hash
   let verified = new Map<string, Buffer>();
@@ -27,7 +38,7 @@ export function createAuthenticator(initial: RegistryData): Authenticator {
 
   return {
     async check(username, password) {
-      const account = accounts.get(username);
+      const account = accounts.get(accountIdOf(username, parkId));
       // Unknown names are refused at once: running the KDF for them would let a scanner burn our
       // CPU, and the fast answer reveals only that the name is unknown.
       if (!account) return { account: null, reason: 'unknown' };
@@ -57,6 +68,7 @@ export function createAuthenticator(initial: RegistryData): Authenticator {
       return accounts.get(id);
     },
     replace(registry) {
+      parkId = registry.parkId;
       accounts = new Map(registry.accounts.map((a) => [a.id, a]));
       verified = new Map();
     },

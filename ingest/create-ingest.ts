@@ -1,7 +1,8 @@
 // The ingest core: one persistent MQTT session (clean session off, QoS 1) that validates every
 // device message, writes readings to the store in batched transactions, acknowledges each message
 // only once it is durable, and publishes the live park state for the screen.
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectBroker } from '../shared/broker-client.ts';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { Logger } from '../shared/logger.ts';
 import type { ParkModel } from '../shared/park-model.ts';
@@ -9,7 +10,9 @@ import { createLatencyReservoir, type LatencyQuantiles } from '../shared/latency
 import { createRateMeter } from '../shared/rate-meter.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
 import { startOfDay } from '../shared/time.ts';
-import { deviceFilters, liveTopic, opsAlertsTopic } from '../shared/topics.ts';
+import { shardDeviceFilters, shardPartTopic, unmappedStatusFilters, type ShardSpec } from '../shared/shard-topics.ts';
+import type { LiveDelta, LiveSnapshot } from '../shared/schema.ts';
+import { alertsActiveTopic, deviceFilters, liveTopic, opsAlertsTopic } from '../shared/topics.ts';
 import { createAlerting, type Alerting, type AlertingStats } from './alerts/create-alerting.ts';
 import type { AlertRules } from './alerts/rules-config.ts';
 import { createBatcher } from './batcher.ts';
@@ -18,6 +21,8 @@ import { REJECT_REASONS, type RejectReason } from './errors.ts';
 import { createLiveState, type IngestCounters } from './live-state.ts';
 import { createPipeline, runPipeline } from './pipeline.ts';
 import { createSeqTracker } from './seq-tracker.ts';
+import { routeShardTopic } from './shard/shard-routing.ts';
+import { alertOwner, ownsDevice, shardModel, shardRules } from './shard/shard-view.ts';
 import type { TelemetryStore } from './store/types.ts';
 
 export interface IngestOptions {
@@ -28,7 +33,7 @@ export interface IngestOptions {
     url: string;
     username: string;
     password: string;
-    /** Default: the username (one session per ingest). */
+    /** Default: the username's account id (one session per ingest; `svc-ingest-s<k>` for shard k). */
     clientId?: string;
     /** ms between reconnect attempts; default 1000. */
     reconnectPeriodMs?: number;
@@ -49,6 +54,12 @@ export interface IngestOptions {
    * look at alerts: without it no rule runs and operator actions are not subscribed to.
    */
   alerts?: { rules: AlertRules; dbPath: string };
+  /**
+   * Shard k of the park's N ingest shards (a NATS cluster whose mappings hash devices into N
+   * shards): consumes shard/k/..., owns the live state and alerts of its devices, and publishes
+   * them under park/{p}/shards/k/ for the park's aggregator. Default: one ingest for the park.
+   */
+  shard?: ShardSpec | null;
   /** Called for every reading as its batch commits, with device ts -> committed in ms (a histogram). */
   onDurable?: (latencyMs: number) => void;
   /** Clock, ms; tests may pin it. */
@@ -65,6 +76,8 @@ export interface IngestStats extends IngestCounters {
   /** Messages received and not yet acknowledged to the broker. */
   unacked: number;
   storeWriteFailures: number;
+  /** Sharded: wills of other shards' devices seen on the unmapped status topics (left to them). */
+  otherShards: number;
   alerts: AlertingStats | null;
 }
 
@@ -86,21 +99,36 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   const log = opts.logger.child({ module: 'ingest' });
   const now = opts.now ?? Date.now;
   const { model, store } = opts;
+  const shard = opts.shard ?? null;
+  // Validation knows the whole park; live state and alerts cover what this ingest owns.
+  const owned = shard ? shardModel(model, shard) : model;
   const steps = createPipeline({ model });
   const tracker = createSeqTracker();
-  const live = createLiveState(model);
+  const live = createLiveState(owned);
   const rate = createRateMeter(5, now);
   const warnReject = createThrottledLog(log);
-  const alerting: Alerting | null = opts.alerts ? createAlerting({ model, rules: opts.alerts.rules, dbPath: opts.alerts.dbPath, logger: opts.logger, now }) : null;
+  const alerting: Alerting | null = opts.alerts
+    ? createAlerting({
+        model: owned,
+        rules: shard ? shardRules(opts.alerts.rules) : opts.alerts.rules,
+        dbPath: opts.alerts.dbPath,
+        logger: opts.logger,
+        now,
+        // A sharded park's participants share alerts.db: each acts on its own alerts only.
+        ...(shard ? { ownership: { owns: (a) => alertOwner(a, shard.count) === shard.index, answersForOthers: false } } : {}),
+      })
+    : null;
   const opsTopic = opsAlertsTopic(model.id);
-  const counters = { accepted: 0, rejected: 0, rejects: {} as Record<string, number>, duplicates: 0, statusReplays: 0 };
+  const counters = { accepted: 0, rejected: 0, rejects: {} as Record<string, number>, duplicates: 0, statusReplays: 0, otherShards: 0 };
 
   // Resume from what the store holds: seq high-water marks and today's kWh baselines. A store that
   // cannot be read right now (InfluxDB down; writes then go to its spool) must not keep the ingest
   // from taking messages: gap counting and today's kWh then start afresh.
   const dayStart = startOfDay(now(), model.timezone);
   try {
-    tracker.seed(await store.maxSeqByDevice());
+    const marks = await store.maxSeqByDevice();
+    // A shard seeds the marks of its own devices only.
+    tracker.seed(shard ? Object.fromEntries(Object.entries(marks).filter(([id]) => ownsDevice(shard, id))) : marks);
     live.seedDayBaselines(dayStart, await store.kwhBaselines(dayStart));
   } catch (err) {
     // Each meter's first reading from now on becomes its baseline for today.
@@ -140,19 +168,31 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
 
   let closing = false;
 
+  function reject(reason: RejectReason, step: string, detail: string, topic: string): Promise<void> {
+    counters.rejected++;
+    counters.rejects[reason] = (counters.rejects[reason] ?? 0) + 1;
+    warnReject(reason, { reason, step, detail, topic: topic.slice(0, 120) }, `rejected: ${REJECT_REASONS[reason]}`);
+    // Not retriable: acknowledge so the broker does not redeliver it forever.
+    return Promise.resolve();
+  }
+
   function onMessage(packet: IPublishPacket): Promise<void> {
     if (closing) return Promise.reject(SHUTTING_DOWN);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     // An operator action: acknowledged once it is recorded and answered.
     if (packet.topic === opsTopic && alerting) return alerting.onAction(payload);
-    const out = runPipeline(steps, { topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, receivedAt: now() });
-    if (!out.ok) {
-      counters.rejected++;
-      counters.rejects[out.reason] = (counters.rejects[out.reason] ?? 0) + 1;
-      warnReject(out.reason, { reason: out.reason, step: out.step, detail: out.detail, topic: packet.topic.slice(0, 120) }, `rejected: ${REJECT_REASONS[out.reason as RejectReason]}`);
-      // Not retriable: acknowledge so the broker does not redeliver it forever.
-      return Promise.resolve();
+    let topic = packet.topic;
+    if (shard) {
+      const route = routeShardTopic(topic, shard, model.id);
+      if (!route.take && route.reason === 'other-shard') {
+        counters.otherShards++;
+        return Promise.resolve();
+      }
+      if (!route.take) return reject('shard-mismatch', 'shard', route.detail, packet.topic);
+      topic = route.topic;
     }
+    const out = runPipeline(steps, { topic, payload, qos: packet.qos, retain: packet.retain, receivedAt: now() });
+    if (!out.ok) return reject(out.reason, out.step, out.detail, packet.topic);
     const r = out.reading;
     counters.accepted++;
     rate.tick();
@@ -163,8 +203,8 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     return batcher.add(r);
   }
 
-  const client: MqttClient = mqtt.connect(opts.mqtt.url, {
-    clientId: opts.mqtt.clientId ?? opts.mqtt.username,
+  const client: MqttClient = connectBroker(opts.mqtt.url, {
+    clientId: opts.mqtt.clientId ?? (opts.shard ? `${opts.mqtt.username.split('@')[0]}-s${opts.shard.index}` : opts.mqtt.username.split('@')[0]),
     username: opts.mqtt.username,
     password: opts.mqtt.password,
     clean: false, // the broker queues QoS 1 messages while the ingest restarts
@@ -188,7 +228,8 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
     // Before subscribing: a persistent session's queued actions may arrive right after CONNACK.
     alerting?.attach(publishAlerts);
-    const filters = alerting ? [...deviceFilters(model.id), opsTopic] : deviceFilters(model.id);
+    const devices = shard ? [...shardDeviceFilters(model.id, shard.index), ...unmappedStatusFilters(model.id)] : deviceFilters(model.id);
+    const filters = alerting ? [...devices, opsTopic] : devices;
     client.subscribe(filters, { qos: 1 }, (err, granted) => {
       const refused = granted?.filter((g) => g.qos === 128) ?? [];
       if (err || refused.length > 0) {
@@ -203,23 +244,49 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   client.on('offline', () => log.warn('broker unreachable; reconnecting'));
   client.on('close', () => alerting?.detach());
 
+  const activeTopic = alertsActiveTopic(model.id);
   function publishAlerts(topic: string, payload: string, retain: boolean): boolean {
     if (!client.connected) return false; // republished in full on the next connect
+    if (shard && topic === activeTopic) {
+      // A shard's open alerts go to the aggregator, which publishes the park's list.
+      const { at, alerts } = JSON.parse(payload) as { at: number; alerts: unknown[] };
+      client.publish(shardPartTopic(model.id, shard.index, 'alerts'), JSON.stringify({ shard: shard.index, count: shard.count, at, alerts }), { qos: 1, retain: true });
+      return true;
+    }
     client.publish(topic, payload, { qos: 1, retain });
     return true;
   }
 
+  /** 5G nodes up with telemetry (the weight of this shard's node means when the aggregator merges). */
+  function nodesReporting(): number {
+    let n = 0;
+    for (const d of owned.devicesOfKind('node5g')) {
+      const l = live.device(d.id);
+      if (l?.status === 'online' && l.t) n++;
+    }
+    return n;
+  }
+
+  function publishLive(part: 'snapshot' | 'delta', state: LiveSnapshot | LiveDelta): void {
+    if (!shard) {
+      client.publish(liveTopic(model.id, part), JSON.stringify(state), { qos: 1, retain: part === 'snapshot' });
+      return;
+    }
+    const body = { shard: shard.index, count: shard.count, at: state.summary.at, full: part === 'snapshot', nodesReporting: nodesReporting(), ...state };
+    client.publish(shardPartTopic(model.id, shard.index, part), JSON.stringify(body), { qos: 1, retain: part === 'snapshot' });
+  }
+
   function publishSnapshot(): void {
     if (!client.connected) return;
-    client.publish(liveTopic(model.id, 'snapshot'), JSON.stringify(live.snapshot(now(), ingestCounters())), { qos: 1, retain: true });
+    publishLive('snapshot', live.snapshot(now(), ingestCounters()));
   }
   const deltaTimer = setInterval(() => {
     if (!client.connected) return;
-    client.publish(liveTopic(model.id, 'delta'), JSON.stringify(live.takeDelta(now(), ingestCounters())), { qos: 1 });
+    publishLive('delta', live.takeDelta(now(), ingestCounters()));
   }, opts.liveIntervalMs ?? 250);
   const snapshotTimer = setInterval(publishSnapshot, opts.snapshotIntervalMs ?? 5000);
 
-  log.info({ devices: model.devices.length }, 'ingest started');
+  log.info({ devices: owned.devices.length, ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}) }, 'ingest started');
 
   return {
     stats: () => ({
@@ -230,6 +297,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       pendingWrites: batcher.pending,
       unacked: acks.unacked,
       storeWriteFailures: batcher.failures,
+      otherShards: counters.otherShards,
       alerts: alerting?.stats() ?? null,
     }),
     durableLatency: () => durable.quantiles(),

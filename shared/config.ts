@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { isBrokerAddress } from './broker-client.ts';
 import { LOG_LEVELS } from './logger.ts';
 import { DEVICE_KINDS, ID_PATTERN } from './topics.ts';
 
@@ -25,6 +26,8 @@ export const COMMANDS = {
   operator: 'console operators: `operator add|passwd <name>` (password from stdin or OPERATOR_PASSWORD), `operator remove <name>`, `operator list`',
   audit: '`audit verify`: check the hash chain of the alert audit trail (exit 1 if broken)',
   device: 'device accounts: `device add <id> --kind <kind>`, `device rotate <id>`, `device revoke <id>`, `device list`',
+  aggregator: 'sharded park on a NATS cluster: merges the ingest shards\' live state and alerts into the park\'s live and alerts topics',
+  'cluster-config': 'write the NATS cluster configuration FILE describes (accounts, users, permissions, shard mappings) to --nats-config-dir',
 } as const;
 
 /** What `parkpulse device <action>` does (see shared/device-accounts.ts). */
@@ -42,6 +45,7 @@ const POSITIONALS: Partial<Record<Command, { min: number; max: number; what: str
   operator: { min: 1, max: 2, what: 'add|passwd|remove <name>, or list' },
   audit: { min: 1, max: 1, what: 'verify' },
   device: { min: 1, max: 2, what: 'add|rotate|revoke <id>, or list' },
+  'cluster-config': { min: 1, max: 1, what: 'one cluster description file (JSON)' },
 };
 
 type Kind = 'string' | 'int' | 'number' | 'level' | 'speed';
@@ -94,7 +98,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'broker.busLowWater', flag: 'broker-bus-low-water', env: 'BROKER_BUS_LOW_WATER', kind: 'int', default: 1000, doc: 'messages queued in the broker at which paused device reads resume', min: 0, max: 10_000_000 },
   { key: 'broker.persistence', flag: 'broker-persistence', env: 'BROKER_PERSISTENCE', kind: 'string', choices: ['memory', 'disk'], default: 'memory', doc: 'where the broker keeps QoS 1 queues of offline sessions: memory (fast; lost on a crash) or disk (LevelDB; survives a crash, slower: see README)' },
   { key: 'broker.persistenceDir', flag: 'broker-persistence-dir', env: 'BROKER_PERSISTENCE_DIR', kind: 'string', default: undefined, doc: 'LevelDB folder of the disk persistence (default <data-dir>/broker-queue)' },
-  { key: 'mqttUrl', flag: 'mqtt-url', env: 'MQTT_URL', kind: 'string', default: undefined, doc: 'broker URL for ingest, screen and sim (default mqtt://127.0.0.1:<broker-port>)' },
+  { key: 'mqttUrl', flag: 'mqtt-url', env: 'MQTT_URL', kind: 'string', default: undefined, doc: 'broker URL for ingest, screen and sim, or a comma-separated list of a cluster\'s nodes (each client fails over to the next) (default mqtt://127.0.0.1:<broker-port>)' },
+  { key: 'ingest.shard', flag: 'ingest-shard', env: 'INGEST_SHARD', kind: 'string', default: undefined, doc: 'k/N: this ingest is shard k of the park\'s N ingest shards on a NATS cluster whose mappings hash devices into N shards (default: one ingest for the whole park)' },
+  { key: 'natsConfigDir', flag: 'nats-config-dir', env: 'NATS_CONFIG_DIR', kind: 'string', default: undefined, doc: 'cluster-config: folder the NATS configuration is written to (default <data-dir>/nats)' },
   { key: 'ingest.sqlitePath', flag: 'sqlite-path', env: 'SQLITE_PATH', kind: 'string', default: undefined, doc: 'embedded store file (default <data-dir>/parkpulse.db)' },
   { key: 'ingest.batchMaxRows', flag: 'batch-max-rows', env: 'INGEST_BATCH_MAX_ROWS', kind: 'int', default: 5000, doc: 'rows per store transaction at most', min: 1, max: 1_000_000 },
   { key: 'ingest.flushIntervalMs', flag: 'flush-interval-ms', env: 'INGEST_FLUSH_INTERVAL_MS', kind: 'int', default: 50, doc: 'ms a reading waits at most before its batch is committed', min: 1, max: 60_000 },
@@ -176,7 +182,8 @@ const configSchema = z.object({
     persistence: z.enum(['memory', 'disk']),
     persistenceDir: z.string(),
   }).refine((b) => b.busHighWater === 0 || b.busLowWater < b.busHighWater, { message: 'broker-bus-low-water must be below broker-bus-high-water', path: ['busLowWater'] }),
-  mqttUrl: z.string().regex(/^(mqtts?|wss?):\/\/.+/, 'must be an mqtt://, mqtts://, ws:// or wss:// URL'),
+  mqttUrl: z.string().refine(isBrokerAddress, 'must be an mqtt://, mqtts://, ws:// or wss:// URL, or a comma-separated list of them (one scheme)'),
+  natsConfigDir: z.string(),
   ingest: z.object({
     sqlitePath: z.string(),
     batchMaxRows: z.number().int(),
@@ -184,6 +191,8 @@ const configSchema = z.object({
     liveIntervalMs: z.number().int(),
     httpHost: z.string(),
     httpPort: z.number().int(),
+    /** Shard k of N (a sharded park on a NATS cluster); null: one ingest for the park. */
+    shard: z.object({ index: z.number().int().min(0), count: z.number().int().min(2) }).nullable(),
   }),
   alerts: z.object({ rulesPath: z.string().optional(), dbPath: z.string() }),
   screen: z.object({
@@ -327,6 +336,8 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
   if (typeof out.parkModelPath === 'string') out.parkModelPath = resolve(cwd, out.parkModelPath);
   const ingest = out.ingest as Record<string, unknown>;
   ingest.sqlitePath = ingest.sqlitePath === undefined ? resolve(dataDir, 'parkpulse.db') : resolve(cwd, ingest.sqlitePath as string);
+  ingest.shard = shardArg(ingest.shard as string | undefined);
+  out.natsConfigDir = out.natsConfigDir === undefined ? resolve(dataDir, 'nats') : resolve(cwd, out.natsConfigDir as string);
   const alerts = out.alerts as Record<string, unknown>;
   alerts.dbPath = alerts.dbPath === undefined ? resolve(dataDir, 'alerts.db') : resolve(cwd, alerts.dbPath as string);
   if (typeof alerts.rulesPath === 'string') alerts.rulesPath = resolve(cwd, alerts.rulesPath);
@@ -362,6 +373,16 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }
   return deepFreeze(result.data);
+}
+
+/** `--ingest-shard k/N`: null when not given (one ingest for the park). */
+function shardArg(raw: string | undefined): { index: number; count: number } | null {
+  if (raw === undefined) return null;
+  const m = /^(\d+)\/(\d+)$/.exec(raw.trim());
+  if (!m || Number(m[2]) < 2 || Number(m[2]) > 1024 || Number(m[1]) >= Number(m[2])) {
+    throw new ConfigError(`--ingest-shard: expected k/N with N >= 2 and 0 <= k < N (e.g. 0/4), got ${JSON.stringify(raw)}`);
+  }
+  return { index: Number(m[1]), count: Number(m[2]) };
 }
 
 /** `self` or origins (scheme://host[:port]), comma-separated, normalised as browsers send them. */

@@ -9,10 +9,17 @@ import type { ParkModel } from './park-model.ts';
 import { DEVICE_KINDS, ID_PATTERN } from './topics.ts';
 
 /** Service roles; each gets exactly the topics it needs (see broker/acl.ts). */
-export const SERVICE_ROLES = ['ingest', 'screen', 'recorder'] as const;
+export const SERVICE_ROLES = ['ingest', 'screen', 'recorder', 'aggregator'] as const;
 export type ServiceRole = (typeof SERVICE_ROLES)[number];
 
 export const serviceAccountId = (role: ServiceRole): string => `svc-${role}`;
+
+/**
+ * The user name a service connects with: `svc-<role>@<park>`. User names of a NATS cluster are
+ * cluster-wide and every park has its own `svc-ingest`, so services name their park; the Aedes
+ * broker accepts the plain id and this form alike (broker/authenticator.ts).
+ */
+export const serviceUsername = (role: ServiceRole, parkId: string): string => `${serviceAccountId(role)}@${parkId}`;
 
 const base = {
   id: z.string().regex(ID_PATTERN),

@@ -1,7 +1,8 @@
 // Bad-input mode: sends each kind of bad input a hostile or broken device could produce, and checks
 // that the park rejected every one and counted it under the right reason: payload faults in the
 // ingest's reject counters, connection and topic faults in the broker's refusal counters.
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { connectBroker } from '../shared/broker-client.ts';
 import { deriveDeviceSecret } from '../shared/credentials.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ParkModel } from '../shared/park-model.ts';
@@ -56,7 +57,7 @@ export interface BadInputResult {
 
 function connect(url: string, o: IClientOptions): Promise<{ client: MqttClient; refusedCode: number | null }> {
   return new Promise((resolve) => {
-    const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000, clean: true, ...o });
+    const client = connectBroker(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000, clean: true, ...o });
     client.once('connect', () => resolve({ client, refusedCode: null }));
     client.once('error', (err: Error & { code?: number | string }) => resolve({ client, refusedCode: typeof err.code === 'number' ? err.code : -1 }));
   });

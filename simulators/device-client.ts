@@ -1,7 +1,8 @@
 // One simulated device: its own MQTT connection with its own credentials, a retained online
 // status, a last will that marks it offline, and a per-device seq counter (+1 per message).
 // mqtt.js reconnects it by itself after the broker goes away (a broker restart, a network cut).
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { connectBroker } from '../shared/broker-client.ts';
 import type { Device } from '../shared/park-model.ts';
 import { deviceTopic } from '../shared/topics.ts';
 import { sizedJson } from './payload-size.ts';
@@ -74,7 +75,7 @@ export function createDeviceClient(opts: DeviceClientOptions): DeviceClient {
   }
 
   const base = opts.reconnectPeriodMs ?? 1000;
-  const client: MqttClient = mqtt.connect(opts.url, {
+  const client: MqttClient = connectBroker(opts.url, {
     clientId: device.id,
     username: device.id,
     password: opts.secret,

@@ -1,8 +1,12 @@
 // The recorder: subscribes to every device topic of the park with its own service account
 // (`svc-recorder`: reads device topics, publishes nothing) and appends each message to an NDJSON
-// recording (recording.ts) with size/age rotation (rotating-writer.ts).
-import mqtt, { type MqttClient } from 'mqtt';
+// recording (recording.ts) with size/age rotation (rotating-writer.ts). In a sharded park on a NATS
+// cluster the broker delivers device messages as shard/{k}/park/...: they are recorded under their
+// device topic, so a recording is the same whichever broker it came from.
+import type { MqttClient } from 'mqtt';
+import { connectBroker } from '../shared/broker-client.ts';
 import type { Logger } from '../shared/logger.ts';
+import { allShardsDeviceFilters } from '../shared/shard-topics.ts';
 import { deviceFilters } from '../shared/topics.ts';
 import { encodeLine } from './recording.ts';
 import { createRotatingWriter } from './rotating-writer.ts';
@@ -52,8 +56,8 @@ export async function createRecorder(opts: RecorderOptions): Promise<Recorder> {
   const counts = { messages: 0, retained: 0, binary: 0 };
   let closed = false;
 
-  const client: MqttClient = mqtt.connect(opts.url, {
-    clientId: opts.clientId ?? `${opts.username}-${process.pid}`,
+  const client: MqttClient = connectBroker(opts.url, {
+    clientId: opts.clientId ?? `${opts.username.split('@')[0]}-${process.pid}`,
     username: opts.username,
     password: opts.password,
     clean: true,
@@ -61,7 +65,8 @@ export async function createRecorder(opts: RecorderOptions): Promise<Recorder> {
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
   });
-  client.on('message', (topic, payload, packet) => {
+  client.on('message', (raw, payload, packet) => {
+    const topic = raw.startsWith('shard/') ? raw.slice(raw.indexOf('/', 6) + 1) : raw;
     const line = encodeLine({ topic, payload, qos: packet.qos, retain: packet.retain, receivedAt: now() });
     writer.write(line);
     counts.messages++;
@@ -78,7 +83,7 @@ export async function createRecorder(opts: RecorderOptions): Promise<Recorder> {
     });
     client.on('connect', () => {
       clearTimeout(timer);
-      client.subscribe(deviceFilters(opts.parkId), { qos: 1 }, (err, granted) => {
+      client.subscribe([...deviceFilters(opts.parkId), ...allShardsDeviceFilters(opts.parkId)], { qos: 1 }, (err, granted) => {
         const refused = granted?.filter((g) => g.qos === 128).map((g) => g.topic) ?? [];
         if (err || refused.length > 0) {
           reject(new Error(`the broker refused the recorder's subscription ${err?.message ?? refused.join(', ')}`));

@@ -16,7 +16,8 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectBroker } from '../shared/broker-client.ts';
 import { deriveDeviceSecret } from '../shared/credentials.ts';
 import type { Logger } from '../shared/logger.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
@@ -170,7 +171,7 @@ export async function createReplay(opts: ReplayOptions): Promise<Replay> {
     [...perDevice.keys()].map(
       (id) =>
         new Promise<void>((resolve) => {
-          const c = mqtt.connect(opts.url, {
+          const c = connectBroker(opts.url, {
             clientId: id,
             username: id,
             password: opts.secretFor?.(id) ?? deriveDeviceSecret(opts.fleetKey, opts.parkId, id),

@@ -162,8 +162,6 @@ export function openAlertDb(path: string, opts: OpenAlertDbOptions = {}): AlertD
   const openStmt = db.prepare<[], { body: string }>(`SELECT body FROM alerts WHERE state <> 'cleared' ORDER BY opened_at`);
   const alertStmt = db.prepare<[string], { body: string }>('SELECT body FROM alerts WHERE id = ?');
 
-  let head = headStmt.get() ?? null;
-
   const commitTx = db.transaction((alerts: readonly Alert[], audit: readonly NewAudit[]): AuditRecord[] => {
     for (const a of alerts) {
       stmts!.upsert.run({
@@ -172,7 +170,9 @@ export function openAlertDb(path: string, opts: OpenAlertDbOptions = {}): AlertD
       });
     }
     const sealed: AuditRecord[] = [];
-    let prev = head;
+    // Read inside the (IMMEDIATE) transaction: the shards and the aggregator of a sharded park
+    // append to one trail, so the head may have moved since this process last wrote.
+    let prev = headStmt.get() ?? null;
     for (const body of audit) {
       const rec = sealAudit(prev?.hash ?? GENESIS_HASH, { ...body, seq: (prev?.seq ?? 0) + 1 });
       stmts!.append.run({ ...rec, ok: rec.ok ? 1 : 0, detail: JSON.stringify(rec.detail) });
@@ -189,12 +189,10 @@ export function openAlertDb(path: string, opts: OpenAlertDbOptions = {}): AlertD
     commit(alerts, audit) {
       if (!stmts) throw new Error('alert database opened read-only');
       if (alerts.length === 0 && audit.length === 0) return [];
-      const sealed = commitTx(alerts, audit);
-      const last = sealed.at(-1);
-      if (last) head = { seq: last.seq, hash: last.hash };
-      return sealed;
+      return commitTx.immediate(alerts, audit);
     },
-    head: () => (opts.readOnly ? (headStmt.get() ?? null) : head),
+    // Read from the file: in a sharded park other processes append to the same trail.
+    head: () => headStmt.get() ?? null,
     auditByRequest: (requestId) => byRequestStmt.all(requestId).map(auditFromRow),
     alert(id) {
       const row = alertStmt.get(id);

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../shared/logger.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
-import { alertActionSchema, type Alert, type AlertReply, type AlertsActive, type AlertState } from '../../shared/schema.ts';
+import { alertActionSchema, type Alert, type AlertAction, type AlertReply, type AlertsActive, type AlertState } from '../../shared/schema.ts';
 import { createThrottledLog } from '../../shared/throttled-log.ts';
 import { alertReplyTopic, alertsActiveTopic, ID_PATTERN } from '../../shared/topics.ts';
 import type { AlertActionCode } from '../errors.ts';
@@ -25,6 +25,14 @@ export interface AlertingOptions {
   dbPath: string;
   logger: Logger;
   now?: () => number;
+  /**
+   * A sharded park: its ingest shards and its aggregator share alerts.db and all receive every
+   * operator action. Each loads and acts on the alerts it `owns`; the one that `answersForOthers`
+   * (the aggregator) also answers for alerts nobody has (not found) and records the screen's own
+   * refusals. The others stay silent on what is not theirs, so every request gets one answer.
+   * Default: one ingest owns every alert.
+   */
+  ownership?: { owns(alert: Alert): boolean; answersForOthers: boolean };
 }
 
 /** Publishes on the broker (QoS 1); returns false when not connected (the message is not sent). */
@@ -85,7 +93,9 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   let closed = false;
   let rulesStopped = false;
 
-  lifecycle.load(db.openAlerts(), (a) => evaluator.subjectOf(a.rule, a.key), now());
+  const owns = opts.ownership?.owns ?? (() => true);
+  const answersForOthers = opts.ownership?.answersForOthers ?? true;
+  lifecycle.load(db.openAlerts().filter(owns), (a) => evaluator.subjectOf(a.rule, a.key), now());
   log.info({ open: lifecycle.open().length, auditHead: db.head(), path: db.path }, 'alert state loaded');
 
   /** Commits queued changes (and any that failed before); publishes the list if something changed. */
@@ -159,6 +169,14 @@ export function createAlerting(opts: AlertingOptions): Alerting {
     return { at: now(), fromState: null, toState: null, ok: false, note: null, detail: {}, ...fields };
   }
 
+  /** Whether this participant answers an action (always, unless the park is sharded). */
+  function answersFor(action: AlertAction): boolean {
+    if (action.action === 'refused') return answersForOthers;
+    if (lifecycle.get(action.alertId)) return true;
+    const past = db.alert(action.alertId);
+    return past ? owns(past) : answersForOthers;
+  }
+
   async function handleAction(payload: Buffer): Promise<void> {
     stats.actions++;
     let raw: unknown;
@@ -168,6 +186,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
       raw = null;
     }
     const parsed = alertActionSchema.safeParse(raw);
+    if (!parsed.success && !answersForOthers) return;
     if (!parsed.success) {
       const r = (raw ?? {}) as Record<string, unknown>;
       const requestId = typeof r.requestId === 'string' && ID_PATTERN.test(r.requestId) ? r.requestId : null;
@@ -180,6 +199,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
       return;
     }
     const action = parsed.data;
+    if (!answersFor(action)) return;
     // A redelivered request (QoS 1, or after a restart) is answered again, never applied twice.
     const known = replies.get(action.requestId);
     if (known) return reply(known);

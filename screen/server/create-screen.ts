@@ -5,7 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectBroker } from '../../shared/broker-client.ts';
 import type { z } from 'zod';
 import type { Logger } from '../../shared/logger.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
@@ -108,8 +109,8 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
   if (!files.available) log.warn({ staticDir: opts.staticDir }, 'web app not built: run `npm run build`');
 
   // A random suffix lets several screen servers share one service account (ACL: svc-screen-*).
-  const client: MqttClient = mqtt.connect(opts.mqtt.url, {
-    clientId: opts.mqtt.clientId ?? `${opts.mqtt.username}-${randomBytes(4).toString('hex')}`,
+  const client: MqttClient = connectBroker(opts.mqtt.url, {
+    clientId: opts.mqtt.clientId ?? `${opts.mqtt.username.split('@')[0]}-${randomBytes(4).toString('hex')}`,
     username: opts.mqtt.username,
     password: opts.mqtt.password,
     clean: true, // the retained topics rebuild the state on every connect

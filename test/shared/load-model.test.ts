@@ -53,7 +53,7 @@ describe('load model', () => {
       expect(cost('svc-ingest')).toBe(DEFAULT_SCRYPT.N);
       for (const id of ['ld-00001', 'ld-00002', 'ld-00003']) expect(cost(id)).toBe(LOAD_SCRYPT.N);
       // every service role has an account, the recorder among them
-      expect(registry.accounts.filter((a) => a.type === 'service').map((a) => a.id).sort()).toEqual(['svc-ingest', 'svc-recorder', 'svc-screen']);
+      expect(registry.accounts.filter((a) => a.type === 'service').map((a) => a.id).sort()).toEqual(['svc-aggregator', 'svc-ingest', 'svc-recorder', 'svc-screen']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,0 +1,342 @@
+// The aggregator of a sharded park: one per park, beside its N ingest shards on a NATS cluster.
+// It reads the shards' parts (park/{p}/shards/{k}/snapshot|delta|alerts, shared/shard-topics.ts),
+// and publishes what a single ingest would: the retained live snapshot and the live deltas, and
+// the retained list of open alerts, so the screen needs no change. It owns the park-level alert
+// rules (enterprise overload: an enterprise's meters spread over the shards), evaluated on the
+// merged meter states, and answers operator actions nobody else owns (alert not found).
+//
+// It holds one persistent MQTT session (clean session off) so parts queue while it restarts; the
+// retained parts rebuild its state on every start.
+import type { MqttClient } from 'mqtt';
+import type { IPublishPacket } from 'mqtt-packet';
+import { connectBroker } from '../../shared/broker-client.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { ParkModel } from '../../shared/park-model.ts';
+import { alertsActiveSchema, type Alert, type AlertsActive, type DeviceLive, type LiveDelta, type LiveSnapshot } from '../../shared/schema.ts';
+import { shardAlertsSchema, shardLiveSchema, type ShardLive } from '../../shared/shard-schema.ts';
+import { parseShardPartTopic, shardOf, shardPartsFilter } from '../../shared/shard-topics.ts';
+import { createThrottledLog } from '../../shared/throttled-log.ts';
+import { alertsActiveTopic, liveTopic, opsAlertsTopic } from '../../shared/topics.ts';
+import { createAlerting, type Alerting, type AlertingStats } from '../alerts/create-alerting.ts';
+import type { AlertRules } from '../alerts/rules-config.ts';
+import type { Reading } from '../store/types.ts';
+import { aggregatorRules, PARK_LEVEL_RULES } from '../shard/shard-view.ts';
+import { devicesPerShard, mergeSummaries } from './merge-live.ts';
+
+export interface AggregatorOptions {
+  model: ParkModel;
+  mqtt: {
+    /** Broker address: one URL or the cluster's comma-separated list (shared/broker-client.ts). */
+    url: string;
+    username: string;
+    password: string;
+    /** Default `svc-aggregator`. */
+    clientId?: string;
+    /** ms between reconnect attempts; default 1000. */
+    reconnectPeriodMs?: number;
+  };
+  logger: Logger;
+  /** The park-level rules (enterprise overload) and the park's shared alerts.db; omitted: no alerts of its own. */
+  alerts?: { rules: AlertRules; dbPath: string };
+  /** ms between live deltas; default 250. */
+  liveIntervalMs?: number;
+  /** ms between retained live snapshots; default 5000. */
+  snapshotIntervalMs?: number;
+  /** ms without a part from a shard before it counts as silent (logged, /readyz 503); default 10 000. */
+  silentAfterMs?: number;
+  now?: () => number;
+}
+
+export interface ShardState {
+  shard: number;
+  /** Ingest clock of the shard's newest part, ms. */
+  lastAt: number | null;
+  rev: number;
+  devices: number;
+  alerts: number;
+  silent: boolean;
+}
+
+export interface AggregatorStats {
+  connected: boolean;
+  /** N, as the shards report it (null before the first part). */
+  shardCount: number | null;
+  shards: ShardState[];
+  /** Deltas from a shard that did not follow its previous one (healed by its next snapshot). */
+  shardGaps: number;
+  /** Parts refused: unreadable, wrong schema, a shard count that disagrees, devices of another shard. */
+  invalidParts: number;
+  rev: number;
+  openAlerts: number;
+  alerts: AlertingStats | null;
+}
+
+export interface Aggregator {
+  ready(): Promise<void>;
+  /** Connected and every shard heard within `silentAfterMs`. */
+  healthy(): boolean;
+  stats(): AggregatorStats;
+  close(): Promise<void>;
+}
+
+const SEVERITY_ORDER = { critical: 0, major: 1, minor: 2, warning: 3 } as const;
+
+export async function createAggregator(opts: AggregatorOptions): Promise<Aggregator> {
+  const log = opts.logger.child({ module: 'aggregator' });
+  const warn = createThrottledLog(log);
+  const now = opts.now ?? Date.now;
+  const { model } = opts;
+  const silentAfterMs = opts.silentAfterMs ?? 10_000;
+  const devices = new Map<string, DeviceLive>();
+  for (const d of model.devices) devices.set(d.id, { id: d.id, kind: d.kind, status: 'unknown', ts: null, seenAt: null, t: null });
+  const changed = new Set<string>();
+  const parts = new Map<number, { live: ShardLive | null; lastAt: number; rev: number; alerts: Alert[]; silent: boolean }>();
+  let count: number | null = null;
+  let perShard: ReturnType<typeof devicesPerShard> | null = null;
+  let rev = 0;
+  let ownAlerts: Alert[] = [];
+  const stats = { shardGaps: 0, invalidParts: 0 };
+  // Per-meter counter for the readings the park-level rules are fed (their status order needs one).
+  const feedSeq = new Map<string, number>();
+
+  const alerting: Alerting | null = opts.alerts
+    ? createAlerting({
+        model,
+        rules: aggregatorRules(opts.alerts.rules),
+        dbPath: opts.alerts.dbPath,
+        logger: opts.logger,
+        now,
+        ownership: { owns: (a) => (PARK_LEVEL_RULES as readonly string[]).includes(a.rule), answersForOthers: true },
+      })
+    : null;
+
+  const activeTopic = alertsActiveTopic(model.id);
+  const opsTopic = opsAlertsTopic(model.id);
+  const client: MqttClient = connectBroker(opts.mqtt.url, {
+    clientId: opts.mqtt.clientId ?? opts.mqtt.username.split('@')[0],
+    username: opts.mqtt.username,
+    password: opts.mqtt.password,
+    clean: false, // the shards' parts and operator actions queue while the aggregator restarts
+    protocolVersion: 4,
+    reconnectPeriod: opts.mqtt.reconnectPeriodMs ?? 1000,
+    connectTimeout: 10_000,
+    keepalive: 30,
+    resubscribe: false,
+  });
+
+  /** The park-level rules see each meter's merged state as readings: telemetry first, then a status change. */
+  function feedMeter(prev: DeviceLive | undefined, d: DeviceLive): void {
+    const device = model.deviceById.get(d.id);
+    if (!alerting || !device || d.kind !== 'meter' || d.ts === null) return;
+    const base = { device: d.id, kind: 'meter' as const, ts: d.ts, receivedAt: d.seenAt ?? now(), enterprise: device.enterprise ?? null, zone: device.zone };
+    const seq = (): number => {
+      const s = (feedSeq.get(d.id) ?? 0) + 1;
+      feedSeq.set(d.id, s);
+      return s;
+    };
+    if (d.t && d.ts !== prev?.ts) alerting.onReading({ ...base, channel: 'telemetry', seq: seq(), values: d.t } as Reading, false);
+    if (d.status !== 'unknown' && d.status !== prev?.status) alerting.onReading({ ...base, channel: 'status', seq: seq(), values: { state: d.status } } as Reading, false);
+  }
+
+  function acceptCount(n: number, shard: number): boolean {
+    if (count === null) {
+      count = n;
+      perShard = devicesPerShard(model, n);
+      log.info({ shards: n }, 'shard count learned from the first part');
+    }
+    if (n !== count || shard >= count) {
+      stats.invalidParts++;
+      warn('shard-count', { shard, says: n, expected: count }, 'a shard reports another shard count than the others: check --ingest-shard and the cluster mappings');
+      return false;
+    }
+    return true;
+  }
+
+  function onLive(shard: number, body: ShardLive): void {
+    if (body.shard !== shard || !acceptCount(body.count, shard)) return;
+    const p = parts.get(shard) ?? { live: null, lastAt: 0, rev: 0, alerts: [], silent: false };
+    if (!body.full && p.live !== null && body.rev !== p.rev + 1) stats.shardGaps++;
+    p.live = body;
+    p.rev = body.rev;
+    p.lastAt = now();
+    if (p.silent) log.info({ shard }, 'shard reporting again');
+    p.silent = false;
+    parts.set(shard, p);
+    for (const d of body.devices) {
+      if (!devices.has(d.id) || shardOf(d.id, count!) !== shard) {
+        stats.invalidParts++;
+        warn('foreign-device', { shard, device: d.id }, 'a shard reported a device that is not its own; ignored');
+        continue;
+      }
+      const prev = devices.get(d.id);
+      devices.set(d.id, d);
+      changed.add(d.id);
+      feedMeter(prev, d);
+    }
+  }
+
+  function onAlerts(shard: number, list: Alert[], n: number): void {
+    if (!acceptCount(n, shard)) return;
+    const p = parts.get(shard) ?? { live: null, lastAt: now(), rev: 0, alerts: [], silent: false };
+    p.alerts = list;
+    parts.set(shard, p);
+    scheduleAlerts();
+  }
+
+  let alertsScheduled = false;
+  function scheduleAlerts(): void {
+    if (alertsScheduled) return;
+    alertsScheduled = true;
+    setImmediate(() => {
+      alertsScheduled = false;
+      publishAlerts();
+    });
+  }
+
+  function publishAlerts(): void {
+    if (!client.connected) return; // published in full on the next connect
+    const all = [...ownAlerts];
+    for (const p of parts.values()) all.push(...p.alerts);
+    all.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || b.openedAt - a.openedAt);
+    const body: AlertsActive = { at: now(), alerts: all };
+    client.publish(activeTopic, JSON.stringify(body), { qos: 1, retain: true });
+  }
+
+  /** Where the park-level alerting publishes: its own list joins the shards'; replies go out as they are. */
+  function alertingPublish(topic: string, payload: string, retain: boolean): boolean {
+    if (!client.connected) return false;
+    if (topic === activeTopic) {
+      const parsed = alertsActiveSchema.safeParse(JSON.parse(payload));
+      ownAlerts = parsed.success ? parsed.data.alerts : ownAlerts;
+      scheduleAlerts();
+      return true;
+    }
+    client.publish(topic, payload, { qos: 1, retain });
+    return true;
+  }
+
+  function summary() {
+    const heard: ShardLive[] = [];
+    const missing = [];
+    if (count !== null) {
+      for (let k = 0; k < count; k++) {
+        const live = parts.get(k)?.live;
+        if (live) heard.push(live);
+        else missing.push(perShard!.get(k)!);
+      }
+    }
+    return mergeSummaries(model, heard, missing, now());
+  }
+
+  function publishLive(part: 'snapshot' | 'delta'): void {
+    if (!client.connected || count === null) return;
+    if (part === 'delta') {
+      rev++;
+      const body: LiveDelta = { rev, summary: summary(), devices: [...changed].map((id) => devices.get(id)!) };
+      changed.clear();
+      client.publish(liveTopic(model.id, 'delta'), JSON.stringify(body), { qos: 1 });
+    } else {
+      const body: LiveSnapshot = { rev, summary: summary(), devices: [...devices.values()] };
+      client.publish(liveTopic(model.id, 'snapshot'), JSON.stringify(body), { qos: 1, retain: true });
+    }
+  }
+
+  function onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    if (topic === opsTopic) {
+      if (alerting) void alerting.onAction(payload);
+      return;
+    }
+    const where = parseShardPartTopic(topic, model.id);
+    if (!where) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch {
+      json = undefined;
+    }
+    if (where.part === 'alerts') {
+      const parsed = shardAlertsSchema.safeParse(json);
+      if (!parsed.success) return invalid(where.shard, where.part);
+      if (parsed.data.shard !== where.shard) return invalid(where.shard, where.part);
+      return onAlerts(where.shard, parsed.data.alerts, parsed.data.count);
+    }
+    const parsed = shardLiveSchema.safeParse(json);
+    if (!parsed.success || parsed.data.full !== (where.part === 'snapshot')) return invalid(where.shard, where.part);
+    onLive(where.shard, parsed.data);
+    void packet;
+  }
+
+  function invalid(shard: number, part: string): void {
+    stats.invalidParts++;
+    warn('invalid-part', { shard, part }, 'unreadable shard part refused');
+  }
+
+  let readyResolve!: () => void;
+  const readyPromise = new Promise<void>((r) => (readyResolve = r));
+  client.on('connect', (connack) => {
+    log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
+    alerting?.attach(alertingPublish);
+    client.subscribe([shardPartsFilter(model.id), ...(alerting ? [opsTopic] : [])], { qos: 1 }, (err, granted) => {
+      const refused = granted?.filter((g) => g.qos === 128) ?? [];
+      if (err || refused.length > 0) {
+        log.error({ err, refused }, 'subscription refused');
+        return;
+      }
+      publishAlerts();
+      readyResolve();
+    });
+  });
+  client.on('message', onMessage);
+  client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
+  client.on('offline', () => log.warn('broker unreachable; reconnecting'));
+  client.on('close', () => alerting?.detach());
+
+  const deltaTimer = setInterval(() => publishLive('delta'), opts.liveIntervalMs ?? 250);
+  const snapshotTimer = setInterval(() => publishLive('snapshot'), opts.snapshotIntervalMs ?? 5000);
+  const silenceTimer = setInterval(() => {
+    if (count === null) return;
+    const t = now();
+    for (let k = 0; k < count; k++) {
+      const p = parts.get(k);
+      const silent = !p || t - p.lastAt > silentAfterMs;
+      if (silent && p && !p.silent) log.warn({ shard: k, silentS: Math.round((t - p.lastAt) / 1000) }, 'shard silent: its devices keep their last state');
+      if (p) p.silent = silent;
+    }
+  }, 1000);
+
+  function shardStates(): ShardState[] {
+    const out: ShardState[] = [];
+    for (let k = 0; k < (count ?? 0); k++) {
+      const p = parts.get(k);
+      out.push({ shard: k, lastAt: p?.lastAt ?? null, rev: p?.rev ?? 0, devices: p?.live?.devices.length ?? 0, alerts: p?.alerts.length ?? 0, silent: !p || p.silent || p.live === null });
+    }
+    return out;
+  }
+
+  log.info({ devices: model.devices.length }, 'aggregator started');
+  let closed = false;
+  return {
+    ready: () => readyPromise,
+    healthy: () => client.connected && count !== null && shardStates().every((s) => !s.silent),
+    stats: () => ({
+      connected: client.connected,
+      shardCount: count,
+      shards: shardStates(),
+      ...stats,
+      rev,
+      openAlerts: ownAlerts.length + [...parts.values()].reduce((n, p) => n + p.alerts.length, 0),
+      alerts: alerting?.stats() ?? null,
+    }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(deltaTimer);
+      clearInterval(snapshotTimer);
+      clearInterval(silenceTimer);
+      publishLive('snapshot');
+      await alerting?.close();
+      await client.endAsync();
+      log.info({ rev }, 'aggregator stopped');
+    },
+  };
+}

@@ -1,0 +1,73 @@
+// Connecting a service or device to the broker, or to any node of a broker cluster. A broker
+// address is one URL (`mqtt://127.0.0.1:1883`) or a comma-separated list of the cluster's nodes
+// (`mqtt://nats-1:1883,mqtt://nats-2:1883,mqtt://nats-3:1883`). With a list, mqtt.js tries the next
+// node on every reconnect (its `servers` option), so a client whose node dies carries on at the
+// next one. Each client starts at a node picked from its client id, so a fleet spreads over the
+// nodes instead of all piling onto the first.
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+
+const URL_PATTERN = /^(mqtts?|wss?):\/\/[^\s,]+$/;
+
+export class BrokerUrlError extends Error {
+  override name = 'BrokerUrlError';
+}
+
+/** The URLs of a broker address (one, or a comma-separated list). Throws on anything else. */
+export function parseBrokerUrls(address: string): string[] {
+  const urls = address.split(',').map((u) => u.trim()).filter((u) => u.length > 0);
+  if (urls.length === 0) throw new BrokerUrlError('no broker URL given');
+  for (const u of urls) {
+    if (!URL_PATTERN.test(u)) throw new BrokerUrlError(`${JSON.stringify(u)} must be an mqtt://, mqtts://, ws:// or wss:// URL`);
+  }
+  const schemes = new Set(urls.map((u) => new URL(u).protocol));
+  // mqtt.js keeps one protocol (and one WebSocket path) per client: a list must agree on them.
+  if (schemes.size > 1) throw new BrokerUrlError(`the broker URLs mix schemes (${[...schemes].join(' ')}); use one for all nodes`);
+  return urls;
+}
+
+/** True when the address names a single URL or a valid list. */
+export function isBrokerAddress(address: string): boolean {
+  try {
+    parseBrokerUrls(address);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** FNV-1a over the id: a stable, cheap spread of clients over the nodes. */
+function spread(id: string, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return h % n;
+}
+
+/**
+ * mqtt.js options for an address: a single URL is passed as it is; a list becomes `servers`,
+ * rotated so that this client starts at its own node.
+ */
+export function brokerTarget(address: string, clientId: string): { url: string; servers?: IClientOptions['servers'] } {
+  const urls = parseBrokerUrls(address);
+  if (urls.length === 1) return { url: urls[0]! };
+  const start = spread(clientId, urls.length);
+  const ordered = [...urls.slice(start), ...urls.slice(0, start)];
+  const servers = ordered.map((u) => {
+    const p = new URL(u);
+    const protocol = p.protocol.replace(/:$/, '') as 'mqtt' | 'mqtts' | 'ws' | 'wss';
+    const port = p.port ? Number(p.port) : protocol === 'mqtt' ? 1883 : protocol === 'mqtts' ? 8883 : protocol === 'ws' ? 80 : 443;
+    return { host: p.hostname, port, protocol };
+  });
+  return { url: ordered[0]!, servers };
+}
+
+/** `mqtt.connect` for a broker address (one URL or a cluster's list); `options.clientId` picks the first node. */
+export function connectBroker(address: string, options: IClientOptions): MqttClient {
+  const target = brokerTarget(address, options.clientId ?? '');
+  return mqtt.connect(target.url, target.servers ? { ...options, servers: target.servers } : options);
+}
+
+/** `mqtt.connectAsync` for a broker address: resolves on the first CONNACK, rejects on a refusal. */
+export function connectBrokerAsync(address: string, options: IClientOptions): Promise<MqttClient> {
+  const target = brokerTarget(address, options.clientId ?? '');
+  return mqtt.connectAsync(target.url, target.servers ? { ...options, servers: target.servers } : options);
+}
