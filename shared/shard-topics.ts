@@ -33,10 +33,14 @@ export interface ShardSpec {
  */
 export function shardOf(deviceId: string, count: number): number {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count must be a positive integer, got ${count}`);
+  return fnv1a32(deviceId) % count;
+}
+
+/** FNV-1a, 32 bit, over the UTF-8 bytes of `text` (Go's hash/fnv New32a). */
+export function fnv1a32(text: string): number {
   let h = 0x811c9dc5;
-  const bytes = Buffer.from(deviceId, 'utf8');
-  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h % count;
+  for (const b of Buffer.from(text, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h;
 }
 
 function assertShard(shard: number): void {

@@ -133,12 +133,17 @@ export function nodeConf(spec: ClusterSpec, node: ClusterNode, routeSecret: stri
     `listen: ${q(`${node.listen}:${node.clientPort}`)}`,
     `http: ${q(`${node.listen}:${node.httpPort}`)}`,
     `jetstream { ${js.join(', ')} }`,
-    'cluster {',
-    `  name: ${q(spec.name)}`,
-    `  listen: ${q(`${node.listen}:${node.clusterPort}`)}`,
-    `  authorization { user: "route", password: ${q(routeSecret)} }`,
-    `  routes: ${list(others.map((n) => `nats-route://route:${routeSecret}@${n.host}:${n.clusterPort}`))}`,
-    '}',
+    // One node is a trial, not a cluster: no routes (and no replicas to lose).
+    ...(spec.nodes.length === 1
+      ? []
+      : [
+          'cluster {',
+          `  name: ${q(spec.name)}`,
+          `  listen: ${q(`${node.listen}:${node.clusterPort}`)}`,
+          `  authorization { user: "route", password: ${q(routeSecret)} }`,
+          `  routes: ${list(others.map((n) => `nats-route://route:${routeSecret}@${n.host}:${n.clusterPort}`))}`,
+          '}',
+        ]),
     // Sessions, retained messages and QoS 1 queues in streams of `replicas` copies; a QoS 1
     // PUBACK is sent only after the replicated store (server/mqtt.go mqttProcessPub).
     `mqtt { listen: ${q(`${node.listen}:${node.mqttPort}`)}, max_ack_pending: ${spec.mqtt.maxAckPending}, ack_wait: ${q(spec.mqtt.ackWait)}, stream_replicas: ${replicas} }`,

@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { publishFilters, subscribeFilters } from '../../broker/acl.ts';
-import type { Account } from '../../shared/registry.ts';
+import { serviceUsername, type Account } from '../../shared/registry.ts';
 import { requireProgram } from './external.ts';
 import { freePort } from './cli-process.ts';
 
@@ -28,14 +28,21 @@ export interface Mosquitto {
   stop(): Promise<void>;
 }
 
+/** User names of an account: its id, and for a service also `svc-<role>@<park>` (what our services send). */
+function userNames(a: Account, parkId: string): string[] {
+  return a.type === 'service' ? [a.id, serviceUsername(a.role, parkId)] : [a.id];
+}
+
 /** Our ACL in Mosquitto's terms: `topic write` for what an account may publish, `topic read` for what it may subscribe. */
 export function mosquittoAcl(accounts: readonly Account[], parkId: string): string {
   const lines: string[] = [];
   for (const a of accounts) {
-    lines.push(`user ${a.id}`);
-    for (const f of publishFilters(a, parkId)) lines.push(`topic write ${f}`);
-    for (const f of subscribeFilters(a, parkId)) lines.push(`topic read ${f}`);
-    lines.push('');
+    for (const name of userNames(a, parkId)) {
+      lines.push(`user ${name}`);
+      for (const f of publishFilters(a, parkId)) lines.push(`topic write ${f}`);
+      for (const f of subscribeFilters(a, parkId)) lines.push(`topic read ${f}`);
+      lines.push('');
+    }
   }
   return lines.join('\n');
 }
@@ -49,7 +56,7 @@ export async function startMosquitto(dir: string, accounts: readonly MosquittoAc
   const acl = join(home, 'acl');
   const conf = join(home, 'mosquitto.conf');
   // Plain `user:password` lines, hashed in place by mosquitto_passwd -U.
-  writeFileSync(passwd, accounts.map((a) => `${a.account.id}:${a.password}`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(passwd, accounts.flatMap((a) => userNames(a.account, parkId).map((n) => `${n}:${a.password}`)).join('\n') + '\n', { mode: 0o600 });
   execFileSync(MOSQUITTO_PASSWD, ['-U', passwd]);
   writeFileSync(acl, mosquittoAcl(accounts.map((a) => a.account), parkId));
   const port = await freePort();
