@@ -39,6 +39,10 @@ export interface NatsCluster {
   regenerate(): Promise<ClusterConfig>;
   /** The node that leads a park's stream ($MQTT_msgs, $MQTT_sess, $MQTT_rmsgs), or null. */
   streamLeader(parkId: string, stream: string): Promise<string | null>;
+  /** MQTT client ids connected to each running node. */
+  mqttClients(): Promise<Map<string, string[]>>;
+  /** The node an MQTT client id is connected to, or null. */
+  nodeOf(clientId: string): Promise<NatsNode | null>;
   /** Resolves when every running node says JetStream is healthy. */
   healthy(timeoutMs?: number): Promise<void>;
   /** CPU time of every node process so far, ms (user + system, from /proc). */
@@ -140,6 +144,24 @@ export async function startNatsCluster(opts: StartNatsOptions): Promise<NatsClus
           // that node is not answering: ask the next
         }
       }
+      return null;
+    },
+    async mqttClients() {
+      const out = new Map<string, string[]>();
+      for (const x of nodes) {
+        if (!x.running) continue;
+        try {
+          const res = await fetch(`http://127.0.0.1:${x.httpPort}/connz?limit=100000`);
+          const body = (await res.json()) as { connections?: { mqtt_client?: string }[] };
+          out.set(x.name, (body.connections ?? []).map((c) => c.mqtt_client ?? '').filter((id) => id !== ''));
+        } catch {
+          out.set(x.name, []);
+        }
+      }
+      return out;
+    },
+    async nodeOf(clientId) {
+      for (const [name, ids] of await cluster.mqttClients()) if (ids.includes(clientId)) return nodes.find((x) => x.name === name)!;
       return null;
     },
     async healthy(timeoutMs = 60_000) {
