@@ -13,7 +13,7 @@ WORKDIR /app
 ENV NODE_ENV=production DATA_DIR=/data
 COPY --from=build /app /app
 # Mount points of the named volumes (docker-compose.yml), owned by the user the processes run as.
-RUN mkdir -p /data /spool /queue && chown node:node /data /spool /queue
+RUN mkdir -p /data /spool /queue /parks/dantu /nats-config && chown node:node /data /spool /queue /parks /parks/dantu /nats-config
 USER node
 VOLUME ["/data"]
 # MQTT, MQTT/WebSocket, screen; MQTT/TLS and wss when a certificate is configured; health+metrics.

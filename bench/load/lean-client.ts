@@ -15,6 +15,8 @@ export interface LeanClientOptions {
   keepaliveS?: number;
   clean?: boolean;
   onMessage?(topic: string, payload: Buffer): void;
+  /** Called with publish -> PUBACK, ms, for every QoS 1 message (the broker's acknowledgement latency). */
+  onAck?(ms: number): void;
 }
 
 export interface LeanClient {
@@ -117,6 +119,7 @@ export function leanConnect(opts: LeanClientOptions): Promise<LeanClient> {
   socket.on('error', () => {});
 
   return new Promise((resolve, reject) => {
+    const sentAt = opts.onAck ? new Map<number, number>() : null;
     parser.on('packet', (p: Packet) => {
       switch (p.cmd) {
         case 'connack':
@@ -131,6 +134,11 @@ export function leanConnect(opts: LeanClientOptions): Promise<LeanClient> {
         case 'puback':
           inflight--;
           acked++;
+          if (sentAt) {
+            const t = sentAt.get(p.messageId!);
+            sentAt.delete(p.messageId!);
+            if (t !== undefined) opts.onAck!(performance.now() - t);
+          }
           if (inflight < window) for (const w of roomWaiters.splice(0)) w();
           return;
         case 'suback': {
@@ -171,6 +179,7 @@ export function leanConnect(opts: LeanClientOptions): Promise<LeanClient> {
           if (inflight >= window) return false;
           inflight++;
           nextId = nextId >= 65535 ? 1 : nextId + 1;
+          sentAt?.set(nextId, performance.now());
         }
         queue(encodePublish(topicBytes(topic), payload, qos, nextId));
         return true;

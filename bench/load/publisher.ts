@@ -22,6 +22,10 @@ export interface PublisherConfig {
   window: number;
   /** First seq of every device. */
   startSeq: number;
+  /** Broker hosts (a cluster's nodes, each with its MQTT port): device i connects to node i mod n; default host/port. */
+  nodes?: { host: string; port: number }[];
+  /** Report publish -> PUBACK percentiles (QoS 1). */
+  ackLatency?: boolean;
 }
 
 interface Line {
@@ -39,6 +43,8 @@ interface Line {
   devices?: [string, number, number][];
   failureReasons?: Record<string, number>;
   retries?: number;
+  /** publish -> PUBACK, ms (with ackLatency). */
+  ack?: { p50: number | null; p95: number | null; p99: number | null; max: number | null; n: number };
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as PublisherConfig;
@@ -49,6 +55,7 @@ let failures = 0;
 const failureReasons: Record<string, number> = {};
 let sent = 0;
 let allConnectedAt: number | null = null;
+const ackMs: number[] = [];
 
 function emit(extra: Partial<Line> = {}): void {
   const c = process.cpuUsage(cpu0);
@@ -69,8 +76,10 @@ let retries = 0;
 async function connectWithRetry(id: string, i: number): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
+      const node = config.nodes?.[i % config.nodes.length] ?? { host: config.host, port: config.port };
       const client = await leanConnect({
-        host: config.host, port: config.port, clientId: id, window: config.window,
+        host: node.host, port: node.port, clientId: id, window: config.window,
+        ...(config.ackLatency ? { onAck: (ms: number) => ackMs.push(ms) } : {}),
         ...(config.fleetKey ? { username: id, password: deriveDeviceSecret(config.fleetKey, config.parkId, id) } : {}),
       });
       clients.push({ id, client, seq: config.startSeq, kwh: 10_000 + i, due: Date.now() });
@@ -152,6 +161,12 @@ async function run(): Promise<void> {
   finish();
 }
 
+function percentiles(xs: number[]): NonNullable<Line['ack']> {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number): number | null => (s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]! * 10) / 10 : null);
+  return { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: s.length ? Math.round(s.at(-1)! * 10) / 10 : null, n: s.length };
+}
+
 let finished = false;
 function finish(): void {
   if (finished) return;
@@ -163,6 +178,7 @@ function finish(): void {
     devices: clients.map((c) => [c.id, c.seq - config.startSeq, c.client.acked]),
     failureReasons,
     retries,
+    ...(config.ackLatency ? { ack: percentiles(ackMs) } : {}),
   });
   for (const c of clients) c.client.end();
   setTimeout(() => process.exit(0), 200);

@@ -4,8 +4,9 @@ import { alertsSuite } from './alerts.ts';
 import { brokerSuite } from './broker.ts';
 import { brokerDurableSuite } from './broker-durable.ts';
 import { capacitySuite } from './capacity.ts';
+import { clusterSuite } from './cluster.ts';
 import { e2eSuite } from './e2e.ts';
 import { influxSuite } from './influx.ts';
 import { screenSuite } from './screen.ts';
 
-export const SUITES: BenchSuite[] = [e2eSuite, brokerSuite, capacitySuite, screenSuite, influxSuite, brokerDurableSuite, alertsSuite];
+export const SUITES: BenchSuite[] = [e2eSuite, brokerSuite, capacitySuite, screenSuite, influxSuite, brokerDurableSuite, alertsSuite, clusterSuite];

@@ -52,6 +52,7 @@ export interface ShardState {
   /** Ingest clock of the shard's newest part, ms. */
   lastAt: number | null;
   rev: number;
+  /** Its devices the aggregator has heard of (status known). */
   devices: number;
   alerts: number;
   silent: boolean;
@@ -306,9 +307,11 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
 
   function shardStates(): ShardState[] {
     const out: ShardState[] = [];
+    const known = new Map<number, number>();
+    if (count !== null) for (const d of devices.values()) if (d.status !== 'unknown') known.set(shardOf(d.id, count), (known.get(shardOf(d.id, count)) ?? 0) + 1);
     for (let k = 0; k < (count ?? 0); k++) {
       const p = parts.get(k);
-      out.push({ shard: k, lastAt: p?.lastAt ?? null, rev: p?.rev ?? 0, devices: p?.live?.devices.length ?? 0, alerts: p?.alerts.length ?? 0, silent: !p || p.silent || p.live === null });
+      out.push({ shard: k, lastAt: p?.lastAt ?? null, rev: p?.rev ?? 0, devices: known.get(k) ?? 0, alerts: p?.alerts.length ?? 0, silent: !p || p.silent || p.live === null });
     }
     return out;
   }

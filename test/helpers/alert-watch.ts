@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
 import { alertReplySchema, alertsActiveSchema, type Alert, type AlertAction, type AlertReply } from '../../shared/schema.ts';
-import { serviceAccountId } from '../../shared/registry.ts';
+import { serviceAccountId, serviceUsername } from '../../shared/registry.ts';
 import { alertsFilter, alertsActiveTopic, opsAlertsTopic } from '../../shared/topics.ts';
 import type { TestPark } from './park.ts';
 import { waitFor } from './park.ts';
@@ -26,10 +26,10 @@ export interface AlertWatch {
 
 export const matches = (a: Alert, m: Partial<Alert>): boolean => Object.entries(m).every(([k, v]) => (a as Record<string, unknown>)[k] === v);
 
-export async function watchAlerts(park: TestPark): Promise<AlertWatch> {
+export async function watchAlerts(park: Pick<TestPark, 'mqttUrl' | 'model'> & { provisioned: { serviceSecrets: { screen: string } } }): Promise<AlertWatch> {
   const client = mqtt.connect(park.mqttUrl, {
     clientId: `${serviceAccountId('screen')}-t${randomBytes(3).toString('hex')}`,
-    username: serviceAccountId('screen'),
+    username: serviceUsername('screen', park.model.id),
     password: park.provisioned.serviceSecrets.screen,
     protocolVersion: 4,
     reconnectPeriod: 200,
