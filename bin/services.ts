@@ -9,6 +9,7 @@ import { registerBrokerMetrics } from '../broker/metrics.ts';
 import { watchRegistry } from '../broker/registry-watcher.ts';
 import { DEFAULT_ALERT_RULES_PATH, loadAlertRules } from '../ingest/alerts/rules-config.ts';
 import { createAggregator, type Aggregator } from '../ingest/aggregator/create-aggregator.ts';
+import { registerAggregatorMetrics } from '../ingest/aggregator/metrics.ts';
 import { createIngest, type Ingest } from '../ingest/create-ingest.ts';
 import { durableLatencyHistogram, registerIngestMetrics, timeStoreWrites } from '../ingest/metrics.ts';
 import { openStore } from '../ingest/store/open-store.ts';
@@ -175,6 +176,7 @@ export async function startAggregator(config: AppConfig, model: ParkModel, logge
     alerts: { rules, dbPath: config.alerts.dbPath },
     liveIntervalMs: config.ingest.liveIntervalMs,
   });
+  registerAggregatorMetrics(ops.metrics, aggregator);
   ops.checks.push({ name: 'aggregator', ready: () => aggregator.healthy() });
   return { name: 'aggregator', aggregator, close: () => aggregator.close() };
 }
