@@ -44,6 +44,11 @@ export interface AggregatorOptions {
   snapshotIntervalMs?: number;
   /** ms without a part from a shard before it counts as silent (logged, /readyz 503); default 10 000. */
   silentAfterMs?: number;
+  /**
+   * ms after (re)connecting during which the aggregator publishes nothing until every shard's
+   * retained parts are in, so a restart never shows the wall a park with shards missing; default 3000.
+   */
+  warmUpMs?: number;
   now?: () => number;
 }
 
@@ -91,11 +96,12 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
   const devices = new Map<string, DeviceLive>();
   for (const d of model.devices) devices.set(d.id, { id: d.id, kind: d.kind, status: 'unknown', ts: null, seenAt: null, t: null });
   const changed = new Set<string>();
-  const parts = new Map<number, { live: ShardLive | null; lastAt: number; rev: number; alerts: Alert[]; silent: boolean }>();
+  const parts = new Map<number, { live: ShardLive | null; lastAt: number; rev: number; alerts: Alert[]; silent: boolean; alertsSeen: boolean }>();
   let count: number | null = null;
   let perShard: ReturnType<typeof devicesPerShard> | null = null;
   let rev = 0;
   let ownAlerts: Alert[] = [];
+  let warmUntil = Number.POSITIVE_INFINITY;
   const stats = { shardGaps: 0, invalidParts: 0 };
   // Per-meter counter for the readings the park-level rules are fed (their status order needs one).
   const feedSeq = new Map<string, number>();
@@ -155,7 +161,7 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
 
   function onLive(shard: number, body: ShardLive): void {
     if (body.shard !== shard || !acceptCount(body.count, shard)) return;
-    const p = parts.get(shard) ?? { live: null, lastAt: 0, rev: 0, alerts: [], silent: false };
+    const p = parts.get(shard) ?? { live: null, lastAt: 0, rev: 0, alerts: [], silent: false, alertsSeen: false };
     if (!body.full && p.live !== null && body.rev !== p.rev + 1) stats.shardGaps++;
     p.live = body;
     p.rev = body.rev;
@@ -178,8 +184,9 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
 
   function onAlerts(shard: number, list: Alert[], n: number): void {
     if (!acceptCount(n, shard)) return;
-    const p = parts.get(shard) ?? { live: null, lastAt: now(), rev: 0, alerts: [], silent: false };
+    const p = parts.get(shard) ?? { live: null, lastAt: now(), rev: 0, alerts: [], silent: false, alertsSeen: false };
     p.alerts = list;
+    p.alertsSeen = true;
     parts.set(shard, p);
     scheduleAlerts();
   }
@@ -194,8 +201,20 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
     });
   }
 
+  /** After a (re)connect: hold until every shard's retained live and alerts parts are in, or the warm-up is over. */
+  function warm(): boolean {
+    if (now() >= warmUntil) return true;
+    if (count === null) return false;
+    for (let k = 0; k < count; k++) {
+      const p = parts.get(k);
+      if (!p?.live || !p.alertsSeen) return false;
+    }
+    warmUntil = 0;
+    return true;
+  }
+
   function publishAlerts(): void {
-    if (!client.connected) return; // published in full on the next connect
+    if (!client.connected || !warm()) return; // published in full on the next connect, or once warm
     const all = [...ownAlerts];
     for (const p of parts.values()) all.push(...p.alerts);
     all.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || b.openedAt - a.openedAt);
@@ -230,7 +249,7 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
   }
 
   function publishLive(part: 'snapshot' | 'delta'): void {
-    if (!client.connected || count === null) return;
+    if (!client.connected || count === null || !warm()) return;
     if (part === 'delta') {
       rev++;
       const body: LiveDelta = { rev, summary: summary(), devices: [...changed].map((id) => devices.get(id)!) };
@@ -276,6 +295,8 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
   const readyPromise = new Promise<void>((r) => (readyResolve = r));
   client.on('connect', (connack) => {
     log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
+    warmUntil = now() + (opts.warmUpMs ?? 3000);
+    setTimeout(() => publishAlerts(), (opts.warmUpMs ?? 3000) + 10).unref();
     alerting?.attach(alertingPublish);
     client.subscribe([shardPartsFilter(model.id), ...(alerting ? [opsTopic] : [])], { qos: 1 }, (err, granted) => {
       const refused = granted?.filter((g) => g.qos === 128) ?? [];
