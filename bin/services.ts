@@ -150,6 +150,7 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
     batchMaxRows: config.ingest.batchMaxRows,
     flushIntervalMs: config.ingest.flushIntervalMs,
     liveIntervalMs: config.ingest.liveIntervalMs,
+    maxFutureMs: config.ingest.maxFutureMs,
     alerts: { rules, dbPath: config.alerts.dbPath },
     onDurable: durableLatencyHistogram(ops.metrics),
   });
@@ -175,6 +176,7 @@ export async function startScreen(config: AppConfig, model: ParkModel, logger: L
     kpiFile: config.screen.kpiFile,
     viewer: { token: viewerToken, allowedOrigins: config.screen.allowedOrigins },
     wsMaxMessageBytes: config.screen.wsMaxMessageBytes,
+    chimeReminderMs: config.screen.chimeReminderMs,
     metrics: ops.metrics,
     alertsDbPath: config.alerts.dbPath,
     operatorsPath: config.screen.operatorsPath,

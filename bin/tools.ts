@@ -11,7 +11,7 @@ import { isLoadDeviceId } from '../shared/load-model.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ParkModel } from '../shared/park-model.ts';
 import { readFleetKey, readServiceSecret, serviceAccountId } from '../shared/registry.ts';
-import type { LiveDelta } from '../shared/schema.ts';
+import type { LiveMessage } from '../shared/schema.ts';
 import { liveTopic } from '../shared/topics.ts';
 import { BAD_INPUT_KINDS, runBadInput, type BadInputCounters } from '../simulators/bad-input.ts';
 import { createFleet, type Fleet } from '../simulators/fleet.ts';
@@ -237,7 +237,7 @@ async function liveRejects(ctx: ToolContext): Promise<BadInputCounters & { close
   });
   let latest: Record<string, number> | null = null;
   client.on('message', (_t, payload) => {
-    latest = (JSON.parse(payload.toString()) as LiveDelta).summary.ingest.rejects;
+    latest = (JSON.parse(payload.toString()) as LiveMessage).summary.ingest.rejects;
   });
   await client.subscribeAsync([liveTopic(model.id, 'snapshot'), liveTopic(model.id, 'delta')], { qos: 1 });
   const deadline = Date.now() + 15_000;

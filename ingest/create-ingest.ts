@@ -11,10 +11,12 @@ import { createThrottledLog } from '../shared/throttled-log.ts';
 import { startOfDay } from '../shared/time.ts';
 import { deviceFilters, liveTopic, opsAlertsTopic } from '../shared/topics.ts';
 import { createAlerting, type Alerting, type AlertingStats } from './alerts/create-alerting.ts';
-import type { AlertRules } from './alerts/rules-config.ts';
+import { parseAlertRules, type AlertRules } from './alerts/rules-config.ts';
+import { silenceAllowance } from './alerts/rules.ts';
 import { createBatcher } from './batcher.ts';
 import { deferAcks } from './deferred-ack.ts';
 import { REJECT_REASONS, type RejectReason } from './errors.ts';
+import { createDeviceStatus } from './device-status.ts';
 import { createLiveState, type IngestCounters } from './live-state.ts';
 import { createPipeline, runPipeline } from './pipeline.ts';
 import { createSeqTracker } from './seq-tracker.ts';
@@ -38,8 +40,10 @@ export interface IngestOptions {
   batchMaxRows?: number;
   /** ms a reading waits at most before its batch commits; default 50. */
   flushIntervalMs?: number;
-  /** ms between live deltas; default 250. */
+  /** ms between live deltas, sent even when nothing changed (the ingest's heartbeat); default 250. */
   liveIntervalMs?: number;
+  /** ms a device timestamp may be ahead of the ingest clock before the reading is rejected (`ts-future`); default 300 000. */
+  maxFutureMs?: number;
   /** ms between retained live snapshots; default 5000. */
   snapshotIntervalMs?: number;
   /** Unacknowledged messages before intake pauses; default 20 000. */
@@ -86,12 +90,15 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   const log = opts.logger.child({ module: 'ingest' });
   const now = opts.now ?? Date.now;
   const { model, store } = opts;
-  const steps = createPipeline({ model });
+  const steps = createPipeline({ model, maxFutureMs: opts.maxFutureMs });
   const tracker = createSeqTracker();
-  const live = createLiveState(model);
+  const liveIntervalMs = opts.liveIntervalMs ?? 250;
+  // One status book for the wall and the alert rules: a device's status is decided once.
+  const devices = createDeviceStatus(model, { silenceMs: silenceAllowance(opts.alerts?.rules ?? parseAlertRules({ version: 1 })), now: now() });
+  const live = createLiveState(model, { devices, heartbeatMs: liveIntervalMs });
   const rate = createRateMeter(5, now);
   const warnReject = createThrottledLog(log);
-  const alerting: Alerting | null = opts.alerts ? createAlerting({ model, rules: opts.alerts.rules, dbPath: opts.alerts.dbPath, logger: opts.logger, now }) : null;
+  const alerting: Alerting | null = opts.alerts ? createAlerting({ model, rules: opts.alerts.rules, dbPath: opts.alerts.dbPath, logger: opts.logger, devices, now }) : null;
   const opsTopic = opsAlertsTopic(model.id);
   const counters = { accepted: 0, rejected: 0, rejects: {} as Record<string, number>, duplicates: 0, statusReplays: 0 };
 
@@ -158,8 +165,9 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     rate.tick();
     // A retained status is a replay of the current state, and a will repeats its session's seq.
     if (!packet.retain && r.values.will !== true) tracker.observe(r.device, r.seq);
+    const applied = devices.apply(r, packet.retain);
     live.apply(r);
-    alerting?.onReading(r, packet.retain);
+    alerting?.onReading(r, packet.retain, applied);
     return batcher.add(r);
   }
 
@@ -186,6 +194,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   const readyPromise = new Promise<void>((r) => (readyResolve = r));
   client.on('connect', (connack) => {
     log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
+    devices.resume(now());
     // Before subscribing: a persistent session's queued actions may arrive right after CONNACK.
     alerting?.attach(publishAlerts);
     const filters = alerting ? [...deviceFilters(model.id), opsTopic] : deviceFilters(model.id);
@@ -201,7 +210,10 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
   client.on('offline', () => log.warn('broker unreachable; reconnecting'));
-  client.on('close', () => alerting?.detach());
+  client.on('close', () => {
+    devices.pause(now());
+    alerting?.detach();
+  });
 
   function publishAlerts(topic: string, payload: string, retain: boolean): boolean {
     if (!client.connected) return false; // republished in full on the next connect
@@ -213,10 +225,12 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     if (!client.connected) return;
     client.publish(liveTopic(model.id, 'snapshot'), JSON.stringify(live.snapshot(now(), ingestCounters())), { qos: 1, retain: true });
   }
+  // Every interval, changes or not: the screen tells a quiet park from a stopped ingest by these.
   const deltaTimer = setInterval(() => {
     if (!client.connected) return;
+    if (!alerting) devices.advance(now()); // with alerting, its timer judges silence for both
     client.publish(liveTopic(model.id, 'delta'), JSON.stringify(live.takeDelta(now(), ingestCounters())), { qos: 1 });
-  }, opts.liveIntervalMs ?? 250);
+  }, liveIntervalMs);
   const snapshotTimer = setInterval(publishSnapshot, opts.snapshotIntervalMs ?? 5000);
 
   log.info({ devices: model.devices.length }, 'ingest started');

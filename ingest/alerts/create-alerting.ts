@@ -13,7 +13,9 @@ import { createThrottledLog } from '../../shared/throttled-log.ts';
 import { alertReplyTopic, alertsActiveTopic, ID_PATTERN } from '../../shared/topics.ts';
 import type { AlertActionCode } from '../errors.ts';
 import type { Reading } from '../store/types.ts';
+import type { DeviceStatusBook } from '../device-status.ts';
 import { openAlertDb, type AlertDb, type NewAudit } from './alert-db.ts';
+import type { ApplyResult } from './device-tracks.ts';
 import { createLifecycle, type Changes } from './lifecycle.ts';
 import { alertTitle, createRuleEvaluator, PULSE_RULES } from './rules.ts';
 import type { AlertRules } from './rules-config.ts';
@@ -24,6 +26,12 @@ export interface AlertingOptions {
   /** The alert database file (state and audit trail); created with its folder. */
   dbPath: string;
   logger: Logger;
+  /**
+   * The ingest's device status book (the wall's statuses come from it too). The ingest applies
+   * each reading to it once and passes what it was to `onReading`. Without it the rules keep
+   * their own.
+   */
+  devices?: DeviceStatusBook;
   now?: () => number;
 }
 
@@ -45,7 +53,8 @@ export interface AlertingStats {
 }
 
 export interface Alerting {
-  onReading(r: Reading, retained: boolean): void;
+  /** `applied`: what the reading was to the shared status book (see AlertingOptions.devices). */
+  onReading(r: Reading, retained: boolean, applied?: ApplyResult): void;
   /** Handles one ops/alerts message; resolves once it is recorded and answered. Never rejects. */
   onAction(payload: Buffer): Promise<void>;
   /** Sets where messages go (the ingest's MQTT client, just connected) and publishes the open alerts. */
@@ -61,6 +70,7 @@ export interface Alerting {
 }
 
 const SEVERITY_ORDER = { critical: 0, major: 1, minor: 2, warning: 3 } as const;
+const OFFLINE_RULE_IDS: ReadonlySet<string> = new Set(['camera-offline', 'node5g-offline', 'meter-offline']);
 const RECENT_REPLIES = 1000;
 
 export function createAlerting(opts: AlertingOptions): Alerting {
@@ -70,7 +80,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   const { model, rules } = opts;
   const parkId = model.id;
   const db: AlertDb = openAlertDb(opts.dbPath);
-  const evaluator = createRuleEvaluator(model, rules);
+  const evaluator = createRuleEvaluator(model, rules, opts.devices);
   const lifecycle = createLifecycle({
     rules,
     pulseRules: PULSE_RULES,
@@ -85,7 +95,10 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   let closed = false;
   let rulesStopped = false;
 
-  lifecycle.load(db.openAlerts(), (a) => evaluator.subjectOf(a.rule, a.key), now());
+  const stored = db.openAlerts();
+  lifecycle.load(stored, (a) => evaluator.subjectOf(a.rule, a.key), now());
+  // A device offline when the ingest stopped is still offline when its retained status replays.
+  opts.devices?.confirmOffline(stored.filter((a) => OFFLINE_RULE_IDS.has(a.rule)).map((a) => a.device));
   log.info({ open: lifecycle.open().length, auditHead: db.head(), path: db.path }, 'alert state loaded');
 
   /** Commits queued changes (and any that failed before); publishes the list if something changed. */
@@ -224,10 +237,10 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   }
 
   return {
-    onReading(r, retained) {
+    onReading(r, retained, applied) {
       if (closed || rulesStopped) return;
       try {
-        for (const o of evaluator.onReading(r, retained)) lifecycle.observe(o);
+        for (const o of evaluator.onReading(r, retained, applied)) lifecycle.observe(o);
       } catch (err) {
         // A fault in a rule must never stop readings from being stored.
         stats.ruleErrors++;

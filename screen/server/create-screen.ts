@@ -9,7 +9,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { z } from 'zod';
 import type { Logger } from '../../shared/logger.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
-import { alertsActiveSchema, liveDeltaSchema, liveSnapshotSchema, noticesSchema, WS_PATH } from '../../shared/schema.ts';
+import { alertsActiveSchema, liveMessageSchema, noticesSchema, WS_PATH } from '../../shared/schema.ts';
 import { alertsActiveTopic, alertsFilter, liveFilter, liveTopic, noticesFilter, noticesTopic } from '../../shared/topics.ts';
 import { createAlertActions } from './alert-actions.ts';
 import { createAlertsApi, type AlertsApi } from './api-alerts.ts';
@@ -23,6 +23,7 @@ import { createOperatorAuth } from './operator-auth.ts';
 import { createOriginCheck, STATE_CHANGING_METHODS } from './origin-check.ts';
 import { registerScreenMetrics } from './metrics.ts';
 import { createStaticFiles } from './static-files.ts';
+import { DEFAULT_CHIME_REMINDER_MS, wallRoutes } from './api-wall.ts';
 import { createUpgradeGuard, type UpgradeRefusal, type ViewerAccess } from './upgrade-guard.ts';
 
 export type { HistoryReader } from './api-history.ts';
@@ -53,6 +54,8 @@ export interface ScreenOptions {
   sessionIdleMs?: number;
   /** ms to wait for the ingest's answer to an operator action; default 5000. */
   actionTimeoutMs?: number;
+  /** ms between the wall's chime reminders while a critical alert is unacknowledged; default 60 000. */
+  chimeReminderMs?: number;
   now?: () => number;
 }
 
@@ -85,8 +88,8 @@ function handler<S extends z.ZodType>(schema: S, apply: (value: z.infer<S>) => v
 
 function topicHandlers(parkId: string, hub: LiveHub, alertsApi: AlertsApi): Map<string, TopicHandler<z.ZodType>> {
   return new Map<string, TopicHandler<z.ZodType>>([
-    [liveTopic(parkId, 'snapshot'), handler(liveSnapshotSchema, (s) => hub.applySnapshot(s))],
-    [liveTopic(parkId, 'delta'), handler(liveDeltaSchema, (d) => hub.applyDelta(d))],
+    [liveTopic(parkId, 'snapshot'), handler(liveMessageSchema, (s) => hub.applySnapshot(s))],
+    [liveTopic(parkId, 'delta'), handler(liveMessageSchema, (d) => hub.applyDelta(d))],
     [
       alertsActiveTopic(parkId),
       handler(alertsActiveSchema, (a) => {
@@ -131,6 +134,13 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     });
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
+  // The wall says "no data" when the broker is gone: not only when its own socket drops.
+  client.on('connect', () => hub.setBrokerConnected(true));
+  client.on('close', () => hub.setBrokerConnected(false));
+  client.on('offline', () => {
+    hub.setBrokerConnected(false);
+    log.warn('broker unreachable; reconnecting');
+  });
   client.on('message', (topic, payload) => {
     if (actions.handleMessage(topic, payload)) return;
     const h = handlers.get(topic);
@@ -155,6 +165,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       handle: ({ res }) => json(res, client.connected ? 200 : 503, { ok: client.connected, mqtt: client.connected }),
     },
     ...historyRoutes({ model, history: opts.history, now }),
+    ...wallRoutes({ chimeReminderMs: opts.chimeReminderMs ?? DEFAULT_CHIME_REMINDER_MS }),
     ...contentRoutes({
       kpis: createKpiSource(opts.kpiFile, opts.logger),
       notices: () => hub.notices(),
