@@ -216,6 +216,7 @@ export async function startSim(config: AppConfig, model: ParkModel, logger: Logg
     intervalMs: overrides.intervalMs ?? config.sim.intervalMs,
     seed: overrides.seed ?? config.sim.seed,
     maxMessages: config.sim.maxMessages,
+    alarms: { intrusionsPerNight: config.sim.intrusionsPerNight, tampersPerDay: config.sim.tampersPerDay },
     statePath: `${config.dataDir}/sim-state.json`,
   });
   // Progress: a long-running job says what it is doing.

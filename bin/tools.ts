@@ -177,6 +177,7 @@ async function scenario(ctx: ToolContext): Promise<number> {
     fleet = await createFleet({
       model, url: config.mqttUrl, fleetKey: readFleetKey(config.secretsDir), logger,
       devices: model.devices.filter((d) => !isLoadDeviceId(d.id)), intervalMs: sc.intervalMs ?? config.sim.intervalMs, seed: sc.seed ?? config.sim.seed,
+      alarms: { intrusionsPerNight: config.sim.intrusionsPerNight, tampersPerDay: config.sim.tampersPerDay },
     });
     const f = fleet;
     ctx.running.push({ name: 'sim', close: () => f.close() });

@@ -125,6 +125,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'screen.wsMaxMessageBytes', flag: 'ws-max-message-bytes', env: 'SCREEN_WS_MAX_MESSAGE_BYTES', kind: 'int', default: 4096, doc: 'largest WebSocket message a browser may send, bytes', min: 64, max: 1_048_576 },
   { key: 'sim.intervalMs', flag: 'sim-interval-ms', env: 'SIM_INTERVAL_MS', kind: 'int', default: 2000, doc: 'ms between telemetry messages of one device', min: 10, max: 3_600_000 },
   { key: 'sim.seed', flag: 'sim-seed', env: 'SIM_SEED', kind: 'int', default: 20240630, doc: 'random seed (same seed, same data)', min: 0, max: 2 ** 31 - 1 },
+  { key: 'sim.intrusionsPerNight', flag: 'sim-intrusions-per-night', env: 'SIM_INTRUSIONS_PER_NIGHT', kind: 'number', default: 3, doc: 'simulated intrusions per night (19:00-07:00, device time) across all cameras, whatever --sim-interval-ms; a storm is a scenario (simulators/scenarios/intrusion-storm.yaml)', min: 0, max: 100_000 },
+  { key: 'sim.tampersPerDay', flag: 'sim-tampers-per-day', env: 'SIM_TAMPERS_PER_DAY', kind: 'number', default: 1, doc: 'simulated camera tamper events per day across all cameras', min: 0, max: 100_000 },
   { key: 'sim.maxMessages', flag: 'sim-max-messages', env: 'SIM_MAX_MESSAGES', kind: 'int', default: 0, doc: 'stop after this many telemetry messages in all (0 = run until stopped)', min: 0, max: Number.MAX_SAFE_INTEGER },
   { key: 'tools.target', flag: 'target', env: 'TOOL_TARGET', kind: 'string', default: 'embedded', choices: ['embedded', 'external'], doc: 'tool commands: embedded = start the park in this process first (like `all`); external = use the running park at --mqtt-url (same --data-dir, for its secrets)' },
   { key: 'tools.durationS', flag: 'duration', env: 'TOOL_DURATION_S', kind: 'int', default: 0, doc: 'record: seconds to record (0 = until Ctrl-C); load: seconds the run lasts (0 = 60)', min: 0, max: 7 * 24 * 3600 },
@@ -216,7 +218,7 @@ const configSchema = z.object({
       timeoutMs: z.number().int(),
     })
     .nullable(),
-  sim: z.object({ intervalMs: z.number().int(), seed: z.number().int(), maxMessages: z.number().int() }),
+  sim: z.object({ intervalMs: z.number().int(), seed: z.number().int(), maxMessages: z.number().int(), intrusionsPerNight: z.number().min(0), tampersPerDay: z.number().min(0) }),
   tools: z.object({ target: z.enum(['embedded', 'external']), durationS: z.number().int(), report: z.enum(['text', 'json']) }),
   record: z.object({ out: z.string(), rotateMb: z.number().int(), rotateMinutes: z.number().int() }),
   replay: z.object({ speed: z.union([z.literal('max'), z.number().positive()]), clock: z.enum(['recorded', 'scaled']) }),

@@ -12,6 +12,7 @@ import type { ParkModel } from '../../shared/park-model.ts';
 import { alertsActiveSchema, liveMessageSchema, noticesSchema, WS_PATH } from '../../shared/schema.ts';
 import { alertsActiveTopic, alertsFilter, liveFilter, liveTopic, noticesFilter, noticesTopic } from '../../shared/topics.ts';
 import { createAlertActions } from './alert-actions.ts';
+import { batchRoutes } from './api-alert-batch.ts';
 import { createAlertsApi, type AlertsApi } from './api-alerts.ts';
 import { contentRoutes, createKpiSource } from './api-content.ts';
 import { historyRoutes, type HistoryReader } from './api-history.ts';
@@ -180,6 +181,8 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       now,
     }),
     ...auth.routes,
+    // Before the single-alert routes: `/api/alerts/batch/ack` would read as alert "batch".
+    ...batchRoutes({ auth, actions, logger: opts.logger }),
     ...alertsApi.routes,
   ];
   const metrics = opts.metrics;
