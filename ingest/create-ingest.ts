@@ -9,7 +9,7 @@ import { createLatencyReservoir, type LatencyQuantiles } from '../shared/latency
 import { createRateMeter } from '../shared/rate-meter.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
 import { startOfDay } from '../shared/time.ts';
-import { deviceFilters, liveTopic, opsAlertsTopic } from '../shared/topics.ts';
+import { alertsActiveTopic, deviceFilters, liveTopic, opsAlertsTopic } from '../shared/topics.ts';
 import { createAlerting, type Alerting, type AlertingStats } from './alerts/create-alerting.ts';
 import { parseAlertRules, type AlertRules } from './alerts/rules-config.ts';
 import { silenceAllowance } from './alerts/rules.ts';
@@ -215,10 +215,29 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     alerting?.detach();
   });
 
+  const activeTopic = alertsActiveTopic(model.id);
   function publishAlerts(topic: string, payload: string, retain: boolean): boolean {
     if (!client.connected) return false; // republished in full on the next connect
     client.publish(topic, payload, { qos: 1, retain });
+    // The statuses that explain the alerts go out right behind them, not up to a heartbeat later,
+    // so the wall's counts and its alert board change together.
+    if (topic === activeTopic) deltaSoon();
     return true;
+  }
+
+  let deltaPending = false;
+  function deltaSoon(): void {
+    if (deltaPending) return;
+    deltaPending = true;
+    setImmediate(() => {
+      deltaPending = false;
+      publishDelta();
+    });
+  }
+  function publishDelta(): void {
+    if (!client.connected || closing) return;
+    if (!alerting) devices.advance(now()); // with alerting, its timer judges silence for both
+    client.publish(liveTopic(model.id, 'delta'), JSON.stringify(live.takeDelta(now(), ingestCounters())), { qos: 1 });
   }
 
   function publishSnapshot(): void {
@@ -226,11 +245,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     client.publish(liveTopic(model.id, 'snapshot'), JSON.stringify(live.snapshot(now(), ingestCounters())), { qos: 1, retain: true });
   }
   // Every interval, changes or not: the screen tells a quiet park from a stopped ingest by these.
-  const deltaTimer = setInterval(() => {
-    if (!client.connected) return;
-    if (!alerting) devices.advance(now()); // with alerting, its timer judges silence for both
-    client.publish(liveTopic(model.id, 'delta'), JSON.stringify(live.takeDelta(now(), ingestCounters())), { qos: 1 });
-  }, liveIntervalMs);
+  const deltaTimer = setInterval(publishDelta, liveIntervalMs);
   const snapshotTimer = setInterval(publishSnapshot, opts.snapshotIntervalMs ?? 5000);
 
   log.info({ devices: model.devices.length }, 'ingest started');

@@ -5,10 +5,11 @@
 //
 // - offline: the device said so (status or last will), a camera streams nothing, or no telemetry
 //   for its kind's silence allowance (the offline rule's `noTelemetryMs`);
-// - unknown: nothing heard since the ingest started, or only a retained `offline` replayed from
-//   before it started, within the device's silence allowance (a park restarting together: the
-//   devices come back in seconds, and a stale `offline` is not an incident). An offline alert
-//   still open from before the restart confirms the replay at once.
+// - unknown: nothing heard since the ingest started; or, for a device that went offline with the
+//   park's last planned shutdown, only its retained `offline` replayed, within its silence
+//   allowance (the park restarting together: the devices come back in seconds, and their
+//   shutdown is not an incident). Any other replayed `offline` (a device that died while the
+//   ingest was down) counts at once.
 // - online otherwise.
 //
 // Silence is judged at the instant of the last `advance(now)`: the alert timer advances it right
@@ -43,8 +44,10 @@ export interface DeviceStatusBook extends DeviceTracks {
   pause(at: number): void;
   resume(at: number): void;
   readonly paused: boolean;
-  /** Devices whose offline alert was open when the ingest started (their replayed offline stands). */
-  confirmOffline(ids: Iterable<string>): void;
+  /** Devices that went offline with the last planned shutdown (their replayed offline gets a grace). */
+  graceAfterShutdown(ids: Iterable<string>): void;
+  /** Devices that said `offline` at or after `since` (ingest clock): those leaving with a shutdown. */
+  offlineSince(since: number): string[];
 }
 
 export interface DeviceStatusOptions {
@@ -66,7 +69,7 @@ export function createDeviceStatus(model: ParkModel, opts: DeviceStatusOptions):
     const allowance = opts.silenceMs[t.device.kind];
     const silentMs = t.lastDataAt === null ? 0 : Math.max(0, at - t.lastDataAt);
     if (t.status === 'offline') {
-      if (t.statusReplayed && !t.offlineConfirmed && at - t.heardAt <= allowance) return { ...UNKNOWN, silentMs };
+      if (t.statusReplayed && t.shutdownGrace && at - t.heardAt <= allowance) return { ...UNKNOWN, silentMs };
       return { status: 'offline', cause: 'status-offline', silentMs };
     }
     if (t.streamDown) return { status: 'offline', cause: 'stream-down', silentMs };
@@ -103,11 +106,16 @@ export function createDeviceStatus(model: ParkModel, opts: DeviceStatusOptions):
     get paused() {
       return pausedAt !== null;
     },
-    confirmOffline(ids) {
+    graceAfterShutdown(ids) {
       for (const id of ids) {
         const t = tracks.get(id);
-        if (t) t.offlineConfirmed = true;
+        if (t) t.shutdownGrace = true;
       }
+    },
+    offlineSince(since) {
+      const out: string[] = [];
+      for (const t of tracks.all()) if (t.status === 'offline' && t.statusAt >= since) out.push(t.device.id);
+      return out;
     },
   };
 }

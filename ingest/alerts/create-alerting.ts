@@ -70,7 +70,8 @@ export interface Alerting {
 }
 
 const SEVERITY_ORDER = { critical: 0, major: 1, minor: 2, warning: 3 } as const;
-const OFFLINE_RULE_IDS: ReadonlySet<string> = new Set(['camera-offline', 'node5g-offline', 'meter-offline']);
+/** alerts.db meta key: the devices that went offline during the last planned shutdown. */
+const LEFT_AT_SHUTDOWN = 'left-at-shutdown';
 const RECENT_REPLIES = 1000;
 
 export function createAlerting(opts: AlertingOptions): Alerting {
@@ -95,10 +96,15 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   let closed = false;
   let rulesStopped = false;
 
-  const stored = db.openAlerts();
-  lifecycle.load(stored, (a) => evaluator.subjectOf(a.rule, a.key), now());
-  // A device offline when the ingest stopped is still offline when its retained status replays.
-  opts.devices?.confirmOffline(stored.filter((a) => OFFLINE_RULE_IDS.has(a.rule)).map((a) => a.device));
+  lifecycle.load(db.openAlerts(), (a) => evaluator.subjectOf(a.rule, a.key), now());
+  // Devices that left with the last planned shutdown: their retained `offline` is that shutdown.
+  const left = db.getMeta(LEFT_AT_SHUTDOWN) as { at: number; devices: string[] } | null;
+  if (left) {
+    opts.devices?.graceAfterShutdown(left.devices);
+    db.setMeta(LEFT_AT_SHUTDOWN, null);
+    log.info({ devices: left.devices.length, stoppedAt: left.at }, 'devices that left with the last shutdown get their silence allowance to come back');
+  }
+  let rulesStoppedAt: number | null = null;
   log.info({ open: lifecycle.open().length, auditHead: db.head(), path: db.path }, 'alert state loaded');
 
   /** Commits queued changes (and any that failed before); publishes the list if something changed. */
@@ -268,6 +274,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
     stopRules() {
       if (rulesStopped) return;
       rulesStopped = true;
+      rulesStoppedAt = now();
       flush();
       log.info('alert rules stopped for shutdown');
     },
@@ -283,6 +290,11 @@ export function createAlerting(opts: AlertingOptions): Alerting {
       closed = true;
       clearInterval(timer);
       flush();
+      // A planned shutdown (rules stopped first): who left with it is no incident at the next start.
+      if (rulesStoppedAt !== null && opts.devices) {
+        const devices = opts.devices.offlineSince(rulesStoppedAt);
+        if (devices.length > 0) db.setMeta(LEFT_AT_SHUTDOWN, { at: rulesStoppedAt, devices });
+      }
       log.info({ auditHead: db.head(), open: lifecycle.open().length }, 'alert state stored');
       db.close();
     },

@@ -17,14 +17,16 @@ export interface DeviceTrack {
   statusTs: number;
   /** The offline status came from the broker (MQTT last will), not from the device. */
   statusWill: boolean;
-  /**
-   * The status is a retained replay of what the device said before this ingest started listening
-   * (nothing newer heard yet): an `offline` from before a restart is not news until the device
-   * has had its silence allowance to come back (see device-status.ts).
-   */
+  /** Ingest clock when the status was applied (0 before any). */
+  statusAt: number;
+  /** The status is a retained replay of what the device said before this ingest started listening (nothing newer heard yet). */
   statusReplayed: boolean;
-  /** An offline alert of this device was still open when the ingest started: its replayed offline status stands. */
-  offlineConfirmed: boolean;
+  /**
+   * The device went offline with the park's last planned shutdown (the ingest noted it then): its
+   * replayed `offline` is the shutdown, not news, until it has had its silence allowance to come
+   * back (see device-status.ts).
+   */
+  shutdownGrace: boolean;
   /** Camera: its telemetry says the stream is down (`online: false`). */
   streamDown: boolean;
   fps: number | null;
@@ -59,7 +61,7 @@ export function createDeviceTracks(model: ParkModel): DeviceTracks {
   const tracks = new Map<string, DeviceTrack>();
   for (const device of model.devices) {
     tracks.set(device.id, {
-      device, heardAt: null, lastDataAt: null, telemetryTs: null, status: null, statusSeq: -1, statusTs: 0, statusWill: false, statusReplayed: false, offlineConfirmed: false,
+      device, heardAt: null, lastDataAt: null, telemetryTs: null, status: null, statusSeq: -1, statusTs: 0, statusWill: false, statusAt: 0, statusReplayed: false, shutdownGrace: false,
       streamDown: false, fps: null, kw: null, kwTs: null, videoLostAt: null, recentEvents: [],
     });
   }
@@ -87,6 +89,7 @@ export function createDeviceTracks(model: ParkModel): DeviceTracks {
         if (wasOffline && t.status === 'online') t.lastDataAt = Math.max(t.lastDataAt ?? 0, r.receivedAt);
         t.statusSeq = r.seq;
         t.statusTs = ts;
+        t.statusAt = r.receivedAt;
         return 'status';
       }
       t.statusReplayed = false; // the device speaks now

@@ -217,7 +217,7 @@ describe.skipIf(!CHROMIUM)('wall screen in Chromium', () => {
     park.screenHttp = null;
     await page.locator('#lost-banner').waitFor({ state: 'visible', timeout: 10_000 });
     expect(await text('#lost-banner')).toContain('连接已中断');
-    expect(await page.locator('#conn').getAttribute('data-state')).not.toBe('open');
+    expect(await page.locator('#conn').getAttribute('data-state')).toBe('nodata');
     await page.screenshot({ path: join(ARTIFACTS, 'wall-disconnected.png') });
 
     const history = await createSqliteStore({ path: park.sqlitePath, model: park.model, logger: park.logger, readOnly: true });

@@ -48,6 +48,10 @@ export interface LiveClient {
   state: LiveMirror;
   /** Reconnects now if not connected (what `online` and `visibilitychange` do). */
   retryNow(): void;
+  /** Browser clock of the next scheduled retry (0: none pending). */
+  readonly nextRetryAt: number;
+  /** Every retry wait so far, ms (diagnostics: capped, jittered). */
+  readonly waits: readonly number[];
   close(): void;
 }
 
@@ -62,12 +66,17 @@ export function connectLive(opts: LiveClientOptions): LiveClient {
   let lastSeq = 0;
   let closed = false;
   let timer: number | undefined;
+  let nextRetryAt = 0;
+  const waits: number[] = [];
 
   function schedule(): void {
     if (closed) return;
     // Capped exponential backoff; the jitter stays under the cap.
     const delay = Math.min(maxDelay, minDelay * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() * 0.5);
     attempt++;
+    waits.push(Math.round(delay));
+    if (waits.length > 100) waits.shift();
+    nextRetryAt = Date.now() + delay;
     opts.onConnection('lost', { attempt, retryInMs: Math.round(delay) });
     timer = window.setTimeout(open, delay);
   }
@@ -75,6 +84,7 @@ export function connectLive(opts: LiveClientOptions): LiveClient {
   function open(): void {
     window.clearTimeout(timer);
     timer = undefined;
+    nextRetryAt = 0;
     opts.onConnection('connecting', { attempt });
     const socket = new WebSocket(url());
     ws = socket;
@@ -152,6 +162,10 @@ export function connectLive(opts: LiveClientOptions): LiveClient {
   return {
     state,
     retryNow,
+    get nextRetryAt() {
+      return nextRetryAt;
+    },
+    waits,
     close() {
       closed = true;
       window.clearTimeout(timer);
