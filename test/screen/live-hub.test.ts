@@ -29,8 +29,8 @@ describe('live hub', () => {
     server?.close();
   });
 
-  async function start(coalesceMs: number, maxBufferedBytes?: number): Promise<string> {
-    hub = createLiveHub({ logger: silentLogger(), coalesceMs, ...(maxBufferedBytes ? { maxBufferedBytes } : {}) });
+  async function start(coalesceMs: number, maxBufferedBytes?: number, extra: Partial<Parameters<typeof createLiveHub>[0]> = {}): Promise<string> {
+    hub = createLiveHub({ logger: silentLogger(), coalesceMs, ...(maxBufferedBytes ? { maxBufferedBytes } : {}), ...extra });
     server = createServer();
     server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -108,5 +108,33 @@ describe('live hub', () => {
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     await waitFor('slow browser gets a fresh snapshot', () => slow.msgs.filter((m) => m.type === 'snapshot').length >= 2);
     expect(slow.msgs.map((m) => m.seq)).toEqual(slow.msgs.map((_, i) => i + 1));
+  });
+
+  it('tells every browser what it knows of the pipeline, and keeps talking when nothing changes', async () => {
+    const url = await start(50, undefined, { heartbeatMs: 300, ingestTimeoutMs: 400 });
+    hub.setBrokerConnected(true);
+    hub.applySnapshot({ seq: 1, heartbeatMs: 100, summary: summary(1), devices: [device('a', 1)] });
+    const { msgs } = await connect(url);
+    await waitFor('the snapshot', () => msgs.length >= 1);
+    expect(msgs[0]!.pipeline).toMatchObject({ broker: true, ingest: true });
+    expect(msgs[0]!.pipeline.ingestSeenAt).toBeGreaterThan(0);
+    // The ingest goes quiet: the pipeline state changes at once when its heartbeat is overdue,
+    // then the server's own heartbeat follows every 300 ms with nothing in it.
+    await waitFor('ingest lost', () => msgs.some((m) => !m.pipeline.ingest), 2000);
+    const lostAt = msgs.findIndex((m) => !m.pipeline.ingest);
+    await new Promise((r) => setTimeout(r, 1000));
+    const beats = msgs.slice(lostAt + 1);
+    expect(beats.length).toBeGreaterThanOrEqual(2);
+    expect(beats.length).toBeLessThanOrEqual(5);
+    for (const b of beats) expect(b.type === 'delta' && b.devices.length === 0 && b.summary === undefined).toBe(true);
+    // The server's broker link drops: broker and ingest both reported lost.
+    hub.setBrokerConnected(false);
+    await waitFor('broker lost', () => msgs.at(-1)!.pipeline.broker === false, 1000);
+    expect(msgs.at(-1)!.pipeline.ingest).toBe(false);
+    // Back: the first delta from the ingest makes it live again in the next flush.
+    hub.setBrokerConnected(true);
+    hub.applyDelta({ seq: 2, heartbeatMs: 100, summary: summary(2), devices: [] });
+    await waitFor('live again', () => msgs.at(-1)!.pipeline.ingest && msgs.at(-1)!.pipeline.broker, 500);
+    expect(msgs.map((m) => m.seq)).toEqual(msgs.map((_, i) => i + 1));
   });
 });
