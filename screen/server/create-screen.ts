@@ -81,15 +81,16 @@ const SECURITY_HEADERS: Record<string, string> = {
 /** What to do with each subscribed topic: its schema and where the parsed value goes. */
 interface TopicHandler<S extends z.ZodType> {
   schema: S;
-  apply(value: z.infer<S>): void;
+  /** `retained`: a stored message the broker handed over on subscribing, not news. */
+  apply(value: z.infer<S>, retained: boolean): void;
 }
-function handler<S extends z.ZodType>(schema: S, apply: (value: z.infer<S>) => void): TopicHandler<S> {
+function handler<S extends z.ZodType>(schema: S, apply: (value: z.infer<S>, retained: boolean) => void): TopicHandler<S> {
   return { schema, apply };
 }
 
 function topicHandlers(parkId: string, hub: LiveHub, alertsApi: AlertsApi): Map<string, TopicHandler<z.ZodType>> {
   return new Map<string, TopicHandler<z.ZodType>>([
-    [liveTopic(parkId, 'snapshot'), handler(liveMessageSchema, (s) => hub.applySnapshot(s))],
+    [liveTopic(parkId, 'snapshot'), handler(liveMessageSchema, (s, retained) => hub.applySnapshot(s, { retained }))],
     [liveTopic(parkId, 'delta'), handler(liveMessageSchema, (d) => hub.applyDelta(d))],
     [
       alertsActiveTopic(parkId),
@@ -142,7 +143,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     hub.setBrokerConnected(false);
     log.warn('broker unreachable; reconnecting');
   });
-  client.on('message', (topic, payload) => {
+  client.on('message', (topic, payload, packet) => {
     if (actions.handleMessage(topic, payload)) return;
     const h = handlers.get(topic);
     if (!h) return; // replies and topics other modules listen to
@@ -154,7 +155,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       return;
     }
     const parsed = h.schema.safeParse(raw);
-    if (parsed.success) h.apply(parsed.data);
+    if (parsed.success) h.apply(parsed.data, packet.retain);
     else log.warn({ topic, issue: parsed.error.issues[0]?.message }, 'message does not match its schema; ignored');
   });
 

@@ -47,7 +47,8 @@ export interface LiveHubStats {
 }
 
 export interface LiveHub {
-  applySnapshot(s: LiveMessage): void;
+  /** `retained`: the stored snapshot handed over on subscribing (the state, but no sign of life). */
+  applySnapshot(s: LiveMessage, opts?: { retained?: boolean }): void;
   applyDelta(d: LiveMessage): void;
   /** The screen server's own broker connection went up or down. */
   setBrokerConnected(up: boolean): void;
@@ -153,8 +154,8 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
       }
     }
   }
-  function applyLive(m: LiveMessage): void {
-    ingestSeenAt = now();
+  function applyLive(m: LiveMessage, heard = true): void {
+    if (heard) ingestSeenAt = now();
     ingestHeartbeatMs = m.heartbeatMs;
     seq = m.seq;
     summary = m.summary;
@@ -202,8 +203,9 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   });
 
   return {
-    applySnapshot(s) {
-      applyLive(s);
+    applySnapshot(s, o = {}) {
+      // A retained snapshot may be all that is left of an ingest that stopped: no heartbeat.
+      applyLive(s, o.retained !== true);
       // The retained snapshot repeats every few seconds: forward only devices that differ.
       const ids = new Set<string>();
       for (const d of s.devices) {
