@@ -1,6 +1,6 @@
 // The control-room wall: boots the layout, loads the park model, KPIs and history, then follows the
 // live WebSocket stream. URL parameters: lang=en, fit=fill, kiosk=1, carousel=<seconds>,
-// page=overview|security|energy, mute=1, staleAfter=<seconds>, chimeEvery=<seconds>.
+// page=overview|security|energy, mute=1, staleAfter=<seconds>, chimeEvery=<seconds>, boardPage=<seconds>.
 import '@fontsource/noto-sans-sc/400.css';
 import '@fontsource/noto-sans-sc/700.css';
 import '@fontsource/barlow-condensed/600.css';

@@ -5,8 +5,10 @@
 //   (by when it opened, the time each row shows).
 // - New: an unacknowledged critical or major alert that appeared while the wall was watching is
 //   pinned at the top, newest first, for its first NEW_MS (or until acknowledged or shelved), so
-//   it is visible at once however many alerts are open; the rest fill the remaining rows a page at
-//   a time, and the board says how many more are open, by severity.
+//   it is visible at once however many alerts are open.
+// - The other unacknowledged alerts take the remaining rows, a page at a time when they do not
+//   fit; settled alerts (acknowledged, shelved, recovered) get only the rows they leave. The board
+//   says how many more are open, by severity.
 import type { Alert, AlertSeverity } from '../../../../shared/schema.ts';
 
 export const SEVERITY_RANK: Record<AlertSeverity, number> = { critical: 0, major: 1, minor: 2, warning: 3 };
@@ -44,18 +46,33 @@ export interface BoardLayout {
 
 /**
  * `firstSeen`: browser time each alert was first seen (0 for those already open when the wall
- * started: history, not news). `page`: the page of unpinned rows to show (wraps).
+ * started: history, never pinned). `page`: the page of unpinned rows to show (wraps).
  */
 export function layoutBoard(open: readonly Alert[], firstSeen: ReadonlyMap<string, number>, now: number, slots: number, page: number): BoardLayout {
-  const isNew = (a: Alert): boolean => isUnacknowledged(a) && a.normalSince === null && (a.severity === 'critical' || a.severity === 'major') && now - (firstSeen.get(a.id) ?? 0) < NEW_MS;
+  const isNew = (a: Alert): boolean => {
+    const seen = firstSeen.get(a.id) ?? 0; // 0: open before the wall started watching
+    return seen > 0 && !isSettled(a) && (a.severity === 'critical' || a.severity === 'major') && now - seen < NEW_MS;
+  };
   const pinned = open.filter(isNew).sort((a, b) => b.openedAt - a.openedAt || SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
   const rest = open.filter((a) => !isNew(a)).sort(compareAlerts);
+  // Unacknowledged alerts take the rows before any settled one: if they do not fit, they page
+  // (every one is seen in turn) and the settled are only counted; if they fit, the settled page
+  // through the rows left.
+  const urgent = rest.filter((a) => !isSettled(a));
+  const settled = rest.filter(isSettled);
   const lead = pinned.slice(0, slots);
-  const free = slots - lead.length;
-  const pages = free > 0 ? Math.max(1, Math.ceil(rest.length / free)) : rest.length > 0 ? 1 : 0;
+  let free = slots - lead.length;
+  let fixed: Alert[] = [];
+  let paging: Alert[] = settled;
+  if (urgent.length > free) paging = urgent;
+  else {
+    fixed = urgent;
+    free -= urgent.length;
+  }
+  const pages = free > 0 && paging.length > 0 ? Math.ceil(paging.length / free) : 0;
   const p = pages > 0 ? ((page % pages) + pages) % pages : 0;
-  const paged = free > 0 ? rest.slice(p * free, p * free + free) : [];
-  const rows = [...lead.map((alert) => ({ alert, pinned: true })), ...paged.map((alert) => ({ alert, pinned: false }))];
+  const paged = free > 0 ? paging.slice(p * free, p * free + free) : [];
+  const rows = [...lead.map((alert) => ({ alert, pinned: true })), ...[...fixed, ...paged].map((alert) => ({ alert, pinned: false }))];
   const shown = new Set(rows.map((r) => r.alert.id));
   const more: Record<AlertSeverity, number> = { critical: 0, major: 0, minor: 0, warning: 0 };
   for (const a of open) if (!shown.has(a.id)) more[a.severity]++;

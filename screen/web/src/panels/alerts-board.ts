@@ -13,7 +13,8 @@ import { hm } from '../park-time.ts';
 import { isSettled, isUnacknowledged, layoutBoard, SEVERITY_RANK } from './alert-order.ts';
 
 const ROWS = 5;
-const PAGE_MS = 5000;
+/** ms per page of the unpinned rows; `?boardPage=<seconds>` overrides (default 5). */
+const PAGE_MS = (Number(new URLSearchParams(location.search).get('boardPage')) || 5) * 1000;
 const FLASH_MS = 10_000;
 const SEVERITIES = Object.keys(SEVERITY_RANK) as AlertSeverity[];
 
@@ -68,7 +69,7 @@ export function setupAlertsBoard(): void {
         const seen = firstSeen.get(a.id) ?? 0;
         const flash = pinned && now - seen < FLASH_MS ? ' flash' : '';
         const settled = isSettled(a) ? ' settled' : '';
-        return `<div class="row sev-${a.severity} st-${a.state}${flash}${settled}${pinned ? ' pinned' : ''}" data-alert-id="${escapeHtml(a.id)}" data-state="${a.state}" data-severity="${a.severity}" data-pinned="${pinned}" data-recovering="${a.normalSince !== null}">
+        return `<div class="row sev-${a.severity} st-${a.state}${flash}${settled}${pinned ? ' pinned' : ''}" data-alert-id="${escapeHtml(a.id)}" data-opened-at="${a.openedAt}" data-state="${a.state}" data-severity="${a.severity}" data-pinned="${pinned}" data-recovering="${a.normalSince !== null}">
           <span>${time(a.openedAt)}</span><span class="sev">${pinned ? `<i class="new">${escapeHtml(t('alertsNew'))}</i>` : ''}${escapeHtml(t(`sev_${a.severity}` as TextKey))}</span>
           <span class="where">${escapeHtml(where(app, a))}</span><span class="what">${escapeHtml(pick(a.title, a.titleEn))}${a.count > 1 ? ` ×${a.count}` : ''}</span>
           <span class="state">${escapeHtml(stateText(a))}</span></div>`;
