@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../shared/schema.ts';
 import type { DeviceClient } from '../../simulators/device-client.ts';
 import { watchAlerts, type AlertWatch } from '../helpers/alert-watch.ts';
-import { CHROMIUM, launchBrowser, type Browser } from '../helpers/browser.ts';
+import { CHROMIUM, launchBrowser, type Browser, type WallDiagnostics } from '../helpers/browser.ts';
 import { createTestDevices, type TestDevices } from '../helpers/devices.ts';
 import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
 
@@ -23,7 +23,6 @@ const CAMERA = { online: true, fps: 25, bitrateKbps: 4000, storageUsedPct: 40 };
 declare global {
   interface Window {
     __rowSeen: Record<string, number>;
-    __parkpulse: { chime: { played: number; news: number; reminders: number; wanted: boolean; reminderMs: number } };
   }
 }
 
@@ -100,7 +99,7 @@ describe.skipIf(!CHROMIUM)('the alert board with 60 open alerts', () => {
         return { id: el.dataset.alertId!, severity: el.dataset.severity!, state: el.dataset.state!, pinned: el.dataset.pinned!, openedAt: Number(el.dataset.openedAt), cls: el.className, text: el.innerText, animation: getComputedStyle(el).animationName };
       }),
     );
-  const chime = (): Promise<Window['__parkpulse']['chime']> => page.evaluate(() => ({ ...window.__parkpulse.chime }));
+  const chime = (): Promise<WallDiagnostics['chime']> => page.evaluate(() => ({ ...window.__parkpulse.chime }));
 
   it('orders unacknowledged first, then by severity, then newest; and says how many more, by severity', async () => {
     const shown = await rows();

@@ -31,10 +31,6 @@ interface StateMark {
 declare global {
   interface Window {
     __marks: StateMark[];
-    __parkpulse: {
-      live: { nextRetryAt: number; waits: readonly number[]; retryNow(): void };
-      app: { connection: string };
-    };
   }
 }
 

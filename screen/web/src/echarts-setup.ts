@@ -94,6 +94,7 @@ export function timeTooltip(units: readonly string[] = [], digits = 0): Record<s
   return {
     ...tooltipStyle(),
     trigger: 'axis',
+    className: 'chart-tip',
     formatter: (params: TooltipParam | TooltipParam[]) => {
       const list = Array.isArray(params) ? params : [params];
       const first = list[0]?.value;

@@ -24,7 +24,7 @@ import { setupNotices } from './panels/notices.ts';
 import { setupPower } from './panels/power.ts';
 import { setupRanking } from './panels/ranking.ts';
 import { setupSecurity } from './panels/security.ts';
-import { onChartsRebuilt, resizeVisible, startFitting } from './scale.ts';
+import { chartById, onChartsRebuilt, resizeVisible, startFitting } from './scale.ts';
 
 const params = new URLSearchParams(location.search);
 const PAGES = ['overview', 'security', 'energy'] as const;
@@ -120,7 +120,7 @@ async function boot(): Promise<void> {
   onChartsRebuilt(() => requestRender(app, { all: true }));
 
   // Diagnostics for tests and for an engineer at the wall's console.
-  Object.assign(window, { __parkpulse: { app, chime: chimeStatus, live, liveness: () => liveness(app) } });
+  Object.assign(window, { __parkpulse: { app, chime: chimeStatus, live, liveness: () => liveness(app), chart: chartById } });
 
   // The first full render: every panel has real data (used by the browser tests and the benchmark).
   const t0 = performance.now();
