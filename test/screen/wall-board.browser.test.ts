@@ -13,7 +13,7 @@ import type { Alert } from '../../shared/schema.ts';
 import type { DeviceClient } from '../../simulators/device-client.ts';
 import { watchAlerts, type AlertWatch } from '../helpers/alert-watch.ts';
 import { CHROMIUM, launchBrowser, type Browser, type WallDiagnostics } from '../helpers/browser.ts';
-import { createTestDevices, type TestDevices } from '../helpers/devices.ts';
+import { createTestDevices, reportNodeAndMeter, type TestDevices } from '../helpers/devices.ts';
 import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
 
 const ARTIFACTS = join(process.cwd(), 'artifacts', 'screen');
@@ -62,10 +62,7 @@ describe.skipIf(!CHROMIUM)('the alert board with 60 open alerts', () => {
     watch = await watchAlerts(park);
     // Every panel's data (the wall's "fully drawn"), then 60 alerts: 20 cameras with an intrusion
     // (critical), video loss (major) and loitering (minor) each.
-    const node = await devices.connect('g5-01');
-    await node.publish('telemetry', { rsrpDbm: -85, sinrDb: 15, dlMbps: 600, ulMbps: 80, latencyMs: 12, connectedUes: 40 });
-    const meter = await devices.connect('mtr-longyuan-1');
-    await meter.publish('telemetry', { kw: 3500, kwh: 1000, voltage: 400, current: 150, powerFactor: 0.95 });
+    await reportNodeAndMeter(devices);
     for (let i = 1; i <= 30; i++) {
       const c = await devices.connect(camId(i));
       cams.set(camId(i), c);
