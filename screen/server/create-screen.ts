@@ -119,7 +119,8 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     password: opts.mqtt.password,
     clean: true, // the retained topics rebuild the state on every connect
     protocolVersion: 4,
-    reconnectPeriod: 1000,
+    // Back soon after the broker is: the wall is dark until then (one client, a cheap retry).
+    reconnectPeriod: 500,
     keepalive: 30,
   });
   const actions = createAlertActions({ client, parkId: model.id, logger: opts.logger, timeoutMs: opts.actionTimeoutMs, now });

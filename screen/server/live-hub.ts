@@ -92,8 +92,9 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   let lastPipeline = '';
   let lastSentAt = 0;
 
+  const ingestTimeout = (): number => opts.ingestTimeoutMs ?? Math.max(2500, 8 * ingestHeartbeatMs);
   function pipeline(): PipelineState {
-    const timeout = opts.ingestTimeoutMs ?? Math.max(2500, 8 * ingestHeartbeatMs);
+    const timeout = ingestTimeout();
     const ingest = brokerUp && ingestSeenAt !== null && now() - ingestSeenAt <= timeout;
     return { broker: brokerUp, ingest, ingestSeenAt };
   }
@@ -163,6 +164,19 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
   }
 
   const flushTimer = setInterval(flush, opts.coalesceMs ?? 250);
+  // A change of the open alerts goes out at once, not at the next tick: a new critical alert is
+  // on the wall in the time the messages take. 30 ms later, so the statuses the ingest sends right
+  // behind the alerts go in the same message (and at most one extra flush per 50 ms in a storm).
+  let soon: NodeJS.Timeout | null = null;
+  let lastSoonAt = 0;
+  function flushSoon(): void {
+    if (soon) return;
+    soon = setTimeout(() => {
+      soon = null;
+      lastSoonAt = now();
+      flush();
+    }, Math.max(30, 50 - (now() - lastSoonAt)));
+  }
   const pingTimer = setInterval(() => {
     for (const peer of peers) {
       if (!peer.alive) {
@@ -204,8 +218,9 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
 
   return {
     applySnapshot(s, o = {}) {
-      // A retained snapshot may be all that is left of an ingest that stopped: no heartbeat.
-      applyLive(s, o.retained !== true);
+      // A retained snapshot may be all that is left of an ingest that stopped: a sign of life only
+      // when it is recent (the ingest publishes one as it subscribes, and every few seconds).
+      applyLive(s, o.retained !== true || now() - s.summary.at <= ingestTimeout());
       // The retained snapshot repeats every few seconds: forward only devices that differ.
       const ids = new Set<string>();
       for (const d of s.devices) {
@@ -230,6 +245,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     applyAlerts(list) {
       alerts = list;
       alertsChanged = true;
+      flushSoon();
     },
     applyNotices(list) {
       notices = list;
@@ -242,6 +258,7 @@ export function createLiveHub(opts: LiveHubOptions): LiveHub {
     stats: () => ({ clients: peers.size, ...stats, seq, pipeline: pipeline() }),
     async close() {
       clearInterval(flushTimer);
+      if (soon) clearTimeout(soon);
       clearInterval(pingTimer);
       for (const peer of peers) peer.ws.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -77,7 +77,7 @@ describe.skipIf(!CHROMIUM)('the alert board with 60 open alerts', () => {
     await waitFor('60 open alerts', () => watch.active.length === 60, 20_000);
     browser = await launchBrowser({ width: 1920, height: 1080 });
     page = await browser.context.newPage();
-    await page.goto(`${park.screenUrl}/?token=${encodeURIComponent(park.provisioned.viewerToken)}&chimeEvery=3`);
+    await page.goto(`${park.screenUrl}/?token=${encodeURIComponent(park.provisioned.viewerToken)}&chimeEvery=3&boardPage=3600`); // no paging here: the rows stay put while read
     await page.waitForSelector('body[data-rendered="full"]', { timeout: 60_000 });
     await page.waitForSelector('#alerts-ticker [data-alert-id]');
     await page.evaluate(recordRows);
@@ -90,11 +90,11 @@ describe.skipIf(!CHROMIUM)('the alert board with 60 open alerts', () => {
   });
 
   const rows = (): Promise<{ id: string; severity: string; state: string; pinned: string; openedAt: number; cls: string; text: string; animation: string }[]> =>
-    page.$$eval('#alerts-ticker [data-alert-id]', (els) =>
-      els.map((e) => {
-        const el = e as HTMLElement;
-        return { id: el.dataset.alertId!, severity: el.dataset.severity!, state: el.dataset.state!, pinned: el.dataset.pinned!, openedAt: Number(el.dataset.openedAt), cls: el.className, text: el.innerText, animation: getComputedStyle(el).animationName };
-      }),
+    // One evaluation: the board redraws every second.
+    page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('#alerts-ticker [data-alert-id]')].map((el) => ({
+        id: el.dataset.alertId!, severity: el.dataset.severity!, state: el.dataset.state!, pinned: el.dataset.pinned!, openedAt: Number(el.dataset.openedAt), cls: el.className, text: el.innerText, animation: getComputedStyle(el).animationName,
+      })),
     );
   const chime = (): Promise<WallDiagnostics['chime']> => page.evaluate(() => ({ ...window.__parkpulse.chime }));
 
