@@ -1,6 +1,6 @@
 // The wall's own settings, from the screen server's configuration (a wall PC has no config file of
 // its own): how often the chime reminds while a critical alert is unacknowledged.
-import { json, type Route } from './http-kit.ts';
+import type { Route } from './http-kit.ts';
 
 export interface WallSettings {
   /** ms between chime reminders while any critical alert is unacknowledged. */
