@@ -152,6 +152,7 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
     batchMaxRows: config.ingest.batchMaxRows,
     flushIntervalMs: config.ingest.flushIntervalMs,
     liveIntervalMs: config.ingest.liveIntervalMs,
+    maxFutureMs: config.ingest.maxFutureMs,
     alerts: { rules, dbPath: config.alerts.dbPath },
     shard: config.ingest.shard,
     onDurable: durableLatencyHistogram(ops.metrics),
@@ -193,6 +194,7 @@ export async function startScreen(config: AppConfig, model: ParkModel, logger: L
     kpiFile: config.screen.kpiFile,
     viewer: { token: viewerToken, allowedOrigins: config.screen.allowedOrigins },
     wsMaxMessageBytes: config.screen.wsMaxMessageBytes,
+    chimeReminderMs: config.screen.chimeReminderMs,
     metrics: ops.metrics,
     alertsDbPath: config.alerts.dbPath,
     operatorsPath: config.screen.operatorsPath,
@@ -232,6 +234,7 @@ export async function startSim(config: AppConfig, model: ParkModel, logger: Logg
     intervalMs: overrides.intervalMs ?? config.sim.intervalMs,
     seed: overrides.seed ?? config.sim.seed,
     maxMessages: config.sim.maxMessages,
+    alarms: { intrusionsPerNight: config.sim.intrusionsPerNight, tampersPerDay: config.sim.tampersPerDay },
     statePath: `${config.dataDir}/sim-state.json`,
   });
   // Progress: a long-running job says what it is doing.

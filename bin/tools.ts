@@ -11,7 +11,7 @@ import { isLoadDeviceId } from '../shared/load-model.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ParkModel } from '../shared/park-model.ts';
 import { readFleetKey, readServiceSecret, serviceUsername } from '../shared/registry.ts';
-import type { LiveDelta } from '../shared/schema.ts';
+import type { LiveMessage } from '../shared/schema.ts';
 import { liveTopic } from '../shared/topics.ts';
 import { BAD_INPUT_KINDS, runBadInput, type BadInputCounters } from '../simulators/bad-input.ts';
 import { createFleet, type Fleet } from '../simulators/fleet.ts';
@@ -177,6 +177,7 @@ async function scenario(ctx: ToolContext): Promise<number> {
     fleet = await createFleet({
       model, url: config.mqttUrl, fleetKey: readFleetKey(config.secretsDir), logger,
       devices: model.devices.filter((d) => !isLoadDeviceId(d.id)), intervalMs: sc.intervalMs ?? config.sim.intervalMs, seed: sc.seed ?? config.sim.seed,
+      alarms: { intrusionsPerNight: config.sim.intrusionsPerNight, tampersPerDay: config.sim.tampersPerDay },
     });
     const f = fleet;
     ctx.running.push({ name: 'sim', close: () => f.close() });
@@ -237,7 +238,7 @@ async function liveRejects(ctx: ToolContext): Promise<BadInputCounters & { close
   });
   let latest: Record<string, number> | null = null;
   client.on('message', (_t, payload) => {
-    latest = (JSON.parse(payload.toString()) as LiveDelta).summary.ingest.rejects;
+    latest = (JSON.parse(payload.toString()) as LiveMessage).summary.ingest.rejects;
   });
   await client.subscribeAsync([liveTopic(model.id, 'snapshot'), liveTopic(model.id, 'delta')], { qos: 1 });
   const deadline = Date.now() + 15_000;

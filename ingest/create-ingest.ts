@@ -11,13 +11,15 @@ import { createRateMeter } from '../shared/rate-meter.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
 import { startOfDay } from '../shared/time.ts';
 import { shardDeviceFilters, shardPartTopic, unmappedStatusFilters, type ShardSpec } from '../shared/shard-topics.ts';
-import type { LiveDelta, LiveSnapshot } from '../shared/schema.ts';
+import type { LiveMessage } from '../shared/schema.ts';
 import { alertsActiveTopic, deviceFilters, liveTopic, opsAlertsTopic } from '../shared/topics.ts';
 import { createAlerting, type Alerting, type AlertingStats } from './alerts/create-alerting.ts';
-import type { AlertRules } from './alerts/rules-config.ts';
+import { parseAlertRules, type AlertRules } from './alerts/rules-config.ts';
+import { silenceAllowance } from './alerts/rules.ts';
 import { createBatcher } from './batcher.ts';
 import { deferAcks } from './deferred-ack.ts';
 import { REJECT_REASONS, type RejectReason } from './errors.ts';
+import { createDeviceStatus } from './device-status.ts';
 import { createLiveState, type IngestCounters } from './live-state.ts';
 import { createPipeline, runPipeline } from './pipeline.ts';
 import { createSeqTracker } from './seq-tracker.ts';
@@ -43,8 +45,10 @@ export interface IngestOptions {
   batchMaxRows?: number;
   /** ms a reading waits at most before its batch commits; default 50. */
   flushIntervalMs?: number;
-  /** ms between live deltas; default 250. */
+  /** ms between live deltas, sent even when nothing changed (the ingest's heartbeat); default 250. */
   liveIntervalMs?: number;
+  /** ms a device timestamp may be ahead of the ingest clock before the reading is rejected (`ts-future`); default 300 000. */
+  maxFutureMs?: number;
   /** ms between retained live snapshots; default 5000. */
   snapshotIntervalMs?: number;
   /** Unacknowledged messages before intake pauses; default 20 000. */
@@ -100,11 +104,14 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   const now = opts.now ?? Date.now;
   const { model, store } = opts;
   const shard = opts.shard ?? null;
-  // Validation knows the whole park; live state and alerts cover what this ingest owns.
+  // Validation knows the whole park; live state, statuses and alerts cover what this ingest owns.
   const owned = shard ? shardModel(model, shard) : model;
-  const steps = createPipeline({ model });
+  const steps = createPipeline({ model, maxFutureMs: opts.maxFutureMs });
   const tracker = createSeqTracker();
-  const live = createLiveState(owned);
+  const liveIntervalMs = opts.liveIntervalMs ?? 250;
+  // One status book for the wall and the alert rules: a device's status is decided once.
+  const devices = createDeviceStatus(owned, { silenceMs: silenceAllowance(opts.alerts?.rules ?? parseAlertRules({ version: 1 })), now: now() });
+  const live = createLiveState(owned, { devices, heartbeatMs: liveIntervalMs });
   const rate = createRateMeter(5, now);
   const warnReject = createThrottledLog(log);
   const alerting: Alerting | null = opts.alerts
@@ -113,9 +120,10 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
         rules: shard ? shardRules(opts.alerts.rules) : opts.alerts.rules,
         dbPath: opts.alerts.dbPath,
         logger: opts.logger,
+        devices,
         now,
         // A sharded park's participants share alerts.db: each acts on its own alerts only.
-        ...(shard ? { ownership: { owns: (a) => alertOwner(a, shard.count) === shard.index, answersForOthers: false } } : {}),
+        ...(shard ? { ownership: { owns: (a) => alertOwner(a, shard.count) === shard.index, answersForOthers: false, scope: `shard-${shard.index}` } } : {}),
       })
     : null;
   const opsTopic = opsAlertsTopic(model.id);
@@ -198,8 +206,9 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     rate.tick();
     // A retained status is a replay of the current state, and a will repeats its session's seq.
     if (!packet.retain && r.values.will !== true) tracker.observe(r.device, r.seq);
+    const applied = devices.apply(r, packet.retain);
     live.apply(r);
-    alerting?.onReading(r, packet.retain);
+    alerting?.onReading(r, packet.retain, applied);
     return batcher.add(r);
   }
 
@@ -226,10 +235,11 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   const readyPromise = new Promise<void>((r) => (readyResolve = r));
   client.on('connect', (connack) => {
     log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
+    devices.resume(now());
     // Before subscribing: a persistent session's queued actions may arrive right after CONNACK.
     alerting?.attach(publishAlerts);
-    const devices = shard ? [...shardDeviceFilters(model.id, shard.index), ...unmappedStatusFilters(model.id)] : deviceFilters(model.id);
-    const filters = alerting ? [...devices, opsTopic] : devices;
+    const deviceSubs = shard ? [...shardDeviceFilters(model.id, shard.index), ...unmappedStatusFilters(model.id)] : deviceFilters(model.id);
+    const filters = alerting ? [...deviceSubs, opsTopic] : deviceSubs;
     client.subscribe(filters, { qos: 1 }, (err, granted) => {
       const refused = granted?.filter((g) => g.qos === 128) ?? [];
       if (err || refused.length > 0) {
@@ -242,7 +252,10 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
   client.on('offline', () => log.warn('broker unreachable; reconnecting'));
-  client.on('close', () => alerting?.detach());
+  client.on('close', () => {
+    devices.pause(now());
+    alerting?.detach();
+  });
 
   const activeTopic = alertsActiveTopic(model.id);
   function publishAlerts(topic: string, payload: string, retain: boolean): boolean {
@@ -251,10 +264,29 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       // A shard's open alerts go to the aggregator, which publishes the park's list.
       const { at, alerts } = JSON.parse(payload) as { at: number; alerts: unknown[] };
       client.publish(shardPartTopic(model.id, shard.index, 'alerts'), JSON.stringify({ shard: shard.index, count: shard.count, at, alerts }), { qos: 1, retain: true });
+      deltaSoon();
       return true;
     }
     client.publish(topic, payload, { qos: 1, retain });
+    // The statuses that explain the alerts go out right behind them, not up to a heartbeat later,
+    // so the wall's counts and its alert board change together.
+    if (topic === activeTopic) deltaSoon();
     return true;
+  }
+
+  let deltaPending = false;
+  function deltaSoon(): void {
+    if (deltaPending) return;
+    deltaPending = true;
+    setImmediate(() => {
+      deltaPending = false;
+      publishDelta();
+    });
+  }
+  function publishDelta(): void {
+    if (!client.connected || closing) return;
+    if (!alerting) devices.advance(now()); // with alerting, its timer judges silence for both
+    publishLive('delta', live.takeDelta(now(), ingestCounters()));
   }
 
   /** 5G nodes up with telemetry (the weight of this shard's node means when the aggregator merges). */
@@ -267,7 +299,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     return n;
   }
 
-  function publishLive(part: 'snapshot' | 'delta', state: LiveSnapshot | LiveDelta): void {
+  function publishLive(part: 'snapshot' | 'delta', state: LiveMessage): void {
     if (!shard) {
       client.publish(liveTopic(model.id, part), JSON.stringify(state), { qos: 1, retain: part === 'snapshot' });
       return;
@@ -280,10 +312,8 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     if (!client.connected) return;
     publishLive('snapshot', live.snapshot(now(), ingestCounters()));
   }
-  const deltaTimer = setInterval(() => {
-    if (!client.connected) return;
-    publishLive('delta', live.takeDelta(now(), ingestCounters()));
-  }, opts.liveIntervalMs ?? 250);
+  // Every interval, changes or not: the screen (or a sharded park's aggregator) tells a quiet park from a stopped ingest by these.
+  const deltaTimer = setInterval(publishDelta, liveIntervalMs);
   const snapshotTimer = setInterval(publishSnapshot, opts.snapshotIntervalMs ?? 5000);
 
   log.info({ devices: owned.devices.length, ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}) }, 'ingest started');

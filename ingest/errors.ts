@@ -12,6 +12,7 @@ export const REJECT_REASONS = {
   'kind-mismatch': 'topic kind differs from the device kind in the park model',
   'channel-unsupported': 'this device kind has no such channel',
   'schema-invalid': 'payload does not match the schema',
+  'ts-future': 'the device timestamp is further ahead of the ingest clock than INGEST_MAX_FUTURE_MS',
   'shard-mismatch': 'a shard topic whose shard or device hash is not this ingest shard\'s (the cluster mappings and --ingest-shard disagree on the shard count)',
 } as const;
 

@@ -1,10 +1,18 @@
-// The live park state the ingest derives from accepted readings: every device's newest status and
-// values, and the summary the big screen shows. Published as deltas a few times a second and as a
-// retained snapshot, so the screen never parses raw device payloads.
+// The live park state the ingest derives from accepted readings: every device's effective status
+// (device-status.ts: the same decision the offline alerts make) and newest values, and the summary
+// the big screen shows. Published as deltas every heartbeat (even when nothing changed: the
+// screen knows the ingest is alive by them) and as a retained snapshot, so the screen never
+// parses raw device payloads and never re-derives a status.
+//
+// Times: a reading's device clock counts only up to the ingest clock at its arrival (orderTs), so
+// a clock running ahead cannot freeze a device's state nor push `newest` into the future (where
+// nothing would ever look stale again); a late reading never moves a device's freshness back.
 import type { ParkModel } from '../shared/park-model.ts';
-import type { DeviceLive, LiveDelta, LiveEvent, LiveSnapshot, LiveSummary } from '../shared/schema.ts';
+import type { DeviceLive, LiveEvent, LiveMessage, LiveSummary } from '../shared/schema.ts';
 import { startOfDay } from '../shared/time.ts';
 import type { DeviceKind } from '../shared/topics.ts';
+import { orderTs } from './alerts/device-tracks.ts';
+import type { DeviceStatusBook } from './device-status.ts';
 import type { Reading } from './store/types.ts';
 
 export interface IngestCounters {
@@ -20,25 +28,47 @@ export interface LiveState {
   apply(reading: Reading): void;
   /** Meter kWh counters at the start of today, from the store, so "today" survives a restart. */
   seedDayBaselines(dayStart: number, kwhByMeter: Readonly<Record<string, number>>): void;
-  /** Summary plus the devices changed since the last delta; bumps `rev`. */
-  takeDelta(now: number, counters: IngestCounters): LiveDelta;
-  snapshot(now: number, counters: IngestCounters): LiveSnapshot;
+  /** Summary plus the devices changed since the last delta; bumps `seq`. */
+  takeDelta(now: number, counters: IngestCounters): LiveMessage;
+  /** Every device, with the seq of the last delta. */
+  snapshot(now: number, counters: IngestCounters): LiveMessage;
   device(id: string): DeviceLive | undefined;
+}
+
+export interface LiveStateOptions {
+  /** Where effective statuses come from (shared with the alert rules). */
+  devices: DeviceStatusBook;
+  /** ms between deltas (the heartbeat the screen watches for). */
+  heartbeatMs: number;
 }
 
 const LATEST_EVENTS = 10;
 const HOUR = 3_600_000;
 
-export function createLiveState(model: ParkModel): LiveState {
+export function createLiveState(model: ParkModel, opts: LiveStateOptions): LiveState {
+  const book = opts.devices;
   const devices = new Map<string, DeviceLive>();
-  for (const d of model.devices) devices.set(d.id, { id: d.id, kind: d.kind, status: 'unknown', ts: null, seenAt: null, t: null });
+  for (const d of model.devices) devices.set(d.id, { id: d.id, kind: d.kind, status: 'unknown', cause: null, ts: null, seenAt: null, t: null });
+  /** Device clock (orderTs) of each device's newest telemetry applied. */
+  const telemetryTs = new Map<string, number>();
   const changed = new Set<string>();
   const newest: Record<DeviceKind, number | null> = { camera: null, node5g: null, meter: null };
   const events: LiveEvent[] = []; // newest last, last hour only
   // kWh counter of each meter at the start of the current day
   let dayStart = 0;
   const baseline = new Map<string, number>();
-  let rev = 0;
+  let seq = 0;
+
+  /** Takes every device's effective status from the book; marks those that changed. */
+  function refreshStatuses(): void {
+    for (const live of devices.values()) {
+      const s = book.statusOf(live.id);
+      if (s.status === live.status && s.cause === live.cause) continue;
+      live.status = s.status;
+      live.cause = s.cause;
+      changed.add(live.id);
+    }
+  }
 
   function rollDay(ts: number): void {
     const start = startOfDay(ts, model.timezone);
@@ -64,11 +94,7 @@ export function createLiveState(model: ParkModel): LiveState {
       const live = devices.get(d.id)!;
       if (d.kind === 'camera') {
         cams.total++;
-        // A camera that reports itself online but streams nothing counts as offline on the wall.
-        const online = live.status === 'online' && live.t?.online !== false;
-        if (live.status === 'unknown') cams.unknown++;
-        else if (online) cams.online++;
-        else cams.offline++;
+        cams[live.status]++;
       } else if (d.kind === 'node5g') {
         nodes.total++;
         if (live.status === 'unknown') nodes.unknown++;
@@ -125,29 +151,28 @@ export function createLiveState(model: ParkModel): LiveState {
     apply(r) {
       const live = devices.get(r.device);
       if (!live) return;
-      // A last will is the broker saying "gone, now": it carries the ts of the session's start
-      // (composed at CONNECT), so it is applied on arrival, not ordered by its ts.
-      const isWill = r.channel === 'status' && r.values.will === true;
-      // Otherwise out-of-order messages (a redelivery, a late fill) never overwrite newer state.
-      if (!isWill && live.ts !== null && r.ts < live.ts && r.channel !== 'event') return;
-      if (r.channel === 'status') {
-        live.status = r.values.state as DeviceLive['status'];
-      } else if (r.channel === 'telemetry') {
-        // Telemetry proves the device is up even if its retained status was missed.
-        live.status = 'online';
-        // Telemetry values are numbers and booleans (shared/schema.ts): kept as they are, no copy
-        // per reading (the ingest's allocation rate is its GC time).
-        const t = r.values as Record<string, number | boolean>;
-        live.t = t;
-        if (r.kind === 'meter' && dayStart !== 0 && !baseline.has(r.device) && typeof t.kwh === 'number') baseline.set(r.device, t.kwh);
+      const ts = orderTs(r);
+      if (r.channel === 'telemetry') {
+        // Out-of-order telemetry (a redelivery, a late fill) never overwrites newer values.
+        const last = telemetryTs.get(r.device);
+        if (last === undefined || ts >= last) {
+          telemetryTs.set(r.device, ts);
+          // Telemetry values are numbers and booleans (shared/schema.ts): kept as they are, no copy
+          // per reading (the ingest's allocation rate is its GC time).
+          const t = r.values as Record<string, number | boolean>;
+          live.t = t;
+          if (r.kind === 'meter' && dayStart !== 0 && !baseline.has(r.device) && typeof t.kwh === 'number') baseline.set(r.device, t.kwh);
+        }
       } else if (r.channel === 'event') {
-        const ev: LiveEvent = { device: r.device, seq: r.seq, ts: r.ts, type: r.values.type as LiveEvent['type'], zone: String(r.values.zone), confidence: Number(r.values.confidence) };
+        const ev: LiveEvent = { device: r.device, seq: r.seq, ts, type: r.values.type as LiveEvent['type'], zone: String(r.values.zone), confidence: Number(r.values.confidence) };
         events.push(ev);
         if (events.length > 10_000) events.splice(0, events.length - 10_000);
       }
-      if (live.ts === null || r.ts > live.ts) live.ts = r.ts;
-      if (!isWill) live.seenAt = r.receivedAt;
-      if (newest[r.kind] === null || r.ts > newest[r.kind]!) newest[r.kind] = r.ts;
+      // A last will carries the ts of its session's start (composed at CONNECT): not news of data.
+      const isWill = r.channel === 'status' && r.values.will === true;
+      if (!isWill && (live.ts === null || ts >= live.ts)) live.seenAt = Math.max(live.seenAt ?? 0, r.receivedAt);
+      if (live.ts === null || ts > live.ts) live.ts = ts;
+      if (newest[r.kind] === null || ts > newest[r.kind]!) newest[r.kind] = ts;
       changed.add(r.device);
     },
     seedDayBaselines(start, kwhByMeter) {
@@ -156,14 +181,16 @@ export function createLiveState(model: ParkModel): LiveState {
       for (const [id, kwh] of Object.entries(kwhByMeter)) baseline.set(id, kwh);
     },
     takeDelta(now, counters) {
+      refreshStatuses();
       const list: DeviceLive[] = [];
       for (const id of changed) list.push({ ...devices.get(id)! });
       changed.clear();
-      rev++;
-      return { rev, summary: summary(now, counters), devices: list };
+      seq++;
+      return { seq, heartbeatMs: opts.heartbeatMs, summary: summary(now, counters), devices: list };
     },
     snapshot(now, counters) {
-      return { rev, summary: summary(now, counters), devices: [...devices.values()].map((d) => ({ ...d })) };
+      refreshStatuses();
+      return { seq, heartbeatMs: opts.heartbeatMs, summary: summary(now, counters), devices: [...devices.values()].map((d) => ({ ...d })) };
     },
     device: (id) => devices.get(id),
   };

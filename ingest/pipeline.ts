@@ -41,7 +41,12 @@ export interface PipelineOptions {
   model: ParkModel;
   /** Largest payload accepted, bytes; default MAX_DEVICE_PAYLOAD_BYTES. */
   maxPayloadBytes?: number;
+  /** ms a device timestamp may be ahead of the ingest clock; default DEFAULT_MAX_FUTURE_MS. */
+  maxFutureMs?: number;
 }
+
+/** Default of INGEST_MAX_FUTURE_MS: clocks drift, but a reading from the future is a broken clock. */
+export const DEFAULT_MAX_FUTURE_MS = 300_000;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -102,6 +107,22 @@ export function validateStep(model: ParkModel): Step {
   };
 }
 
+/**
+ * A device clock far ahead of the ingest's is broken (the schema alone admits years up to ~5138):
+ * such a reading would claim to be the device's newest for as long as the clock is ahead.
+ * Late readings are fine (a backlog, a replay); the live state bounds the small leads it admits.
+ */
+export function clockStep(maxFutureMs: number): Step {
+  return {
+    name: 'clock',
+    run(ctx) {
+      const ahead = ctx.payload!.ts - ctx.msg.receivedAt;
+      if (ahead > maxFutureMs) return { reason: 'ts-future', detail: `ts ${ctx.payload!.ts} is ${Math.round(ahead / 1000)} s ahead of the ingest clock (limit ${Math.round(maxFutureMs / 1000)} s)` };
+      return undefined;
+    },
+  };
+}
+
 export function normalizeStep(): Step {
   return {
     name: 'normalize',
@@ -126,7 +147,12 @@ export function normalizeStep(): Step {
 }
 
 export function createPipeline(opts: PipelineOptions): Step[] {
-  return [decodeStep(opts.model.id, opts.maxPayloadBytes ?? MAX_DEVICE_PAYLOAD_BYTES), validateStep(opts.model), normalizeStep()];
+  return [
+    decodeStep(opts.model.id, opts.maxPayloadBytes ?? MAX_DEVICE_PAYLOAD_BYTES),
+    validateStep(opts.model),
+    clockStep(opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS),
+    normalizeStep(),
+  ];
 }
 
 /** Runs the steps in order; the first rejection stops the message. */

@@ -108,7 +108,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'alerts.dbPath', flag: 'alerts-db', env: 'ALERTS_DB', kind: 'string', default: undefined, doc: 'alert state and audit trail, SQLite (default <data-dir>/alerts.db; the screen reads it too)' },
   { key: 'ingest.httpHost', flag: 'ingest-http-host', env: 'INGEST_HTTP_HOST', kind: 'string', default: '0.0.0.0', doc: 'listen address of the ingest health and metrics port' },
   { key: 'ingest.httpPort', flag: 'ingest-http-port', env: 'INGEST_HTTP_PORT', kind: 'int', default: 9102, doc: 'ingest /healthz, /readyz, /metrics (`ingest` command; `all` serves them on --broker-http-port)', ...port },
-  { key: 'ingest.liveIntervalMs', flag: 'live-interval-ms', env: 'LIVE_INTERVAL_MS', kind: 'int', default: 250, doc: 'ms between live-state deltas published for the screen', min: 20, max: 60_000 },
+  { key: 'ingest.liveIntervalMs', flag: 'live-interval-ms', env: 'LIVE_INTERVAL_MS', kind: 'int', default: 250, doc: 'ms between live-state deltas published for the screen, sent even when nothing changed (the ingest\'s heartbeat)', min: 20, max: 60_000 },
+  { key: 'ingest.maxFutureMs', flag: 'max-future-ms', env: 'INGEST_MAX_FUTURE_MS', kind: 'int', default: 300_000, doc: 'ms a device timestamp may be ahead of the ingest clock; a reading further ahead is rejected as ts-future', min: 0, max: 86_400_000 },
   { key: 'influx.url', flag: 'influx-url', env: 'INFLUX_URL', kind: 'string', default: undefined, doc: 'InfluxDB base URL (http[s]://host:8086); when set, InfluxDB is the store instead of SQLite' },
   { key: 'influx.token', flag: 'influx-token', env: 'INFLUX_TOKEN', kind: 'string', secret: true, default: undefined, doc: 'InfluxDB API token (2.x/3.x), or username:password (1.x); prefer INFLUX_TOKEN_FILE' },
   { key: 'influx.tokenFile', flag: 'influx-token-file', env: 'INFLUX_TOKEN_FILE', kind: 'string', default: undefined, doc: 'file holding the InfluxDB token (read once at start; a token given directly wins)' },
@@ -126,9 +127,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'screen.sessionIdleMinutes', flag: 'session-idle-min', env: 'SESSION_IDLE_MIN', kind: 'int', default: 30, doc: 'minutes of inactivity after which an operator is signed out (sessions end after 12 h regardless)', min: 1, max: 1440 },
   { key: 'screen.viewerTokenFile', flag: 'viewer-token-file', env: 'SCREEN_VIEWER_TOKEN_FILE', kind: 'string', default: undefined, doc: 'file holding the token a wall screen needs for /ws (default <data-dir>/secrets/viewer.token, made by provision)' },
   { key: 'screen.allowedOrigins', flag: 'allowed-origins', env: 'SCREEN_ALLOWED_ORIGINS', kind: 'string', default: 'self', doc: 'comma-separated origins allowed to open /ws and to send state-changing requests (console sign-in, ack, shelve), e.g. https://wall.example:8443; `self` = the Host the page came from' },
+  { key: 'screen.chimeReminderMs', flag: 'chime-reminder-ms', env: 'SCREEN_CHIME_REMINDER_MS', kind: 'int', default: 60_000, doc: 'ms between the wall\'s chime reminders while any critical alert is unacknowledged (each new critical alert chimes once at once)', min: 5000, max: 3_600_000 },
   { key: 'screen.wsMaxMessageBytes', flag: 'ws-max-message-bytes', env: 'SCREEN_WS_MAX_MESSAGE_BYTES', kind: 'int', default: 4096, doc: 'largest WebSocket message a browser may send, bytes', min: 64, max: 1_048_576 },
   { key: 'sim.intervalMs', flag: 'sim-interval-ms', env: 'SIM_INTERVAL_MS', kind: 'int', default: 2000, doc: 'ms between telemetry messages of one device', min: 10, max: 3_600_000 },
   { key: 'sim.seed', flag: 'sim-seed', env: 'SIM_SEED', kind: 'int', default: 20240630, doc: 'random seed (same seed, same data)', min: 0, max: 2 ** 31 - 1 },
+  { key: 'sim.intrusionsPerNight', flag: 'sim-intrusions-per-night', env: 'SIM_INTRUSIONS_PER_NIGHT', kind: 'number', default: 3, doc: 'simulated intrusions per night (19:00-07:00, device time) across all cameras, whatever --sim-interval-ms; a storm is a scenario (simulators/scenarios/intrusion-storm.yaml)', min: 0, max: 100_000 },
+  { key: 'sim.tampersPerDay', flag: 'sim-tampers-per-day', env: 'SIM_TAMPERS_PER_DAY', kind: 'number', default: 1, doc: 'simulated camera tamper events per day across all cameras', min: 0, max: 100_000 },
   { key: 'sim.maxMessages', flag: 'sim-max-messages', env: 'SIM_MAX_MESSAGES', kind: 'int', default: 0, doc: 'stop after this many telemetry messages in all (0 = run until stopped)', min: 0, max: Number.MAX_SAFE_INTEGER },
   { key: 'tools.target', flag: 'target', env: 'TOOL_TARGET', kind: 'string', default: 'embedded', choices: ['embedded', 'external'], doc: 'tool commands: embedded = start the park in this process first (like `all`); external = use the running park at --mqtt-url (same --data-dir, for its secrets)' },
   { key: 'tools.durationS', flag: 'duration', env: 'TOOL_DURATION_S', kind: 'int', default: 0, doc: 'record: seconds to record (0 = until Ctrl-C); load: seconds the run lasts (0 = 60)', min: 0, max: 7 * 24 * 3600 },
@@ -189,6 +193,7 @@ const configSchema = z.object({
     batchMaxRows: z.number().int(),
     flushIntervalMs: z.number().int(),
     liveIntervalMs: z.number().int(),
+    maxFutureMs: z.number().int(),
     httpHost: z.string(),
     httpPort: z.number().int(),
     /** Shard k of N (a sharded park on a NATS cluster); null: one ingest for the park. */
@@ -206,6 +211,7 @@ const configSchema = z.object({
     /** Origins allowed to open /ws; `self` = same origin as the request's Host. */
     allowedOrigins: z.array(z.string()).min(1),
     wsMaxMessageBytes: z.number().int(),
+    chimeReminderMs: z.number().int(),
   }),
   /** Absent when INFLUX_URL is not set (the embedded SQLite store is used). */
   influx: z
@@ -221,7 +227,7 @@ const configSchema = z.object({
       timeoutMs: z.number().int(),
     })
     .nullable(),
-  sim: z.object({ intervalMs: z.number().int(), seed: z.number().int(), maxMessages: z.number().int() }),
+  sim: z.object({ intervalMs: z.number().int(), seed: z.number().int(), maxMessages: z.number().int(), intrusionsPerNight: z.number().min(0), tampersPerDay: z.number().min(0) }),
   tools: z.object({ target: z.enum(['embedded', 'external']), durationS: z.number().int(), report: z.enum(['text', 'json']) }),
   record: z.object({ out: z.string(), rotateMb: z.number().int(), rotateMinutes: z.number().int() }),
   replay: z.object({ speed: z.union([z.literal('max'), z.number().positive()]), clock: z.enum(['recorded', 'scaled']) }),

@@ -96,15 +96,34 @@ export const TELEMETRY_FIELDS = {
 } as const satisfies Record<DeviceKind, readonly string[]>;
 
 // ---------------------------------------------------------------------------------------------
-// Live park state: derived by the ingest, carried over MQTT to the screen, then to browsers.
+// Live park state: derived by the ingest, carried over MQTT to the screen, then to browsers. One
+// model on both hops: the state (summary + devices) is the same object in a snapshot and a delta,
+// and each stream numbers its messages with `seq`.
+
+export const DEVICE_LIVE_STATUSES = ['online', 'offline', 'unknown'] as const;
+/**
+ * Why a device counts as offline:
+ * - status-offline: it said so (retained `offline`, or its last will published by the broker)
+ * - stream-down: a camera that is connected but streams nothing (telemetry `online: false`)
+ * - no-telemetry: no telemetry for the silence allowance of its kind (the offline rule's `noTelemetryMs`)
+ */
+export const OFFLINE_CAUSES = ['status-offline', 'stream-down', 'no-telemetry'] as const;
+export type OfflineCause = (typeof OFFLINE_CAUSES)[number];
 
 export const deviceLiveSchema = z.object({
   id: z.string(),
   kind: z.enum(['camera', 'node5g', 'meter']),
-  status: z.enum(['online', 'offline', 'unknown']),
-  /** Device clock of the newest message, ms; null before the first one. */
+  /**
+   * The device's effective status, computed once by the ingest (the same decision its offline
+   * alert rules make): `online` = reporting (a camera: and streaming), `offline` (see `cause`),
+   * `unknown` = nothing current heard since the ingest started. The wall shows and counts this.
+   */
+  status: z.enum(DEVICE_LIVE_STATUSES),
+  /** Why it is offline (null unless `status` is `offline`). */
+  cause: z.enum(OFFLINE_CAUSES).nullable(),
+  /** Device clock of the newest message, ms, never ahead of the ingest clock at its arrival; null before the first one. */
   ts: z.number().nullable(),
-  /** Ingest clock when the newest message arrived, ms; null before the first one. */
+  /** Ingest clock when the newest message arrived, ms; null before the first one. Never moves backwards. */
   seenAt: z.number().nullable(),
   /** Newest telemetry values, by field name. */
   t: z.record(z.string(), z.union([z.number(), z.boolean()])).nullable(),
@@ -133,6 +152,7 @@ export const liveSummarySchema = z.object({
     gaps: z.number(),
     duplicates: z.number(),
   }),
+  /** Counts by effective status (deviceLiveSchema `status`): the same numbers the map and the lists show. */
   cameras: z.object({
     total: z.number(),
     online: z.number(),
@@ -161,26 +181,31 @@ export const liveSummarySchema = z.object({
     metersTotal: z.number(),
     enterprises: z.array(z.object({ id: z.string(), kw: z.number(), kwhToday: z.number() })),
   }),
-  /** Device clock of the newest message per kind, ms (null before the first). */
+  /** Device clock of the newest message per kind (never ahead of the ingest clock), ms; null before the first. */
   newest: z.object({ camera: z.number().nullable(), node5g: z.number().nullable(), meter: z.number().nullable() }),
 });
 export type LiveSummary = z.infer<typeof liveSummarySchema>;
 
-/** Retained on park/{p}/live/snapshot: the whole state. */
-export const liveSnapshotSchema = z.object({
-  rev: z.number().int(),
+/** The derived state: one shape in snapshots and deltas, on MQTT and on the WebSocket. */
+const liveStateShape = {
   summary: liveSummarySchema,
+  /** A snapshot: every device. A delta: every device whose state changed since message `seq - 1`. */
   devices: z.array(deviceLiveSchema),
-});
-export type LiveSnapshot = z.infer<typeof liveSnapshotSchema>;
+};
 
-/** On park/{p}/live/delta: the summary and every device whose state changed since `rev - 1`. */
-export const liveDeltaSchema = z.object({
-  rev: z.number().int(),
-  summary: liveSummarySchema,
-  devices: z.array(deviceLiveSchema),
+/**
+ * The ingest's live stream: retained on park/{p}/live/snapshot (every device, every few seconds)
+ * and on park/{p}/live/delta (changed devices). A delta goes out every `heartbeatMs` even when
+ * nothing changed: it is the ingest's heartbeat, by which the screen knows the pipeline is alive.
+ */
+export const liveMessageSchema = z.object({
+  /** Stream counter: +1 per delta; a snapshot repeats the seq of the last delta. */
+  seq: z.number().int(),
+  /** ms between deltas: a screen that hears nothing for a few of these has lost the ingest. */
+  heartbeatMs: z.number().int().positive(),
+  ...liveStateShape,
 });
-export type LiveDelta = z.infer<typeof liveDeltaSchema>;
+export type LiveMessage = z.infer<typeof liveMessageSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Alerts: owned by the ingest (rules, lifecycle, audit); the screen shows them and forwards
@@ -259,6 +284,12 @@ export const alertSchema = z.object({
   recoveredAt: z.number().nullable().default(null),
   /** Condition changes within the flapping window (the state is `flapping` at the configured count). */
   flips: z.number().int().default(0),
+  /**
+   * A lasting condition (offline, degraded, overload, stale data) that is back to normal while the
+   * alert waits out the rule's off-delay before it clears: since when (null while it holds, and
+   * always for event rules). The wall shows such an alert as recovering, not as a current fault.
+   */
+  normalSince: z.number().nullable().default(null),
 });
 export type Alert = z.output<typeof alertSchema>;
 
@@ -272,11 +303,19 @@ export const OPERATOR_NAME_PATTERN = /^[\p{L}\p{N}._-]{1,32}$/u;
 /** What an operator tried and was refused at the screen (no session, wrong origin, failed sign-in). */
 export const REFUSED_ATTEMPTS = ['ack', 'shelve', 'unshelve', 'sign-in'] as const;
 
+/** Most alerts one group action (console: a group, or a selection) may name. */
+export const MAX_BATCH_ALERTS = 500;
+/**
+ * Set when the action is one of a group action an operator took on several alerts with one note:
+ * every alert still gets its own action and audit record; `id` ties them together in the trail.
+ */
+const batch = z.object({ id: requestId, size: z.number().int().min(1).max(MAX_BATCH_ALERTS) }).optional();
+
 /** An operator action the screen forwards to the ingest on park/{p}/ops/alerts. */
 export const alertActionSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('ack'), requestId, alertId: z.string(), by: z.string().min(1), note: z.string().trim().min(1).max(500), at: z.number() }),
-  z.object({ action: z.literal('shelve'), requestId, alertId: z.string(), by: z.string().min(1), note: z.string().trim().min(1).max(500), until: z.number(), at: z.number() }),
-  z.object({ action: z.literal('unshelve'), requestId, alertId: z.string(), by: z.string().min(1), note: z.string().max(500), at: z.number() }),
+  z.object({ action: z.literal('ack'), requestId, alertId: z.string(), by: z.string().min(1), note: z.string().trim().min(1).max(500), at: z.number(), batch }),
+  z.object({ action: z.literal('shelve'), requestId, alertId: z.string(), by: z.string().min(1), note: z.string().trim().min(1).max(500), until: z.number(), at: z.number(), batch }),
+  z.object({ action: z.literal('unshelve'), requestId, alertId: z.string(), by: z.string().min(1), note: z.string().max(500), at: z.number(), batch }),
   /**
    * A refusal the screen made itself (it cannot write the trail): recorded by the ingest so the
    * audit trail holds every refused attempt. `by` is who it claimed to be (`anonymous` if nobody).
@@ -403,27 +442,46 @@ export type KpiSet = z.infer<typeof kpiSetSchema>;
 
 export const WS_PATH = '/ws';
 
+/**
+ * What the screen server knows of the pipeline behind it (sent with every message, and at least
+ * every second when nothing else is sent), so a browser can tell a quiet park from a broken one.
+ */
+export const pipelineSchema = z.object({
+  /** The screen server's own connection to the broker is up. */
+  broker: z.boolean(),
+  /** The ingest's live stream is arriving: a message within its heartbeat timeout. */
+  ingest: z.boolean(),
+  /** Server clock when the ingest's newest live message arrived, ms (null: none since the server started). */
+  ingestSeenAt: z.number().nullable(),
+});
+export type PipelineState = z.infer<typeof pipelineSchema>;
+
+const wsBase = {
+  /** This connection's stream counter: the next message carries seq + 1. */
+  seq: z.number().int(),
+  /** Server clock, ms. */
+  at: z.number(),
+  pipeline: pipelineSchema,
+  devices: liveStateShape.devices,
+};
+
 export const wsServerMessageSchema = z.discriminatedUnion('type', [
+  /** The whole state: on connect, on request, after a browser fell behind. */
   z.object({
     type: z.literal('snapshot'),
-    /** Sequence number of this connection's stream; the next delta carries seq + 1. */
-    seq: z.number().int(),
-    /** Server clock, ms. */
-    at: z.number(),
-    state: z.object({
-      summary: liveSummarySchema.nullable(),
-      devices: z.array(deviceLiveSchema),
-      /** Every open (not cleared) alert. */
-      alerts: z.array(alertSchema),
-      notices: z.array(noticeSchema),
-    }),
+    ...wsBase,
+    /** Null until the ingest's first message reached the server. */
+    summary: liveStateShape.summary.nullable(),
+    /** Every open (not cleared) alert. */
+    alerts: z.array(alertSchema),
+    notices: z.array(noticeSchema),
   }),
+  /** What changed since `seq - 1`; with no change at all it is the server's heartbeat (pipeline only). */
   z.object({
     type: z.literal('delta'),
-    seq: z.number().int(),
-    at: z.number(),
-    summary: liveSummarySchema.nullable(),
-    devices: z.array(deviceLiveSchema),
+    ...wsBase,
+    /** Present when the ingest sent a newer summary. */
+    summary: liveStateShape.summary.optional(),
     /** Present when the open alerts changed: the whole list again (it is short). */
     alerts: z.array(alertSchema).optional(),
     /** Present when the notices changed. */

@@ -3,7 +3,7 @@
 // devices, plus what the merge needs beyond sums; the aggregator turns them back into the park's
 // unchanged live snapshot/delta and alerts list (shared/schema.ts), so the screen sees one park.
 import { z } from 'zod';
-import { alertSchema, deviceLiveSchema, liveSummarySchema } from './schema.ts';
+import { alertSchema, liveMessageSchema } from './schema.ts';
 
 const shardHeader = {
   shard: z.number().int().min(0),
@@ -13,17 +13,17 @@ const shardHeader = {
   at: z.number(),
 };
 
-/** park/{p}/shards/{k}/snapshot (retained, every few seconds: all its devices) and .../delta (changed devices). */
-export const shardLiveSchema = z.object({
+/**
+ * park/{p}/shards/{k}/snapshot (retained, every few seconds: all its devices) and .../delta
+ * (changed devices, every heartbeat): the shard's own live message (its `seq` +1 per delta, so
+ * the aggregator sees a missed one; its summary over its own devices, whose counts and sums add up
+ * over the shards), with the shard's header.
+ */
+export const shardLiveSchema = liveMessageSchema.extend({
   ...shardHeader,
-  /** The shard's live revision: +1 per delta, so the aggregator sees a missed delta. */
-  rev: z.number().int(),
   full: z.boolean(),
-  /** The shard's summary over its own devices: counts and sums add up over the shards. */
-  summary: liveSummarySchema,
   /** 5G nodes up with telemetry: the weight of the shard's node means in the park's means. */
   nodesReporting: z.number().int().min(0),
-  devices: z.array(deviceLiveSchema),
 });
 export type ShardLive = z.infer<typeof shardLiveSchema>;
 

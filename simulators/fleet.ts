@@ -11,7 +11,7 @@ import type { Device, ParkModel } from '../shared/park-model.ts';
 import type { CameraEvent } from '../shared/schema.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
 import { createDeviceClient, type DeviceClient, type Published } from './device-client.ts';
-import { createBehaviour, type DeviceBehaviour, type DeviceFault } from './profiles.ts';
+import { createBehaviour, type AlarmRates, type DeviceBehaviour, type DeviceFault } from './profiles.ts';
 
 export interface FleetOptions {
   model: ParkModel;
@@ -40,6 +40,8 @@ export interface FleetOptions {
   payloadBytes?: number;
   /** ms between a device's reconnect attempts (jittered ±50%); default 1000. */
   reconnectPeriodMs?: number;
+  /** Intrusions and tampering across the park (profiles.ts AlarmRates); default a few a night. */
+  alarms?: AlarmRates;
   now?: () => number;
 }
 
@@ -121,7 +123,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
 
   for (const device of devices) {
     const prior = saved?.devices[device.id];
-    behaviours.set(device.id, createBehaviour(device, { model: opts.model, seed, saved: prior?.values, fullPrecision: (opts.payloadBytes ?? 0) > 0 }));
+    behaviours.set(device.id, createBehaviour(device, { model: opts.model, seed, saved: prior?.values, fullPrecision: (opts.payloadBytes ?? 0) > 0, alarms: opts.alarms, intervalMs }));
   }
 
   function startClient(device: Device, startSeq: number): DeviceClient {

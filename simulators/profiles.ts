@@ -1,8 +1,8 @@
 // Plausible device behaviour, seeded so the same seed and the same clock give the same data.
 // - Meters follow their enterprise's load profile by local hour and weekday (the park's time zone)
 //   and integrate their kW into a rising kWh counter (trapezoid rule over the reported kW).
-// - Cameras see more motion by day than by night; intrusions happen at night, loitering by day,
-//   tamper and video loss rarely.
+// - Cameras see more motion by day than by night; loitering by day; intrusions (a few a night
+//   across the park), tamper and video loss rarely.
 // - 5G nodes serve the people present in their zone: more connected UEs load the cell, which lowers
 //   SINR and raises latency.
 // - Faults (scenario files): a meter spike above the contract, a degraded 5G cell, a camera whose
@@ -94,17 +94,32 @@ export function activityFactor(hour: number): number {
 }
 
 /**
- * Chance of a camera event per telemetry tick: motion at full activity, and the rare kinds. Per tick
- * rather than per hour, so a fast simulator (a demo, a test at 300 ms) shows events within seconds
- * at any hour; at the default 2 s interval it is ~18 motion events per camera per daytime hour.
+ * Chance of a camera event per telemetry tick: motion at full activity, loitering by day, video
+ * loss. Per tick rather than per hour, so a fast simulator (a demo, a test at 300 ms) shows events
+ * within seconds at any hour; at the default 2 s interval it is ~18 motion events per camera per
+ * daytime hour.
  */
 export const EVENT_CHANCE_PER_TICK = {
   motion: 0.01,
-  /** Loitering by day, intrusion at night. */
-  loiteringOrIntrusion: 0.0004,
-  tamper: 0.00002,
+  loitering: 0.0004,
   videoLoss: 0.00002,
 } as const;
+
+/**
+ * Intrusions and tampering are critical alarms: in a real park a few a night, not one a camera an
+ * hour. They are rates across the whole park in device time (whatever the telemetry interval), so
+ * a fast simulator does not turn them into a storm; the storm is a scenario
+ * (simulators/scenarios/intrusion-storm.yaml).
+ */
+export interface AlarmRates {
+  /** Intrusions per night (the hours of low activity, 19:00-07:00) across all cameras; default 3. */
+  intrusionsPerNight: number;
+  /** Tamper events per day across all cameras; default 1. */
+  tampersPerDay: number;
+}
+export const DEFAULT_ALARM_RATES: AlarmRates = { intrusionsPerNight: 3, tampersPerDay: 1 };
+/** Hours a day with activity below 0.5 (when intrusions happen), see activityFactor. */
+const NIGHT_HOURS = 12;
 
 /** A fault a scenario puts on a device; `null` clears it. */
 export type DeviceFault =
@@ -133,6 +148,10 @@ interface BehaviourContext {
   saved?: Record<string, number>;
   /** Report meter values unrounded (load devices: the payload is sized by float precision). */
   fullPrecision?: boolean;
+  /** Park-wide alarm rates; default DEFAULT_ALARM_RATES. */
+  alarms?: AlarmRates;
+  /** ms between this device's telemetry ticks (turns the alarm rates into a chance per tick); default 2000. */
+  intervalMs?: number;
 }
 
 const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
@@ -186,6 +205,12 @@ function meterBehaviour(ent: Enterprise | undefined, meters: number, rng: () => 
 
 function cameraBehaviour(device: Device, rng: () => number, ctx: BehaviourContext): DeviceBehaviour {
   let storage = ctx.saved?.storage ?? 30 + rng() * 40;
+  // Park-wide rates -> this camera's chance per tick.
+  const rates = ctx.alarms ?? DEFAULT_ALARM_RATES;
+  const cameras = Math.max(1, ctx.model.devicesOfKind('camera').length);
+  const ticksPerHour = 3_600_000 / (ctx.intervalMs ?? 2000);
+  const intrusion = rates.intrusionsPerNight / (cameras * NIGHT_HOURS * ticksPerHour);
+  const tamper = rates.tampersPerDay / (cameras * 24 * ticksPerHour);
   const fault = faultHolder('camera', 'stream-lost');
   return {
     telemetry(ts) {
@@ -206,8 +231,9 @@ function cameraBehaviour(device: Device, rng: () => number, ctx: BehaviourContex
       let type: CameraEventType | null = null;
       let edge = c.motion * activity;
       if (r < edge) type = 'motion';
-      else if (r < (edge += c.loiteringOrIntrusion)) type = activity < 0.5 ? 'intrusion' : 'loitering';
-      else if (r < (edge += c.tamper)) type = 'tamper';
+      else if (activity >= 0.5 && r < (edge += c.loitering)) type = 'loitering';
+      else if (activity < 0.5 && r < (edge += intrusion)) type = 'intrusion';
+      else if (r < (edge += tamper)) type = 'tamper';
       else if (r < edge + c.videoLoss) type = 'video_loss';
       if (!type) return null;
       return { type, zone: device.zone, confidence: round(0.6 + rng() * 0.39, 2) };

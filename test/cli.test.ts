@@ -43,7 +43,7 @@ describe('parkpulse CLI', () => {
         const timer = setTimeout(() => reject(new Error('no live data within 30 s')), 30_000);
         sock.on('message', (d) => {
           const m = JSON.parse(d.toString()) as WsServerMessage;
-          const summary = m.type === 'snapshot' ? m.state.summary : m.summary;
+          const summary = m.summary;
           if (summary && summary.ingest.accepted > 50 && summary.cameras.online > 0 && summary.energy.totalKw > 0) {
             clearTimeout(timer);
             resolve(m);

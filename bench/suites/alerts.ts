@@ -49,7 +49,7 @@ export const alertsSuite: BenchSuite = {
       const samples: number[] = [];
       const commits = ctx.soak ? 5000 : 500;
       for (let i = 0; i < commits; i++) {
-        const a = { id: `c-${i}`, key: `camera-offline:cam-${i}`, rule: 'camera-offline', severity: 'major', state: 'active', device: 'cam-001', kind: 'camera', zone: 'mfg', enterprise: null, title: 't', titleEn: 't', detail: { cause: 'status-offline' }, openedAt: i, updatedAt: i, lastSeenAt: i, count: 1, ack: null, shelvedUntil: null, shelf: null, clearedAt: null, clearReason: null, escalations: 0, escalatedAt: null, recoveredAt: null, flips: 1 } as const;
+        const a = { id: `c-${i}`, key: `camera-offline:cam-${i}`, rule: 'camera-offline', severity: 'major', state: 'active', device: 'cam-001', kind: 'camera', zone: 'mfg', enterprise: null, title: 't', titleEn: 't', detail: { cause: 'status-offline' }, openedAt: i, updatedAt: i, lastSeenAt: i, count: 1, ack: null, shelvedUntil: null, shelf: null, clearedAt: null, clearReason: null, escalations: 0, escalatedAt: null, recoveredAt: null, flips: 1, normalSince: null } as const;
         const s = performance.now();
         db.commit([a], [{ at: i, actor: 'system', action: 'raise', alertId: a.id, fromState: null, toState: 'active', ok: true, code: null, note: null, detail: { cause: 'status-offline' }, requestId: null }]);
         samples.push(performance.now() - s);

@@ -115,7 +115,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       wsMessages++;
       if (m.type === 'delta' && m.seq !== lastSeq + 1) wsGaps++;
       lastSeq = m.seq;
-      for (const d of m.type === 'snapshot' ? m.state.devices : m.devices) {
+      for (const d of m.devices) {
         if (d.ts === null) continue;
         const before = shown.get(d.id);
         if (before !== undefined && d.ts > before) {

@@ -12,7 +12,7 @@ import type { IPublishPacket } from 'mqtt-packet';
 import { connectBroker } from '../../shared/broker-client.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
-import { alertsActiveSchema, type Alert, type AlertsActive, type DeviceLive, type LiveDelta, type LiveSnapshot } from '../../shared/schema.ts';
+import { alertsActiveSchema, type Alert, type AlertsActive, type DeviceLive, type LiveMessage } from '../../shared/schema.ts';
 import { shardAlertsSchema, shardLiveSchema, type ShardLive } from '../../shared/shard-schema.ts';
 import { parseShardPartTopic, shardOf, shardPartsFilter } from '../../shared/shard-topics.ts';
 import { createThrottledLog } from '../../shared/throttled-log.ts';
@@ -38,7 +38,7 @@ export interface AggregatorOptions {
   logger: Logger;
   /** The park-level rules (enterprise overload) and the park's shared alerts.db; omitted: no alerts of its own. */
   alerts?: { rules: AlertRules; dbPath: string };
-  /** ms between live deltas; default 250. */
+  /** ms between live deltas (the park's heartbeat the screen watches); default 250. */
   liveIntervalMs?: number;
   /** ms between retained live snapshots; default 5000. */
   snapshotIntervalMs?: number;
@@ -93,8 +93,9 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
   const now = opts.now ?? Date.now;
   const { model } = opts;
   const silentAfterMs = opts.silentAfterMs ?? 10_000;
+  const heartbeatMs = opts.liveIntervalMs ?? 250;
   const devices = new Map<string, DeviceLive>();
-  for (const d of model.devices) devices.set(d.id, { id: d.id, kind: d.kind, status: 'unknown', ts: null, seenAt: null, t: null });
+  for (const d of model.devices) devices.set(d.id, { id: d.id, kind: d.kind, status: 'unknown', cause: null, ts: null, seenAt: null, t: null });
   const changed = new Set<string>();
   const parts = new Map<number, { live: ShardLive | null; lastAt: number; rev: number; alerts: Alert[]; silent: boolean; alertsSeen: boolean }>();
   let count: number | null = null;
@@ -113,7 +114,7 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
         dbPath: opts.alerts.dbPath,
         logger: opts.logger,
         now,
-        ownership: { owns: (a) => (PARK_LEVEL_RULES as readonly string[]).includes(a.rule), answersForOthers: true },
+        ownership: { owns: (a) => (PARK_LEVEL_RULES as readonly string[]).includes(a.rule), answersForOthers: true, scope: 'aggregator' },
       })
     : null;
 
@@ -162,9 +163,9 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
   function onLive(shard: number, body: ShardLive): void {
     if (body.shard !== shard || !acceptCount(body.count, shard)) return;
     const p = parts.get(shard) ?? { live: null, lastAt: 0, rev: 0, alerts: [], silent: false, alertsSeen: false };
-    if (!body.full && p.live !== null && body.rev !== p.rev + 1) stats.shardGaps++;
+    if (!body.full && p.live !== null && body.seq !== p.rev + 1) stats.shardGaps++;
     p.live = body;
-    p.rev = body.rev;
+    p.rev = body.seq;
     p.lastAt = now();
     if (p.silent) log.info({ shard }, 'shard reporting again');
     p.silent = false;
@@ -220,6 +221,8 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
     all.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || b.openedAt - a.openedAt);
     const body: AlertsActive = { at: now(), alerts: all };
     client.publish(activeTopic, JSON.stringify(body), { qos: 1, retain: true });
+    // The statuses that explain the alerts right behind them, as a single ingest does.
+    publishLive('delta');
   }
 
   /** Where the park-level alerting publishes: its own list joins the shards'; replies go out as they are. */
@@ -252,11 +255,11 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
     if (!client.connected || count === null || !warm()) return;
     if (part === 'delta') {
       rev++;
-      const body: LiveDelta = { rev, summary: summary(), devices: [...changed].map((id) => devices.get(id)!) };
+      const body: LiveMessage = { seq: rev, heartbeatMs, summary: summary(), devices: [...changed].map((id) => devices.get(id)!) };
       changed.clear();
       client.publish(liveTopic(model.id, 'delta'), JSON.stringify(body), { qos: 1 });
     } else {
-      const body: LiveSnapshot = { rev, summary: summary(), devices: [...devices.values()] };
+      const body: LiveMessage = { seq: rev, heartbeatMs, summary: summary(), devices: [...devices.values()] };
       client.publish(liveTopic(model.id, 'snapshot'), JSON.stringify(body), { qos: 1, retain: true });
     }
   }
@@ -313,7 +316,8 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
   client.on('offline', () => log.warn('broker unreachable; reconnecting'));
   client.on('close', () => alerting?.detach());
 
-  const deltaTimer = setInterval(() => publishLive('delta'), opts.liveIntervalMs ?? 250);
+  // Every interval, changes or not: the screen tells a quiet park from a stopped pipeline by these.
+  const deltaTimer = setInterval(() => publishLive('delta'), heartbeatMs);
   const snapshotTimer = setInterval(() => publishLive('snapshot'), opts.snapshotIntervalMs ?? 5000);
   const silenceTimer = setInterval(() => {
     if (count === null) return;

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_alert ON audit(alert_id);
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 CREATE INDEX IF NOT EXISTS audit_request ON audit(request_id) WHERE request_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 `;
@@ -115,6 +116,10 @@ export interface AlertDb {
   alert(id: string): Alert | null;
   /** Audit records in seq order after `afterSeq`, at most `limit` (chunked reads for verify and export). */
   auditChunk(afterSeq: number, limit: number): AuditRecord[];
+  /** Small facts the engine keeps between runs (JSON values); null when absent. */
+  getMeta(key: string): unknown;
+  /** Sets (or with null removes) a fact. */
+  setMeta(key: string, value: unknown): void;
   readonly db: Database.Database;
   close(): void;
 }
@@ -199,6 +204,15 @@ export function openAlertDb(path: string, opts: OpenAlertDbOptions = {}): AlertD
       return row ? alertFromBody(row.body) : null;
     },
     auditChunk: (afterSeq, limit) => chunkStmt.all(afterSeq, limit).map(auditFromRow),
+    getMeta(key) {
+      const row = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(key);
+      return row ? (JSON.parse(row.value) as unknown) : null;
+    },
+    setMeta(key, value) {
+      if (!stmts) throw new Error('alert database opened read-only');
+      if (value === null) db.prepare('DELETE FROM meta WHERE key = ?').run(key);
+      else db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+    },
     close() {
       if (!opts.readOnly) db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();

@@ -13,7 +13,9 @@ import { createThrottledLog } from '../../shared/throttled-log.ts';
 import { alertReplyTopic, alertsActiveTopic, ID_PATTERN } from '../../shared/topics.ts';
 import type { AlertActionCode } from '../errors.ts';
 import type { Reading } from '../store/types.ts';
+import type { DeviceStatusBook } from '../device-status.ts';
 import { openAlertDb, type AlertDb, type NewAudit } from './alert-db.ts';
+import type { ApplyResult } from './device-tracks.ts';
 import { createLifecycle, type Changes } from './lifecycle.ts';
 import { alertTitle, createRuleEvaluator, PULSE_RULES } from './rules.ts';
 import type { AlertRules } from './rules-config.ts';
@@ -24,6 +26,12 @@ export interface AlertingOptions {
   /** The alert database file (state and audit trail); created with its folder. */
   dbPath: string;
   logger: Logger;
+  /**
+   * The ingest's device status book (the wall's statuses come from it too). The ingest applies
+   * each reading to it once and passes what it was to `onReading`. Without it the rules keep
+   * their own.
+   */
+  devices?: DeviceStatusBook;
   now?: () => number;
   /**
    * A sharded park: its ingest shards and its aggregator share alerts.db and all receive every
@@ -32,7 +40,12 @@ export interface AlertingOptions {
    * refusals. The others stay silent on what is not theirs, so every request gets one answer.
    * Default: one ingest owns every alert.
    */
-  ownership?: { owns(alert: Alert): boolean; answersForOthers: boolean };
+  ownership?: {
+    owns(alert: Alert): boolean;
+    answersForOthers: boolean;
+    /** Names this participant's own records in the shared alerts.db (e.g. `shard-0`, `aggregator`). */
+    scope: string;
+  };
 }
 
 /** Publishes on the broker (QoS 1); returns false when not connected (the message is not sent). */
@@ -53,7 +66,8 @@ export interface AlertingStats {
 }
 
 export interface Alerting {
-  onReading(r: Reading, retained: boolean): void;
+  /** `applied`: what the reading was to the shared status book (see AlertingOptions.devices). */
+  onReading(r: Reading, retained: boolean, applied?: ApplyResult): void;
   /** Handles one ops/alerts message; resolves once it is recorded and answered. Never rejects. */
   onAction(payload: Buffer): Promise<void>;
   /** Sets where messages go (the ingest's MQTT client, just connected) and publishes the open alerts. */
@@ -69,6 +83,8 @@ export interface Alerting {
 }
 
 const SEVERITY_ORDER = { critical: 0, major: 1, minor: 2, warning: 3 } as const;
+/** alerts.db meta key: the devices that went offline during the last planned shutdown. */
+const LEFT_AT_SHUTDOWN = 'left-at-shutdown';
 const RECENT_REPLIES = 1000;
 
 export function createAlerting(opts: AlertingOptions): Alerting {
@@ -78,7 +94,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   const { model, rules } = opts;
   const parkId = model.id;
   const db: AlertDb = openAlertDb(opts.dbPath);
-  const evaluator = createRuleEvaluator(model, rules);
+  const evaluator = createRuleEvaluator(model, rules, opts.devices);
   const lifecycle = createLifecycle({
     rules,
     pulseRules: PULSE_RULES,
@@ -95,7 +111,17 @@ export function createAlerting(opts: AlertingOptions): Alerting {
 
   const owns = opts.ownership?.owns ?? (() => true);
   const answersForOthers = opts.ownership?.answersForOthers ?? true;
+  // In a sharded park every participant keeps its own record of who left with a shutdown.
+  const leftKey = opts.ownership ? `${LEFT_AT_SHUTDOWN}:${opts.ownership.scope}` : LEFT_AT_SHUTDOWN;
   lifecycle.load(db.openAlerts().filter(owns), (a) => evaluator.subjectOf(a.rule, a.key), now());
+  // Devices that left with the last planned shutdown: their retained `offline` is that shutdown.
+  const left = db.getMeta(leftKey) as { at: number; devices: string[] } | null;
+  if (left) {
+    opts.devices?.graceAfterShutdown(left.devices);
+    db.setMeta(leftKey, null);
+    log.info({ devices: left.devices.length, stoppedAt: left.at }, 'devices that left with the last shutdown get their silence allowance to come back');
+  }
+  let rulesStoppedAt: number | null = null;
   log.info({ open: lifecycle.open().length, auditHead: db.head(), path: db.path }, 'alert state loaded');
 
   /** Commits queued changes (and any that failed before); publishes the list if something changed. */
@@ -244,10 +270,10 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   }
 
   return {
-    onReading(r, retained) {
+    onReading(r, retained, applied) {
       if (closed || rulesStopped) return;
       try {
-        for (const o of evaluator.onReading(r, retained)) lifecycle.observe(o);
+        for (const o of evaluator.onReading(r, retained, applied)) lifecycle.observe(o);
       } catch (err) {
         // A fault in a rule must never stop readings from being stored.
         stats.ruleErrors++;
@@ -275,6 +301,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
     stopRules() {
       if (rulesStopped) return;
       rulesStopped = true;
+      rulesStoppedAt = now();
       flush();
       log.info('alert rules stopped for shutdown');
     },
@@ -290,6 +317,11 @@ export function createAlerting(opts: AlertingOptions): Alerting {
       closed = true;
       clearInterval(timer);
       flush();
+      // A planned shutdown (rules stopped first): who left with it is no incident at the next start.
+      if (rulesStoppedAt !== null && opts.devices) {
+        const devices = opts.devices.offlineSince(rulesStoppedAt);
+        if (devices.length > 0) db.setMeta(leftKey, { at: rulesStoppedAt, devices });
+      }
       log.info({ auditHead: db.head(), open: lifecycle.open().length }, 'alert state stored');
       db.close();
     },

@@ -155,6 +155,7 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
       device: t.subject.device, kind: t.subject.kind, zone: t.subject.zone, enterprise: t.subject.enterprise, title, titleEn,
       detail: { ...t.detail }, openedAt: t.pulse ? now : Math.min(t.condSince, now), updatedAt: now, lastSeenAt: now, count: 1,
       ack: null, shelvedUntil: null, shelf: null, clearedAt: null, clearReason: null, escalations: 0, escalatedAt: null, recoveredAt: null, flips,
+      normalSince: null,
     };
     t.alert = a;
     byId.set(a.id, t);
@@ -250,7 +251,9 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
       }
       if (!pulse && changed) {
         a.flips = flipsInWindow(t, o.at);
-        touch(a, o.at, false);
+        // Back to normal (or not any more) while the off-delay runs: the wall shows it at once.
+        a.normalSince = value ? null : o.at;
+        touch(a, o.at, true);
         if (a.state === 'active' && a.flips >= rules.flapping.flips) transition(a, 'flapping', 'flapping', SYSTEM_ACTOR, o.at, { detail: { flips: a.flips, windowMs: rules.flapping.windowMs } });
       }
     } else if (pulse) {
@@ -268,12 +271,14 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
     const a = t?.alert;
     if (!t || !a) return refuse('alert-not-found', null);
     const note = action.note.trim();
+    // One of a group action: the trail ties the alerts of one operator decision together.
+    const batch: Detail = action.batch ? { batchId: action.batch.id, batchSize: action.batch.size } : {};
     switch (action.action) {
       case 'ack': {
         if (a.ack) return refuse('already-acknowledged', a);
         a.ack = { by: action.by, at: now, note };
         // A shelved alert keeps its shelf; acknowledging it only records who took it on.
-        transition(a, a.state === 'shelved' ? 'shelved' : 'acknowledged', 'ack', action.by, now, { note, requestId: action.requestId });
+        transition(a, a.state === 'shelved' ? 'shelved' : 'acknowledged', 'ack', action.by, now, { note, requestId: action.requestId, detail: batch });
         if (a.recoveredAt !== null) clear(t, 'acknowledged-after-recovery', now, action.by);
         return { ok: true, alert: { ...a } };
       }
@@ -283,14 +288,14 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
         if (action.until - now > rules.shelveMaxMs) return refuse('shelve-too-long', a);
         a.shelvedUntil = action.until;
         a.shelf = { by: action.by, at: now, note };
-        transition(a, 'shelved', 'shelve', action.by, now, { note, requestId: action.requestId, detail: { until: action.until } });
+        transition(a, 'shelved', 'shelve', action.by, now, { note, requestId: action.requestId, detail: { until: action.until, ...batch } });
         return { ok: true, alert: { ...a } };
       }
       case 'unshelve': {
         if (a.state !== 'shelved') return refuse('not-shelved', a);
         a.shelvedUntil = null;
         a.shelf = null;
-        transition(a, unshelvedState(t, now), 'unshelve', action.by, now, { note: note || null, requestId: action.requestId });
+        transition(a, unshelvedState(t, now), 'unshelve', action.by, now, { note: note || null, requestId: action.requestId, detail: batch });
         evaluate(t, now);
         return { ok: true, alert: { ...a } };
       }
@@ -311,6 +316,8 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
           // continues from the last event seen before the restart.
           cond: !pulse, condSince: pulse ? a.lastSeenAt : now, reason: pulse ? 'quiet' : 'back-online',
         };
+        // The condition is taken to persist (above) until a device says otherwise.
+        if (!pulse) a.normalSince = null;
         trackers.set(a.key, t);
         byId.set(a.id, t);
         if (!subject) clear(t, 'not-in-model', now);

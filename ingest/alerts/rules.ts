@@ -5,7 +5,8 @@ import type { Device, ParkModel } from '../../shared/park-model.ts';
 import { ALERT_RULE_NAMES, type AlertRuleId } from '../../shared/schema.ts';
 import type { DeviceKind } from '../../shared/topics.ts';
 import type { Reading } from '../store/types.ts';
-import { createDeviceTracks, type DeviceTrack } from './device-tracks.ts';
+import { createDeviceStatus, type DeviceStatusBook } from '../device-status.ts';
+import type { ApplyResult, DeviceTrack } from './device-tracks.ts';
 import type { Detail, Observation, Subject } from './lifecycle.ts';
 import type { AlertRules } from './rules-config.ts';
 
@@ -26,9 +27,18 @@ export function deviceSubject(d: Device): Subject {
 
 const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
+/** Silence allowance per kind: the offline rules' `noTelemetryMs` (the effective status uses the same). */
+export function silenceAllowance(config: AlertRules): Record<DeviceKind, number> {
+  return { camera: config.rules['camera-offline'].noTelemetryMs, node5g: config.rules['node5g-offline'].noTelemetryMs, meter: config.rules['meter-offline'].noTelemetryMs };
+}
+
 export interface RuleEvaluator {
-  /** Observations a reading makes; `retained` replays (status) confirm nothing new. */
-  onReading(r: Reading, retained: boolean): Observation[];
+  /**
+   * Observations a reading makes; `retained` replays (status) confirm nothing new. `applied`: the
+   * caller already applied the reading to the shared status book (the ingest does, once per
+   * reading); without it the evaluator applies it to its own.
+   */
+  onReading(r: Reading, retained: boolean, applied?: ApplyResult): Observation[];
   /** Observations of time passing (silence). None while listening is paused. */
   onTick(now: number): Observation[];
   /**
@@ -42,10 +52,9 @@ export interface RuleEvaluator {
   subjectOf(rule: AlertRuleId, key: string): Subject | null;
 }
 
-export function createRuleEvaluator(model: ParkModel, config: AlertRules): RuleEvaluator {
+export function createRuleEvaluator(model: ParkModel, config: AlertRules, book?: DeviceStatusBook): RuleEvaluator {
   const rules = config.rules;
-  const tracks = createDeviceTracks(model);
-  let pausedAt: number | null = null;
+  const tracks = book ?? createDeviceStatus(model, { silenceMs: silenceAllowance(config), now: Date.now() });
   const meters = new Map<string, Device[]>();
   for (const d of model.devicesOfKind('meter')) if (d.enterprise) meters.set(d.enterprise, [...(meters.get(d.enterprise) ?? []), d]);
   const enterpriseSubjects = new Map<string, Subject>();
@@ -54,13 +63,13 @@ export function createRuleEvaluator(model: ParkModel, config: AlertRules): RuleE
     if (first) enterpriseSubjects.set(e.id, { id: e.id, device: first.id, kind: 'meter', zone: e.zone, enterprise: e.id, name: e.short, nameEn: e.nameEn });
   }
 
+  // The offline condition is the device's effective status (device-status.ts), as the wall shows it.
   function offline(t: DeviceTrack, now: number): { value: boolean; detail: Detail } {
-    const silenceMs = rules[OFFLINE_RULES[t.device.kind]].noTelemetryMs;
-    if (t.status === 'offline') return { value: true, detail: { cause: 'status-offline', lastWill: t.statusWill } };
-    if (t.streamDown) return { value: true, detail: { cause: 'stream-down' } };
-    const silent = t.lastDataAt === null ? 0 : now - t.lastDataAt;
-    if (silent > silenceMs) return { value: true, detail: { cause: 'no-telemetry', silentS: Math.round(silent / 1000) } };
-    return { value: false, detail: { status: t.status ?? 'unknown' } };
+    const s = tracks.statusOfTrack(t, now);
+    if (s.cause === 'status-offline') return { value: true, detail: { cause: 'status-offline', lastWill: t.statusWill } };
+    if (s.cause === 'stream-down') return { value: true, detail: { cause: 'stream-down' } };
+    if (s.cause === 'no-telemetry') return { value: true, detail: { cause: 'no-telemetry', silentS: Math.round(s.silentMs / 1000) } };
+    return { value: false, detail: { status: s.status } };
   }
 
   function offlineObservation(t: DeviceTrack, at: number, confirmed: boolean): Observation {
@@ -152,9 +161,9 @@ export function createRuleEvaluator(model: ParkModel, config: AlertRules): RuleE
   }
 
   return {
-    onReading(r, retained) {
+    onReading(r, retained, applied) {
       const t = tracks.get(r.device);
-      const kind = tracks.apply(r);
+      const kind = applied ?? tracks.apply(r, retained);
       if (!t || kind === 'ignored') return [];
       const out: Observation[] = [offlineObservation(t, r.receivedAt, !retained)];
       const subject = deviceSubject(t.device);
@@ -184,20 +193,14 @@ export function createRuleEvaluator(model: ParkModel, config: AlertRules): RuleE
       return out;
     },
     onTick(now) {
-      if (pausedAt !== null) return [];
+      if (tracks.paused) return [];
+      tracks.advance(now);
       const out: Observation[] = [];
       for (const t of tracks.all()) if (t.heardAt !== null) out.push(offlineObservation(t, now, false));
       return out;
     },
-    pauseListening(at) {
-      pausedAt ??= at;
-    },
-    resumeListening(at) {
-      if (pausedAt === null) return;
-      const deaf = Math.max(0, at - pausedAt);
-      pausedAt = null;
-      for (const t of tracks.all()) if (t.lastDataAt !== null) t.lastDataAt += deaf;
-    },
+    pauseListening: (at) => tracks.pause(at),
+    resumeListening: (at) => tracks.resume(at),
     subjectOf(rule, key) {
       const id = key.slice(rule.length + 1);
       if (rule === 'enterprise-overload') return enterpriseSubjects.get(id) ?? null;

@@ -10,7 +10,7 @@ import { opsAlertsTopic } from '../../shared/topics.ts';
 import { HttpError } from './http-kit.ts';
 
 export type RefusedAttempt = (typeof REFUSED_ATTEMPTS)[number];
-type ActionInput = Extract<AlertAction, { action: 'ack' | 'shelve' | 'unshelve' }> extends infer A ? (A extends unknown ? Omit<A, 'requestId' | 'at'> : never) : never;
+export type ActionInput = Extract<AlertAction, { action: 'ack' | 'shelve' | 'unshelve' }> extends infer A ? (A extends unknown ? Omit<A, 'requestId' | 'at'> : never) : never;
 
 export interface Refusal {
   attempted: RefusedAttempt;
@@ -22,8 +22,11 @@ export interface Refusal {
 }
 
 export interface AlertActions {
-  /** Sends an action; resolves with the ingest's reply; HttpError 503 when the broker is unreachable, 504 when no reply came in time. */
-  send(action: ActionInput): Promise<AlertReply>;
+  /**
+   * Sends an action; resolves with the ingest's reply; HttpError 503 when the broker is unreachable,
+   * 504 when no reply came within `timeoutMs` (default the module's).
+   */
+  send(action: ActionInput, timeoutMs?: number): Promise<AlertReply>;
   reportRefusal(r: Refusal): void;
   /** Feeds a message from the screen's MQTT client; true when it was a reply this module awaited. */
   handleMessage(topic: string, payload: Buffer): boolean;
@@ -77,7 +80,7 @@ export function createAlertActions(opts: AlertActionsOptions): AlertActions {
   summaryTimer.unref();
 
   return {
-    send(input) {
+    send(input, wait = timeoutMs) {
       if (!opts.client.connected) return Promise.reject(new HttpError(503, 'broker-unreachable', 'the message broker is unreachable; try again'));
       const requestId = newRequestId();
       const action = { ...input, requestId, at: now() } as AlertAction;
@@ -86,7 +89,7 @@ export function createAlertActions(opts: AlertActionsOptions): AlertActions {
           pending.delete(requestId);
           log.warn({ requestId, action: input.action }, 'no answer from the ingest in time');
           reject(new HttpError(504, 'ingest-timeout', 'the alert service did not answer in time; the outcome is unknown, reload the alert'));
-        }, timeoutMs);
+        }, wait);
         pending.set(requestId, { resolve, timer });
         publish(action);
       });

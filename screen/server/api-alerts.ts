@@ -15,6 +15,7 @@ import type { ParkModel } from '../../shared/park-model.ts';
 import { ALERT_RULE_IDS, ALERT_SEVERITIES, ALERT_STATES, AUDIT_ACTIONS, type Alert, type AlertReply } from '../../shared/schema.ts';
 import { DEVICE_KINDS } from '../../shared/topics.ts';
 import type { AlertActions, RefusedAttempt } from './alert-actions.ts';
+import { BATCH_PATH } from './api-alert-batch.ts';
 import { auditCsvHeader, auditCsvLine } from './audit-csv.ts';
 import { HttpError, json, readJsonBody, type Route, type RouteContext } from './http-kit.ts';
 import type { OperatorAuth } from './operator-auth.ts';
@@ -218,6 +219,8 @@ export function createAlertsApi(opts: AlertsApiOptions): AlertsApi {
     },
     attemptOf(method, pathname) {
       if (method === 'POST' && pathname === '/api/session') return { attempted: 'sign-in', alertId: null };
+      const b = BATCH_PATH.exec(pathname); // first: its path also fits ACTION_PATH
+      if (b) return { attempted: b.groups!.verb as RefusedAttempt, alertId: null };
       const m = ACTION_PATH.exec(pathname);
       return m ? { attempted: m.groups!.verb as RefusedAttempt, alertId: m.groups!.id! } : null;
     },

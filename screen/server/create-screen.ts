@@ -10,9 +10,10 @@ import { connectBroker } from '../../shared/broker-client.ts';
 import type { z } from 'zod';
 import type { Logger } from '../../shared/logger.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
-import { alertsActiveSchema, liveDeltaSchema, liveSnapshotSchema, noticesSchema, WS_PATH } from '../../shared/schema.ts';
+import { alertsActiveSchema, liveMessageSchema, noticesSchema, WS_PATH } from '../../shared/schema.ts';
 import { alertsActiveTopic, alertsFilter, liveFilter, liveTopic, noticesFilter, noticesTopic } from '../../shared/topics.ts';
 import { createAlertActions } from './alert-actions.ts';
+import { batchRoutes } from './api-alert-batch.ts';
 import { createAlertsApi, type AlertsApi } from './api-alerts.ts';
 import { contentRoutes, createKpiSource } from './api-content.ts';
 import { historyRoutes, type HistoryReader } from './api-history.ts';
@@ -24,6 +25,7 @@ import { createOperatorAuth } from './operator-auth.ts';
 import { createOriginCheck, STATE_CHANGING_METHODS } from './origin-check.ts';
 import { registerScreenMetrics } from './metrics.ts';
 import { createStaticFiles } from './static-files.ts';
+import { DEFAULT_CHIME_REMINDER_MS, wallRoutes } from './api-wall.ts';
 import { createUpgradeGuard, type UpgradeRefusal, type ViewerAccess } from './upgrade-guard.ts';
 
 export type { HistoryReader } from './api-history.ts';
@@ -54,6 +56,8 @@ export interface ScreenOptions {
   sessionIdleMs?: number;
   /** ms to wait for the ingest's answer to an operator action; default 5000. */
   actionTimeoutMs?: number;
+  /** ms between the wall's chime reminders while a critical alert is unacknowledged; default 60 000. */
+  chimeReminderMs?: number;
   now?: () => number;
 }
 
@@ -78,16 +82,17 @@ const SECURITY_HEADERS: Record<string, string> = {
 /** What to do with each subscribed topic: its schema and where the parsed value goes. */
 interface TopicHandler<S extends z.ZodType> {
   schema: S;
-  apply(value: z.infer<S>): void;
+  /** `retained`: a stored message the broker handed over on subscribing, not news. */
+  apply(value: z.infer<S>, retained: boolean): void;
 }
-function handler<S extends z.ZodType>(schema: S, apply: (value: z.infer<S>) => void): TopicHandler<S> {
+function handler<S extends z.ZodType>(schema: S, apply: (value: z.infer<S>, retained: boolean) => void): TopicHandler<S> {
   return { schema, apply };
 }
 
 function topicHandlers(parkId: string, hub: LiveHub, alertsApi: AlertsApi): Map<string, TopicHandler<z.ZodType>> {
   return new Map<string, TopicHandler<z.ZodType>>([
-    [liveTopic(parkId, 'snapshot'), handler(liveSnapshotSchema, (s) => hub.applySnapshot(s))],
-    [liveTopic(parkId, 'delta'), handler(liveDeltaSchema, (d) => hub.applyDelta(d))],
+    [liveTopic(parkId, 'snapshot'), handler(liveMessageSchema, (s, retained) => hub.applySnapshot(s, { retained }))],
+    [liveTopic(parkId, 'delta'), handler(liveMessageSchema, (d) => hub.applyDelta(d))],
     [
       alertsActiveTopic(parkId),
       handler(alertsActiveSchema, (a) => {
@@ -115,7 +120,8 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     password: opts.mqtt.password,
     clean: true, // the retained topics rebuild the state on every connect
     protocolVersion: 4,
-    reconnectPeriod: 1000,
+    // Back soon after the broker is: the wall is dark until then (one client, a cheap retry).
+    reconnectPeriod: 500,
     keepalive: 30,
   });
   const actions = createAlertActions({ client, parkId: model.id, logger: opts.logger, timeoutMs: opts.actionTimeoutMs, now });
@@ -132,7 +138,14 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     });
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
-  client.on('message', (topic, payload) => {
+  // The wall says "no data" when the broker is gone: not only when its own socket drops.
+  client.on('connect', () => hub.setBrokerConnected(true));
+  client.on('close', () => hub.setBrokerConnected(false));
+  client.on('offline', () => {
+    hub.setBrokerConnected(false);
+    log.warn('broker unreachable; reconnecting');
+  });
+  client.on('message', (topic, payload, packet) => {
     if (actions.handleMessage(topic, payload)) return;
     const h = handlers.get(topic);
     if (!h) return; // replies and topics other modules listen to
@@ -144,7 +157,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       return;
     }
     const parsed = h.schema.safeParse(raw);
-    if (parsed.success) h.apply(parsed.data);
+    if (parsed.success) h.apply(parsed.data, packet.retain);
     else log.warn({ topic, issue: parsed.error.issues[0]?.message }, 'message does not match its schema; ignored');
   });
 
@@ -156,6 +169,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       handle: ({ res }) => json(res, client.connected ? 200 : 503, { ok: client.connected, mqtt: client.connected }),
     },
     ...historyRoutes({ model, history: opts.history, now }),
+    ...wallRoutes({ chimeReminderMs: opts.chimeReminderMs ?? DEFAULT_CHIME_REMINDER_MS }),
     ...contentRoutes({
       kpis: createKpiSource(opts.kpiFile, opts.logger),
       notices: () => hub.notices(),
@@ -170,6 +184,8 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       now,
     }),
     ...auth.routes,
+    // Before the single-alert routes: `/api/alerts/batch/ack` would read as alert "batch".
+    ...batchRoutes({ auth, actions, logger: opts.logger }),
     ...alertsApi.routes,
   ];
   const metrics = opts.metrics;

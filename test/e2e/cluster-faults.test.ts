@@ -96,7 +96,7 @@ describe.skipIf(!NATS_SERVER)('SLOW the park on a 3-node NATS cluster through no
       if (m.type === 'delta' && m.seq !== lastSeq + 1) wsGaps++;
       lastSeq = m.seq;
       latest = m;
-      if (m.type === 'snapshot') deviceStates = new Map(m.state.devices.map((d) => [d.id, d.status]));
+      if (m.type === 'snapshot') deviceStates = new Map(m.devices.map((d) => [d.id, d.status]));
       else for (const d of m.devices) deviceStates.set(d.id, d.status);
     });
     await new Promise<void>((resolve, reject) => ws!.once('open', () => resolve()).once('error', reject));

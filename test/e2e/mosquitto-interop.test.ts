@@ -104,7 +104,7 @@ describe.skipIf(!MOSQUITTO || !MOSQUITTO_PASSWD)('our services with Mosquitto as
         const timer = setTimeout(() => reject(new Error('no live data within 30 s')), 30_000);
         ws.on('message', (d) => {
           const m = JSON.parse(d.toString()) as WsServerMessage;
-          const s = m.type === 'snapshot' ? m.state.summary : m.summary;
+          const s = m.summary;
           if (s && s.cameras.online === model.devicesOfKind('camera').length && s.energy.totalKw > 0) {
             clearTimeout(timer);
             resolve(m);

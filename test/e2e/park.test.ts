@@ -72,7 +72,7 @@ describe('the whole park, end to end', () => {
     await waitFor('a delta reflecting the newest readings', () => {
       const state = new Map<string, { ts: number | null; t: Record<string, number | boolean> | null }>();
       for (const m of received) {
-        const devices = m.type === 'snapshot' ? m.state.devices : m.devices;
+        const devices = m.devices;
         for (const d of devices) state.set(d.id, d);
       }
       return latest.every((l) => state.get(l.device)?.ts === l.ts);
@@ -83,11 +83,11 @@ describe('the whole park, end to end', () => {
 
     // The values a browser holds are the values the store holds, device by device.
     const state = new Map<string, Record<string, number | boolean> | null>();
-    for (const m of received) for (const d of m.type === 'snapshot' ? m.state.devices : m.devices) state.set(d.id, d.t);
+    for (const m of received) for (const d of m.devices) state.set(d.id, d.t);
     for (const l of latest) expect(state.get(l.device), l.device).toEqual(l.values);
 
     const last = received.at(-1)!;
-    const summary = last.type === 'snapshot' ? last.state.summary : last.summary;
+    const summary = last.summary;
     expect(summary?.cameras.online).toBe(park.model.devicesOfKind('camera').length);
     expect(summary?.nodes.up).toBe(12);
     const meterKw = latest.filter((l) => l.kind === 'meter').reduce((sum, l) => sum + (l.values.kw as number), 0);

@@ -66,3 +66,11 @@ export function createTestDevices(park: TestPark): TestDevices {
     },
   };
 }
+
+/** A 5G node and a meter report once, so the wall has every panel's data (its "fully drawn" signal) beside the cameras a test drives. */
+export async function reportNodeAndMeter(devices: TestDevices): Promise<void> {
+  const node = await devices.connect('g5-01');
+  await node.publish('telemetry', { rsrpDbm: -85, sinrDb: 15, dlMbps: 600, ulMbps: 80, latencyMs: 12, connectedUes: 40 });
+  const meter = await devices.connect('mtr-longyuan-1');
+  await meter.publish('telemetry', { kw: 3500, kwh: 1000, voltage: 400, current: 150, powerFactor: 0.95 });
+}

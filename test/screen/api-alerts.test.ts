@@ -34,7 +34,7 @@ describe('alert API', () => {
     ws = new WebSocket(park.screenWsUrl);
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString()) as WsServerMessage;
-      if (m.type === 'snapshot') wallAlerts = m.state.alerts;
+      if (m.type === 'snapshot') wallAlerts = m.alerts;
       else if (m.alerts) wallAlerts = m.alerts;
     });
     await new Promise((r) => ws.once('open', r));

@@ -25,7 +25,7 @@ describe('notices and KPI set over the operator API', () => {
     ws = new WebSocket(park.screenWsUrl);
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString()) as WsServerMessage;
-      if (m.type === 'snapshot') wallNotices = m.state.notices;
+      if (m.type === 'snapshot') wallNotices = m.notices;
       else if (m.notices) wallNotices = m.notices;
     });
     await new Promise((r) => ws.once('open', r));

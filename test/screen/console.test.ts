@@ -7,7 +7,7 @@ import { addOperator } from '../../shared/operators.ts';
 import type { Alert } from '../../shared/schema.ts';
 import { watchAlerts, type AlertWatch } from '../helpers/alert-watch.ts';
 import { CHROMIUM, launchBrowser, type Browser } from '../helpers/browser.ts';
-import { createTestDevices, type TestDevices } from '../helpers/devices.ts';
+import { createTestDevices, reportNodeAndMeter, type TestDevices } from '../helpers/devices.ts';
 import { startPark, TEST_SCRYPT, type TestPark } from '../helpers/park.ts';
 
 const PASSWORD = 'night shift password';
@@ -39,10 +39,7 @@ describe.skipIf(!CHROMIUM)('operator console in a browser', () => {
     devices = createTestDevices(park);
     watch = await watchAlerts(park);
     // One of each kind reporting, so the wall has every panel's data (its "fully drawn" signal).
-    const node = await devices.connect('g5-01');
-    await node.publish('telemetry', { rsrpDbm: -85, sinrDb: 15, dlMbps: 600, ulMbps: 80, latencyMs: 12, connectedUes: 40 });
-    const meter = await devices.connect('mtr-longyuan-1');
-    await meter.publish('telemetry', { kw: 3500, kwh: 1000, voltage: 400, current: 150, powerFactor: 0.95 });
+    await reportNodeAndMeter(devices);
     const cam = await devices.connect('cam-040');
     await cam.publish('telemetry', { online: true, fps: 25, bitrateKbps: 4000, storageUsedPct: 40 });
     await cam.publish('event', { type: 'intrusion', zone: 'prj', confidence: 0.93 });

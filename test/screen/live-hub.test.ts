@@ -17,7 +17,7 @@ const summary = (at: number): LiveSummary => ({
   energy: { totalKw: 0, metersOnline: 0, metersTotal: 0, enterprises: [] },
   newest: { camera: at, node5g: null, meter: null },
 });
-const device = (id: string, ts: number, pad = 0): DeviceLive => ({ id, kind: 'camera', status: 'online', ts, seenAt: ts, t: { online: true, fps: 25, bitrateKbps: ts % 1000, storageUsedPct: pad } });
+const device = (id: string, ts: number, pad = 0): DeviceLive => ({ id, kind: 'camera', status: 'online', cause: null, ts, seenAt: ts, t: { online: true, fps: 25, bitrateKbps: ts % 1000, storageUsedPct: pad } });
 
 describe('live hub', () => {
   let server: Server;
@@ -29,8 +29,8 @@ describe('live hub', () => {
     server?.close();
   });
 
-  async function start(coalesceMs: number, maxBufferedBytes?: number): Promise<string> {
-    hub = createLiveHub({ logger: silentLogger(), coalesceMs, ...(maxBufferedBytes ? { maxBufferedBytes } : {}) });
+  async function start(coalesceMs: number, maxBufferedBytes?: number, extra: Partial<Parameters<typeof createLiveHub>[0]> = {}): Promise<string> {
+    hub = createLiveHub({ logger: silentLogger(), coalesceMs, ...(maxBufferedBytes ? { maxBufferedBytes } : {}), ...extra });
     server = createServer();
     server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -47,10 +47,10 @@ describe('live hub', () => {
 
   it('coalesces many upstream deltas into a few per second', async () => {
     const url = await start(200);
-    hub.applySnapshot({ rev: 1, summary: summary(1), devices: [device('cam-001', 1)] });
+    hub.applySnapshot({ seq: 1, heartbeatMs: 250, summary: summary(1), devices: [device('cam-001', 1)] });
     const { msgs } = await connect(url);
     for (let i = 0; i < 100; i++) {
-      hub.applyDelta({ rev: 2 + i, summary: summary(10 + i), devices: [device('cam-001', 10 + i)] });
+      hub.applyDelta({ seq: 2 + i, heartbeatMs: 250, summary: summary(10 + i), devices: [device('cam-001', 10 + i)] });
       await new Promise((r) => setTimeout(r, 10));
     }
     await new Promise((r) => setTimeout(r, 300));
@@ -65,14 +65,14 @@ describe('live hub', () => {
 
   it('answers a resync with a full snapshot', async () => {
     const url = await start(100);
-    hub.applySnapshot({ rev: 1, summary: summary(1), devices: [device('a', 1), device('b', 1)] });
+    hub.applySnapshot({ seq: 1, heartbeatMs: 250, summary: summary(1), devices: [device('a', 1), device('b', 1)] });
     const { ws, msgs } = await connect(url);
     await waitFor('first snapshot', () => msgs.length >= 1);
     ws.send(JSON.stringify({ type: 'resync' }));
     await waitFor('second snapshot', () => msgs.filter((m) => m.type === 'snapshot').length === 2);
     // The newest snapshot (a coalesced delta may land after it).
     const snap = msgs.filter((m) => m.type === 'snapshot').at(-1)!;
-    expect(snap.type === 'snapshot' && snap.state.devices.map((d) => d.id).sort()).toEqual(['a', 'b']);
+    expect(snap.type === 'snapshot' && snap.devices.map((d) => d.id).sort()).toEqual(['a', 'b']);
   });
 
   it('closes a socket that sends garbage or too much', async () => {
@@ -90,13 +90,13 @@ describe('live hub', () => {
   it('skips a browser that stops reading, and the others keep their pace', async () => {
     const url = await start(50, 64 * 1024);
     const big = Array.from({ length: 3000 }, (_, i) => device(`cam-${i}`, 1, i));
-    hub.applySnapshot({ rev: 1, summary: summary(1), devices: big });
+    hub.applySnapshot({ seq: 1, heartbeatMs: 250, summary: summary(1), devices: big });
     const slow = await connect(url);
     const fast = await connect(url);
     // The slow browser stops reading its socket: the server's send buffer fills up.
     (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
     for (let i = 0; i < 40; i++) {
-      hub.applyDelta({ rev: 2 + i, summary: summary(2 + i), devices: big.map((d) => ({ ...d, ts: 2 + i, seenAt: 2 + i })) });
+      hub.applyDelta({ seq: 2 + i, heartbeatMs: 250, summary: summary(2 + i), devices: big.map((d) => ({ ...d, ts: 2 + i, seenAt: 2 + i })) });
       await new Promise((r) => setTimeout(r, 25));
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -108,5 +108,33 @@ describe('live hub', () => {
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     await waitFor('slow browser gets a fresh snapshot', () => slow.msgs.filter((m) => m.type === 'snapshot').length >= 2);
     expect(slow.msgs.map((m) => m.seq)).toEqual(slow.msgs.map((_, i) => i + 1));
+  });
+
+  it('tells every browser what it knows of the pipeline, and keeps talking when nothing changes', async () => {
+    const url = await start(50, undefined, { heartbeatMs: 300, ingestTimeoutMs: 400 });
+    hub.setBrokerConnected(true);
+    hub.applySnapshot({ seq: 1, heartbeatMs: 100, summary: summary(1), devices: [device('a', 1)] });
+    const { msgs } = await connect(url);
+    await waitFor('the snapshot', () => msgs.length >= 1);
+    expect(msgs[0]!.pipeline).toMatchObject({ broker: true, ingest: true });
+    expect(msgs[0]!.pipeline.ingestSeenAt).toBeGreaterThan(0);
+    // The ingest goes quiet: the pipeline state changes at once when its heartbeat is overdue,
+    // then the server's own heartbeat follows every 300 ms with nothing in it.
+    await waitFor('ingest lost', () => msgs.some((m) => !m.pipeline.ingest), 2000);
+    const lostAt = msgs.findIndex((m) => !m.pipeline.ingest);
+    await new Promise((r) => setTimeout(r, 1000));
+    const beats = msgs.slice(lostAt + 1);
+    expect(beats.length).toBeGreaterThanOrEqual(2);
+    expect(beats.length).toBeLessThanOrEqual(5);
+    for (const b of beats) expect(b.type === 'delta' && b.devices.length === 0 && b.summary === undefined).toBe(true);
+    // The server's broker link drops: broker and ingest both reported lost.
+    hub.setBrokerConnected(false);
+    await waitFor('broker lost', () => msgs.at(-1)!.pipeline.broker === false, 1000);
+    expect(msgs.at(-1)!.pipeline.ingest).toBe(false);
+    // Back: the first delta from the ingest makes it live again in the next flush.
+    hub.setBrokerConnected(true);
+    hub.applyDelta({ seq: 2, heartbeatMs: 100, summary: summary(2), devices: [] });
+    await waitFor('live again', () => msgs.at(-1)!.pipeline.ingest && msgs.at(-1)!.pipeline.broker, 500);
+    expect(msgs.map((m) => m.seq)).toEqual(msgs.map((_, i) => i + 1));
   });
 });

@@ -129,12 +129,12 @@ describe('live socket access', () => {
       try {
         const page = await browser.context.newPage();
         await page.goto(`${park.screenUrl}/?token=${encodeURIComponent(token)}&lang=en`);
-        await page.waitForSelector('#conn[data-state="open"]', { timeout: 30_000 });
+        await page.waitForSelector('body[data-connection="open"]', { timeout: 30_000 });
         expect(await page.evaluate('location.search')).toBe('?lang=en');
         expect(await page.evaluate('localStorage.getItem("parkpulse.viewerToken")')).toBe(token);
         // The wall PC reboots and opens its bookmark without the token: still live.
         await page.goto(`${park.screenUrl}/?lang=en`);
-        await page.waitForSelector('#conn[data-state="open"]', { timeout: 30_000 });
+        await page.waitForSelector('body[data-connection="open"]', { timeout: 30_000 });
       } finally {
         await browser.close();
       }
@@ -147,7 +147,7 @@ describe('live socket access', () => {
         const page = await browser.context.newPage();
         await page.goto(`${park.screenUrl}/`);
         await waitFor('the refused upgrade', () => park.screen!.stats().upgradesRefused.token > before);
-        expect(await page.getAttribute('#conn', 'data-state')).not.toBe('open');
+        expect(await page.getAttribute('body', 'data-connection')).not.toBe('open');
       } finally {
         await browser.close();
       }

@@ -23,7 +23,7 @@ const alert = (over: Partial<Alert>): Alert => ({
   id: 'camera-intrusion-cam-007-1', key: 'camera-intrusion:cam-007', rule: 'camera-intrusion', severity: 'critical', state: 'active',
   device: 'cam-007', kind: 'camera', zone: 'mfg', enterprise: 'zhonghai', title: '区域入侵', titleEn: 'Intrusion', detail: { confidence: 0.93 },
   openedAt: Date.now(), updatedAt: Date.now(), lastSeenAt: Date.now(), count: 1, ack: null, shelvedUntil: null, clearedAt: null, clearReason: null, escalations: 0,
-  shelf: null, escalatedAt: null, recoveredAt: null, flips: 0,
+  shelf: null, escalatedAt: null, recoveredAt: null, flips: 0, normalSince: null,
   ...over,
 });
 
@@ -217,7 +217,7 @@ describe.skipIf(!CHROMIUM)('wall screen in Chromium', () => {
     park.screenHttp = null;
     await page.locator('#lost-banner').waitFor({ state: 'visible', timeout: 10_000 });
     expect(await text('#lost-banner')).toContain('连接已中断');
-    expect(await page.locator('#conn').getAttribute('data-state')).not.toBe('open');
+    expect(await page.locator('#conn').getAttribute('data-state')).toBe('nodata');
     await page.screenshot({ path: join(ARTIFACTS, 'wall-disconnected.png') });
 
     const history = await createSqliteStore({ path: park.sqlitePath, model: park.model, logger: park.logger, readOnly: true });
@@ -229,7 +229,7 @@ describe.skipIf(!CHROMIUM)('wall screen in Chromium', () => {
     await park.screen.ready();
     park.screenHttp = await listenScreen(park.screen, { host: '127.0.0.1', port });
     await page.locator('#lost-banner').waitFor({ state: 'hidden', timeout: 20_000 });
-    expect(await page.locator('#conn').getAttribute('data-state')).toBe('open');
+    expect(await page.locator('#conn').getAttribute('data-state')).toBe('live');
     expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
     expect(await number('#cam-total')).toBe(park.model.devicesOfKind('camera').length);
   });

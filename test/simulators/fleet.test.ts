@@ -2,7 +2,7 @@
 // device that dies is marked offline by its last will.
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LiveDelta } from '../../shared/schema.ts';
+import type { LiveMessage } from '../../shared/schema.ts';
 import { liveTopic } from '../../shared/topics.ts';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
 import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
@@ -61,7 +61,7 @@ describe('fleet simulator', () => {
     const watcher = await mqtt.connectAsync(park.mqttUrl, { clientId: 'svc-screen-test', username: 'svc-screen', password: park.provisioned.serviceSecrets.screen });
     const statuses: string[] = [];
     watcher.on('message', (topic, payload) => {
-      const delta = JSON.parse(payload.toString()) as LiveDelta;
+      const delta = JSON.parse(payload.toString()) as LiveMessage;
       const cam = delta.devices.find((d) => d.id === 'cam-010');
       if (cam) statuses.push(cam.status);
     });

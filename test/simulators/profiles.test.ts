@@ -4,13 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { loadParkModel, type Device } from '../../shared/park-model.ts';
 import { createBehaviour, localTime, type DeviceBehaviour } from '../../simulators/profiles.ts';
 
+type BehaviourOptions = Parameters<typeof createBehaviour>[1];
+
 const model = loadParkModel();
 // Wednesday 3 July 2024, 00:00 in Zhenjiang (UTC+8).
 const WED_MIDNIGHT = Date.UTC(2024, 6, 2, 16, 0, 0);
 const HOUR = 3_600_000;
 
-function behaviours(seed: number, devices: readonly Device[] = model.devices): Map<string, DeviceBehaviour> {
-  return new Map(devices.map((d) => [d.id, createBehaviour(d, { model, seed })]));
+function behaviours(seed: number, devices: readonly Device[] = model.devices, extra: Partial<BehaviourOptions> = {}): Map<string, DeviceBehaviour> {
+  return new Map(devices.map((d) => [d.id, createBehaviour(d, { model, seed, ...extra })]));
 }
 
 /** Runs every device over a fixed clock: `steps` ticks of `stepMs` from `start`. */
@@ -99,7 +101,8 @@ describe('simulated devices', () => {
   });
 
   it('gives cameras more motion by day and rare events at night', () => {
-    const cams = behaviours(3, model.devicesOfKind('camera'));
+    // Ticks of a minute here: the alarm rates are per device time, so tell the cameras.
+    const cams = behaviours(3, model.devicesOfKind('camera'), { intervalMs: 60_000 });
     const day = new Map<string, number>();
     const night = new Map<string, number>();
     for (let d = 0; d < 7; d++) {
@@ -119,6 +122,33 @@ describe('simulated devices', () => {
     expect(nightMotionPerHour).toBeGreaterThan(0);
     expect(night.get('intrusion') ?? 0).toBeGreaterThan(0);
     expect(day.get('intrusion') ?? 0).toBe(0);
+  });
+
+  it('raises a few intrusions a night across the park (and a tamper a day), whatever the interval', () => {
+    for (const intervalMs of [2000, 1000]) {
+      const cams = behaviours(11, model.devicesOfKind('camera'), { intervalMs });
+      const counts = new Map<string, number>();
+      // Three nights (19:00-07:00 of the park's clock) at the simulator's own tick.
+      for (let n = 0; n < 3; n++) {
+        const from = WED_MIDNIGHT + n * 24 * HOUR - 5 * HOUR;
+        for (let ts = from; ts < from + 12 * HOUR; ts += intervalMs) {
+          for (const b of cams.values()) {
+            const ev = b.event(ts);
+            if (ev && ev.type !== 'motion') counts.set(ev.type, (counts.get(ev.type) ?? 0) + 1);
+          }
+        }
+      }
+      const perNight = (counts.get('intrusion') ?? 0) / 3;
+      expect(perNight, `intrusions per night at ${intervalMs} ms`).toBeGreaterThan(0.5);
+      expect(perNight, `intrusions per night at ${intervalMs} ms`).toBeLessThan(8);
+      expect(counts.get('tamper') ?? 0, `tampers in three half-days at ${intervalMs} ms`).toBeLessThan(8);
+      expect(counts.get('loitering') ?? 0).toBe(0); // loitering is a daytime event
+    }
+    // Configurable: none at all, or a storm.
+    const quiet = behaviours(11, model.devicesOfKind('camera'), { intervalMs: 2000, alarms: { intrusionsPerNight: 0, tampersPerDay: 0 } });
+    let alarms = 0;
+    for (let ts = WED_MIDNIGHT; ts < WED_MIDNIGHT + 5 * HOUR; ts += 2000) for (const b of quiet.values()) if (['intrusion', 'tamper'].includes(b.event(ts)?.type ?? '')) alarms++;
+    expect(alarms).toBe(0);
   });
 
   it('lowers 5G quality as more UEs connect', () => {

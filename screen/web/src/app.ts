@@ -2,7 +2,7 @@
 // into at most one render per animation frame.
 import type { Device, Enterprise, ParkModelData } from '../../../shared/park-model.ts';
 import type { KpiSet } from '../../../shared/schema.ts';
-import type { ConnectionState, LiveState, LiveUpdate } from './live-client.ts';
+import type { ConnectionState, LiveMirror, LiveUpdate } from './live-client.ts';
 
 export type Point = [number, number];
 
@@ -22,7 +22,7 @@ export interface App {
   model: ParkModelData;
   deviceById: Map<string, Device>;
   enterpriseById: Map<string, Enterprise>;
-  live: LiveState;
+  live: LiveMirror;
   kpis: KpiSet | null;
   connection: ConnectionState;
   /** Browser clock of the last time the connection was open (0: never). */
@@ -48,6 +48,7 @@ function mergeLive(a: LiveUpdate | undefined, b: LiveUpdate | undefined): LiveUp
   return {
     kind: a.kind === 'snapshot' || b.kind === 'snapshot' ? 'snapshot' : 'delta',
     devices: [...a.devices, ...b.devices],
+    summaryChanged: a.summaryChanged || b.summaryChanged,
     alertsChanged: a.alertsChanged || b.alertsChanged,
     noticesChanged: a.noticesChanged || b.noticesChanged,
   };
@@ -82,7 +83,7 @@ export function requestRender(app: App, reason: RenderReason): void {
   });
 }
 
-export function createApp(model: ParkModelData, live: LiveState): App {
+export function createApp(model: ParkModelData, live: LiveMirror): App {
   const app: App = {
     model,
     deviceById: new Map(model.devices.map((d) => [d.id, d])),

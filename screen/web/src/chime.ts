@@ -1,16 +1,28 @@
-// The alert chime: a two-tone WebAudio sound (no file to fetch), repeated while any critical alert
-// is unacknowledged, so an acknowledgement anywhere silences every wall. Mutable by the header
-// button or the `m` key (remembered), or `?mute=1`.
+// The alert chime: a two-tone WebAudio sound (no file to fetch). It sounds once for each new
+// critical alert (several arriving together: once), then reminds every `reminderMs` (the screen
+// server's SCREEN_CHIME_REMINDER_MS, default 60 s; `?chimeEvery=<seconds>` overrides) while any
+// critical alert is unacknowledged, so an acknowledgement anywhere silences every wall, and an
+// operator does not learn to ignore a sound that never stops. Mutable by the header button or the
+// `m` key (remembered), or `?mute=1`.
 const STORE_KEY = 'parkpulse.muted';
-const REPEAT_MS = 8000;
+const params = new URLSearchParams(location.search);
 
 let ctx: AudioContext | null = null;
-let muted = new URLSearchParams(location.search).get('mute') === '1' || localStorage.getItem(STORE_KEY) === '1';
+let muted = params.get('mute') === '1' || localStorage.getItem(STORE_KEY) === '1';
 let timer: number | undefined;
-let wanted = false;
+let reminderMs = (Number(params.get('chimeEvery')) || 0) * 1000 || 60_000;
+const fromUrl = params.has('chimeEvery');
 
-/** For tests and diagnostics: how often the chime sounded and whether it wants to. */
-export const chimeStatus = { played: 0, wanted: false, muted };
+/** For tests and diagnostics: how often the chime sounded, for what, and whether it reminds. */
+export const chimeStatus = { played: 0, news: 0, reminders: 0, wanted: false, muted, reminderMs, lastAt: 0 };
+
+/** The server's reminder interval (a `?chimeEvery=` in the address wins). */
+export function setReminderMs(ms: number): void {
+  if (fromUrl || !(ms > 0)) return;
+  reminderMs = ms;
+  chimeStatus.reminderMs = ms;
+  if (timer !== undefined) restartReminder();
+}
 
 function tone(at: number, freq: number, dur: number): void {
   const osc = ctx!.createOscillator();
@@ -25,8 +37,10 @@ function tone(at: number, freq: number, dur: number): void {
   osc.stop(at + dur + 0.05);
 }
 
-function play(): void {
+function play(why: 'news' | 'reminder'): void {
   chimeStatus.played++;
+  chimeStatus[why === 'news' ? 'news' : 'reminders']++;
+  chimeStatus.lastAt = Date.now();
   if (muted) return;
   try {
     ctx ??= new AudioContext();
@@ -39,16 +53,26 @@ function play(): void {
   }
 }
 
-/** Keeps the chime going while `on` is true (an unacknowledged critical alert exists). */
-export function chimeWhile(on: boolean): void {
-  chimeStatus.wanted = on;
-  if (on === wanted) return;
-  wanted = on;
+function restartReminder(): void {
   window.clearInterval(timer);
-  if (on) {
-    play();
-    timer = window.setInterval(play, REPEAT_MS);
+  timer = window.setInterval(() => play('reminder'), reminderMs);
+}
+
+/**
+ * Called on every change of the open alerts: `news` new critical alerts appeared (sound once
+ * now), `unacknowledged` whether any critical alert waits for someone (keep reminding).
+ */
+export function chimeFor(news: number, unacknowledged: boolean): void {
+  chimeStatus.wanted = unacknowledged;
+  if (!unacknowledged) {
+    window.clearInterval(timer);
+    timer = undefined;
+    return;
   }
+  if (news > 0) {
+    play('news');
+    restartReminder(); // the next reminder is a full interval after the news
+  } else if (timer === undefined) restartReminder();
 }
 
 export function setMuted(m: boolean): void {

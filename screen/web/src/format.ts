@@ -1,7 +1,8 @@
-// Number and time formatting for the wall: tabular digits, the park's own time zone.
-import { lang } from './i18n.ts';
+// Number and time formatting for the wall: tabular digits; times in the park's own time zone
+// (park-time.ts), never the browser's.
+import { lang, t } from './i18n.ts';
+import { hms, weekday, ymd } from './park-time.ts';
 
-export const PARK_TZ = 'Asia/Shanghai';
 const locale = lang === 'en' ? 'en-GB' : 'zh-CN';
 
 export function num(v: number | null | undefined, digits = 0): string {
@@ -9,20 +10,16 @@ export function num(v: number | null | undefined, digits = 0): string {
   return v.toLocaleString(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-const timeFmt = new Intl.DateTimeFormat(locale, { timeZone: PARK_TZ, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
-const dateTimeFmt = new Intl.DateTimeFormat(locale, {
-  timeZone: PARK_TZ, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
-});
-const weekdayFmt = new Intl.DateTimeFormat(locale, { timeZone: PARK_TZ, weekday: lang === 'en' ? 'short' : 'short' });
-
+/** `HH:mm:ss` in the park's zone. */
 export function time(ms: number): string {
-  return timeFmt.format(ms);
+  return hms(ms);
 }
+
+const WEEKDAYS = lang === 'en' ? ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] : ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
 
 /** `YYYY-MM-DD HH:mm:ss 周X` in the park's time zone (24-hour). */
 export function clock(ms: number): string {
-  const parts = Object.fromEntries(dateTimeFmt.formatToParts(ms).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${weekdayFmt.format(ms)}`;
+  return `${ymd(ms)} ${hms(ms)} ${WEEKDAYS[weekday(ms)]}`;
 }
 
 /** Signed percentage with ▲/▼ (涨红跌绿: up red, down green). */
@@ -53,4 +50,12 @@ export function tweenNumber(el: HTMLElement, to: number, digits = 0, ms = 800): 
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** "12 秒前" / "3 分钟前" / "2 小时前". */
+export function ageText(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return t('ago', { n: s });
+  if (s < 7200) return t('agoMin', { n: Math.round(s / 60) });
+  return t('agoHour', { n: Math.round(s / 3600) });
 }

@@ -1,6 +1,6 @@
 // The control-room wall: boots the layout, loads the park model, KPIs and history, then follows the
 // live WebSocket stream. URL parameters: lang=en, fit=fill, kiosk=1, carousel=<seconds>,
-// page=overview|security|energy, mute=1, staleAfter=<seconds>.
+// page=overview|security|energy, mute=1, staleAfter=<seconds>, chimeEvery=<seconds>, boardPage=<seconds>.
 import '@fontsource/noto-sans-sc/400.css';
 import '@fontsource/noto-sans-sc/700.css';
 import '@fontsource/barlow-condensed/600.css';
@@ -8,9 +8,11 @@ import './style.css';
 import type { ParkModelData } from '../../../shared/park-model.ts';
 import type { KpiSet } from '../../../shared/schema.ts';
 import { createApp, onRender, requestRender, type App, type Point } from './app.ts';
-import { chimeStatus } from './chime.ts';
+import { chimeStatus, setReminderMs } from './chime.ts';
 import { applyStaticText } from './i18n.ts';
 import { connectLive } from './live-client.ts';
+import { liveness } from './liveness.ts';
+import { setParkZone } from './park-time.ts';
 import { setupAlertsBoard } from './panels/alerts-board.ts';
 import { setupDetails } from './panels/details.ts';
 import { setupEconomy } from './panels/economy.ts';
@@ -22,7 +24,7 @@ import { setupNotices } from './panels/notices.ts';
 import { setupPower } from './panels/power.ts';
 import { setupRanking } from './panels/ranking.ts';
 import { setupSecurity } from './panels/security.ts';
-import { onChartsRebuilt, resizeVisible, startFitting } from './scale.ts';
+import { chartById, onChartsRebuilt, resizeVisible, startFitting } from './scale.ts';
 
 const params = new URLSearchParams(location.search);
 const PAGES = ['overview', 'security', 'energy'] as const;
@@ -87,11 +89,17 @@ async function boot(): Promise<void> {
   await fontsReady();
 
   const model = await getJson<ParkModelData>('/api/park');
+  // Every time on the wall is the park's, whatever zone this PC is set to.
+  setParkZone(model.timezone);
+  void getJson<{ chimeReminderMs: number }>('/api/wall')
+    .then((s) => setReminderMs(s.chimeReminderMs))
+    .catch((err) => console.error('wall settings unavailable', err));
   const live = connectLive({
     onState: (_state, update) => requestRender(app, { live: update }),
     onConnection(state, detail) {
       app.connection = state;
       if (state === 'open') app.lastOpenAt = Date.now();
+      document.body.dataset.connection = state;
       if (detail.retryInMs !== undefined) noteRetry(detail.retryInMs);
       requestRender(app, { tick: true });
     },
@@ -112,7 +120,7 @@ async function boot(): Promise<void> {
   onChartsRebuilt(() => requestRender(app, { all: true }));
 
   // Diagnostics for tests and for an engineer at the wall's console.
-  Object.assign(window, { __parkpulse: { app, chime: chimeStatus } });
+  Object.assign(window, { __parkpulse: { app, chime: chimeStatus, live, liveness: () => liveness(app), chart: chartById } });
 
   // The first full render: every panel has real data (used by the browser tests and the benchmark).
   const t0 = performance.now();

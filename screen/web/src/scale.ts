@@ -43,6 +43,11 @@ export function chart(id: string, setup: (chart: echarts.ECharts) => void): () =
   return () => slot.chart!;
 }
 
+/** The chart in the element with this id (diagnostics and tests), or null. */
+export function chartById(id: string): echarts.ECharts | null {
+  return slots.get(id)?.chart ?? null;
+}
+
 /** Called after charts were re-created (DPR change) so the app can render its data again. */
 export function onChartsRebuilt(fn: () => void): void {
   afterRebuild.push(fn);

@@ -19,7 +19,9 @@ import { createSqliteStore } from '../../../ingest/store/sqlite-store.ts';
 import { silentLogger } from '../../../shared/logger.ts';
 import { loadParkModel } from '../../../shared/park-model.ts';
 import { readFleetKey, readServiceSecret, serviceUsername } from '../../../shared/registry.ts';
-import { liveSnapshotSchema, type LiveSnapshot } from '../../../shared/schema.ts';
+import { liveMessageSchema, type LiveMessage } from '../../../shared/schema.ts';
+import { createDeviceStatus } from '../../../ingest/device-status.ts';
+import type { ParkModel } from '../../../shared/park-model.ts';
 import type { ShardLive } from '../../../shared/shard-schema.ts';
 import { shardOf } from '../../../shared/shard-topics.ts';
 import { liveTopic } from '../../../shared/topics.ts';
@@ -30,6 +32,12 @@ import { waitFor } from '../../helpers/park.ts';
 import { sampleReadings } from '../../helpers/readings.ts';
 
 const model = loadParkModel();
+/** A live state with its own status book, fed as the ingest feeds both. */
+function liveOf(m: ParkModel, at: number) {
+  const devices = createDeviceStatus(m, { silenceMs: { camera: 3_600_000, node5g: 3_600_000, meter: 3_600_000 }, now: at });
+  const live = createLiveState(m, { devices, heartbeatMs: 250 });
+  return { apply: (r: Parameters<typeof live.apply>[0]) => (devices.apply(r, false), live.apply(r)), live, devices };
+}
 const counters = { ratePerSec: 1, accepted: 10, rejected: 1, rejects: { 'json-malformed': 1 }, gaps: 0, duplicates: 2 };
 
 describe('merging shard parts', () => {
@@ -38,19 +46,20 @@ describe('merging shard parts', () => {
     const readings = sampleReadings(model, { start: Date.now() - 60_000, stepMs: 1000, perDevice: 6, devices: 40 }).filter((r) => !(r.channel === 'status' && r.values.will)).sort((a, b) => a.ts - b.ts);
     const now = Date.now();
     for (const count of [2, 3, 5]) {
-      const whole = createLiveState(model);
+      const whole = liveOf(model, now);
       for (const r of readings) whole.apply(r);
       const parts: ShardLive[] = [];
       for (let k = 0; k < count; k++) {
         const view = shardModel(model, { index: k, count });
-        const live = createLiveState(view);
-        for (const r of readings) if (shardOf(r.device, count) === k) live.apply(r);
+        const fed = liveOf(view, now);
+        const live = fed.live;
+        for (const r of readings) if (shardOf(r.device, count) === k) fed.apply(r);
         const snap = live.snapshot(now, counters);
         const nodesReporting = view.devicesOfKind('node5g').filter((d) => live.device(d.id)?.status === 'online' && live.device(d.id)?.t).length;
         parts.push({ shard: k, count, at: now, full: true, nodesReporting, ...snap });
       }
       const merged = mergeSummaries(model, parts, [], now);
-      const expected = whole.snapshot(now, counters).summary;
+      const expected = whole.live.snapshot(now, counters).summary;
       expect({ ...merged, ingest: null }, `${count} shards`).toEqual({ ...expected, ingest: null, nodes: { ...expected.nodes } });
       expect(merged.ingest.accepted).toBe(counters.accepted * count);
       expect(merged.ingest.rejects['json-malformed']).toBe(count);
@@ -60,7 +69,7 @@ describe('merging shard parts', () => {
   it('counts the devices of a shard not heard from as unknown', () => {
     const now = Date.now();
     const view = shardModel(model, { index: 0, count: 2 });
-    const snap = createLiveState(view).snapshot(now, counters);
+    const snap = liveOf(view, now).live.snapshot(now, counters);
     const missing = shardModel(model, { index: 1, count: 2 });
     const merged = mergeSummaries(model, [{ shard: 0, count: 2, at: now, full: true, nodesReporting: 0, ...snap }], [{ camera: missing.devicesOfKind('camera').length, node5g: missing.devicesOfKind('node5g').length, meter: missing.devicesOfKind('meter').length }], now);
     expect(merged.cameras.total).toBe(model.devicesOfKind('camera').length);
@@ -103,9 +112,9 @@ describe.skipIf(!NATS_SERVER)('a sharded park on nats-server: 2 ingest shards an
     }
     aggregator = await createAggregator({ model, logger, mqtt: { url, username: serviceUsername('aggregator', 'dantu'), password: secret('aggregator') }, alerts: { rules, dbPath }, liveIntervalMs: 100, snapshotIntervalMs: 1000 });
     await Promise.all([...shards.map((s) => s.ready()), aggregator.ready()]);
-    const snapshots: LiveSnapshot[] = [];
+    const snapshots: LiveMessage[] = [];
     watcher = await mqtt.connectAsync(url, { clientId: 'svc-screen-watch', username: serviceUsername('screen', 'dantu'), password: secret('screen'), protocolVersion: 4 });
-    watcher.on('message', (_t, p) => snapshots.push(liveSnapshotSchema.parse(JSON.parse(p.toString()))));
+    watcher.on('message', (_t, p) => snapshots.push(liveMessageSchema.parse(JSON.parse(p.toString()))));
     await watcher.subscribeAsync(liveTopic('dantu', 'snapshot'), { qos: 1 });
     alerts = await watchAlerts({ mqttUrl: url, model, provisioned: { serviceSecrets: { screen: secret('screen') } } });
 

@@ -85,7 +85,7 @@ describe('audit trail', () => {
 
   it('keeps one open alert per key in the database itself', () => {
     const db = openAlertDb(trailFile());
-    const a = { id: 'x-1', key: 'camera-offline:cam-001', rule: 'camera-offline', severity: 'major', state: 'active', device: 'cam-001', kind: 'camera', zone: 'mfg', enterprise: null, title: 't', titleEn: 't', detail: {}, openedAt: 1, updatedAt: 1, lastSeenAt: 1, count: 1, ack: null, shelvedUntil: null, shelf: null, clearedAt: null, clearReason: null, escalations: 0, escalatedAt: null, recoveredAt: null, flips: 0 } as const;
+    const a = { id: 'x-1', key: 'camera-offline:cam-001', rule: 'camera-offline', severity: 'major', state: 'active', device: 'cam-001', kind: 'camera', zone: 'mfg', enterprise: null, title: 't', titleEn: 't', detail: {}, openedAt: 1, updatedAt: 1, lastSeenAt: 1, count: 1, ack: null, shelvedUntil: null, shelf: null, clearedAt: null, clearReason: null, escalations: 0, escalatedAt: null, recoveredAt: null, flips: 0, normalSince: null } as const;
     db.commit([a], []);
     expect(() => db.commit([{ ...a, id: 'x-2' }], [])).toThrow(/UNIQUE/);
     db.commit([{ ...a, state: 'cleared', clearedAt: 2 }, { ...a, id: 'x-2' }], []);

@@ -41,6 +41,9 @@ export const api = {
   ack: (id: string, note: string) => call<{ alert: Alert }>('POST', `/api/alerts/${encodeURIComponent(id)}/ack`, { note }),
   shelve: (id: string, note: string, minutes: number) => call<{ alert: Alert }>('POST', `/api/alerts/${encodeURIComponent(id)}/shelve`, { note, minutes }),
   unshelve: (id: string, note: string) => call<{ alert: Alert }>('POST', `/api/alerts/${encodeURIComponent(id)}/unshelve`, { note }),
+  /** One action on many alerts with one note: each alert its own outcome. */
+  batch: (verb: 'ack' | 'shelve' | 'unshelve', ids: string[], note: string, minutes?: number) =>
+    call<{ batch: string; done: number; refused: number; results: { id: string; ok: boolean; code: string | null; alert: Alert | null }[] }>('POST', `/api/alerts/batch/${verb}`, verb === 'shelve' ? { ids, note, minutes } : { ids, note }),
   history: (q: URLSearchParams) => call<{ alerts: Alert[] }>('GET', `/api/alerts/history?${q}`),
   alert: (id: string) => call<{ alert: Alert; audit: AuditRecord[] }>('GET', `/api/alerts/${encodeURIComponent(id)}`),
   audit: (q: URLSearchParams) => call<{ records: AuditRecord[] }>('GET', `/api/audit?${q}`),

@@ -3,15 +3,15 @@
 import type { AuditRecord } from '../../../../shared/schema.ts';
 import { api } from './api.ts';
 import { h } from './dom.ts';
-import { msOf } from './history-view.ts';
+import { msOf, timeField } from './time-field.ts';
 import { actionLabel, codeLabel, formatTime, reasonLabel, stateLabel, t } from './i18n.ts';
 
 export function createAuditView(): { el: HTMLElement; show(): void } {
   const form = h(
     'form',
     { className: 'filters', id: 'audit-form' },
-    h('label', { className: 'field' }, t('from'), h('input', { name: 'from', type: 'datetime-local' })),
-    h('label', { className: 'field' }, t('to'), h('input', { name: 'to', type: 'datetime-local' })),
+    timeField('from', t('from')),
+    timeField('to', t('to')),
     h('label', { className: 'field' }, t('actor'), h('input', { name: 'actor', type: 'search', maxlength: 64 })),
     h('label', { className: 'check' }, h('input', { name: 'refused', type: 'checkbox' }), t('refusedOnly')),
     h('button', { type: 'submit', className: 'primary' }, t('search')),

@@ -6,12 +6,7 @@ import { api } from './api.ts';
 import { h, select } from './dom.ts';
 import { actionLabel, codeLabel, formatTime, reasonLabel, ruleLabel, severityLabel, stateLabel, t } from './i18n.ts';
 import { alertNotes } from './live-view.ts';
-
-
-/** datetime-local value -> ms, or '' */
-export function msOf(v: FormDataEntryValue | null): string {
-  return typeof v === 'string' && v !== '' ? String(new Date(v).getTime()) : '';
-}
+import { msOf, timeField } from './time-field.ts';
 
 export function createHistoryView(): { el: HTMLElement; show(): void } {
   const all: [string, string] = ['', t('all')];
@@ -19,8 +14,8 @@ export function createHistoryView(): { el: HTMLElement; show(): void } {
     'form',
     { className: 'filters', id: 'history-form' },
     h('label', { className: 'field' }, t('keyword'), h('input', { name: 'q', type: 'search', maxlength: 100 })),
-    h('label', { className: 'field' }, t('from'), h('input', { name: 'from', type: 'datetime-local' })),
-    h('label', { className: 'field' }, t('to'), h('input', { name: 'to', type: 'datetime-local' })),
+    timeField('from', t('from')),
+    timeField('to', t('to')),
     select('severity', t('severity'), [all, ...['critical', 'major', 'minor', 'warning'].map((s): [string, string] => [s, severityLabel(s)])]),
     select('state', t('state'), [all, ...['active', 'flapping', 'acknowledged', 'shelved', 'cleared'].map((s): [string, string] => [s, stateLabel(s)])]),
     select('rule', t('rule'), [all, ...ALERT_RULE_IDS.map((r): [string, string] => [r, ruleLabel(r)])]),

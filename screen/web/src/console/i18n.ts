@@ -1,5 +1,6 @@
 // The console's words, zh-CN first (the control room's language), English with ?lang=en.
 import { ALERT_RULE_NAMES } from '../../../../shared/alert-rules-meta.ts';
+import { monthDayTime } from '../park-time.ts';
 export const lang: 'zh' | 'en' = new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'zh';
 
 const TEXT = {
@@ -66,6 +67,20 @@ const TEXT = {
   sessionEnded: ['会话已结束，请重新登录', 'Your session ended; sign in again'],
   timeout: ['告警服务未及时响应，结果未知，请刷新确认', 'The alert service did not answer in time; the outcome is unknown, check the alert'],
   error: ['操作失败', 'Failed'],
+  grouped: ['按规则和区域分组', 'Group by rule and zone'],
+  clearSelection: ['清除选择', 'Clear selection'],
+  selectAll: ['全选', 'Select all'],
+  selectGroup: ['选择本组', 'Select group'],
+  selectedCount: ['已选 {n} 条', '{n} selected'],
+  verbMany: ['{verb} {n} 条', '{verb} {n}'],
+  verbGroup: ['{verb}本组（{n}）', '{verb} group ({n})'],
+  groupSize: ['共 {n} 条', '{n} alerts'],
+  oneNoteEach: ['同一处置说明记入每条告警的审计记录，并署名当前值班人员。', 'The one note goes into each alert\'s own audit record, signed by you.'],
+  batchDone: ['已{verb} {n} 条。', '{verb}: {n} done.'],
+  batchRefused: ['{n} 条未执行：{why}', '{n} not done: {why}'],
+  normalSince: ['{at} 起已恢复正常，待自动解除', 'Back to normal since {at}; clears shortly'],
+  timeHint: ['格式 2024-06-30 21:00（{zone}）', 'Format 2024-06-30 21:00 ({zone})'],
+  badTime: ['时间格式应为 2024-06-30 21:00', 'Write the time as 2024-06-30 21:00'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type TextKey = keyof typeof TEXT;
@@ -124,7 +139,8 @@ export const reasonLabel = (s: string): string => pick(REASON, s);
 export const actionLabel = (s: string): string => pick(ACTION, s);
 export const codeLabel = (s: string): string => pick(CODE, s);
 
+/** `MM-DD HH:mm:ss` in the park's time zone (never the browser's, nor its locale's order). */
 export function formatTime(ms: number | null): string {
   if (ms === null) return '—';
-  return new Date(ms).toLocaleString(lang === 'en' ? 'en-GB' : 'zh-CN', { hour12: false, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return monthDayTime(ms);
 }

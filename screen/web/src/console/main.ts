@@ -8,6 +8,7 @@ import { h } from './dom.ts';
 import { createHistoryView } from './history-view.ts';
 import { codeLabel, lang, t, type TextKey } from './i18n.ts';
 import { createLiveView } from './live-view.ts';
+import { setParkZone } from '../park-time.ts';
 import './console.css';
 
 document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
@@ -72,6 +73,8 @@ async function signOut(): Promise<void> {
 
 async function showConsole(operator: string): Promise<void> {
   const model: ParkModelData = await api.park();
+  // Every time the console shows or reads is in the park's zone, whatever this browser's is.
+  setParkZone(model.timezone);
   const live = createLiveView(model);
   const history = createHistoryView();
   const audit = createAuditView();

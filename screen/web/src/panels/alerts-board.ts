@@ -1,17 +1,22 @@
-// 告警信息: the open alerts as a scroll board, coloured by severity. A new critical alert flashes;
-// the chime sounds while any critical alert is unacknowledged. Rows carry data-alert-id and
-// data-state so the console's effect on the wall is observable.
+// 告警信息: the open alerts, ordered and paged by alert-order.ts: new critical and major alerts are
+// pinned at the top (flashing for their first seconds), the rest page through the remaining rows,
+// and a footer says how many more are open, by severity. Acknowledged, shelved and recovered
+// alerts look settled: no flash, who took them on (and until when) shown. The chime (chime.ts)
+// sounds once per new critical alert and reminds while any is unacknowledged. Rows carry
+// data-alert-id, data-state and data-pinned so the console's effect on the wall is observable.
 import type { Alert, AlertSeverity } from '../../../../shared/schema.ts';
 import { onRender, type App } from '../app.ts';
-import { chimeWhile, isMuted, setMuted } from '../chime.ts';
+import { chimeFor, isMuted, setMuted } from '../chime.ts';
 import { escapeHtml, time } from '../format.ts';
 import { pick, t, type TextKey } from '../i18n.ts';
+import { hm } from '../park-time.ts';
+import { isSettled, isUnacknowledged, layoutBoard, SEVERITY_RANK } from './alert-order.ts';
 
-const VISIBLE_ROWS = 5;
-const SCROLL_EVERY_MS = 3000;
+const ROWS = 5;
+/** ms per page of the unpinned rows; `?boardPage=<seconds>` overrides (default 5). */
+const PAGE_MS = (Number(new URLSearchParams(location.search).get('boardPage')) || 5) * 1000;
 const FLASH_MS = 10_000;
-const RANK: Record<AlertSeverity, number> = { critical: 0, major: 1, minor: 2, warning: 3 };
-const STATE_RANK: Record<Alert['state'], number> = { active: 0, flapping: 1, acknowledged: 2, shelved: 3, cleared: 4 };
+const SEVERITIES = Object.keys(SEVERITY_RANK) as AlertSeverity[];
 
 function where(app: App, a: Alert): string {
   const device = app.deviceById.get(a.device);
@@ -19,15 +24,23 @@ function where(app: App, a: Alert): string {
   return `${device?.name ?? a.device}${zone ? ` · ${pick(zone.name, zone.nameEn)}` : ''}`;
 }
 
+function stateText(a: Alert): string {
+  if (a.state === 'shelved' && a.shelvedUntil !== null) return `${t('state_shelved')} · ${t('shelvedUntil', { t: hm(a.shelvedUntil) })}${a.shelf ? ` · ${a.shelf.by}` : ''}`;
+  if (a.state === 'acknowledged' && a.ack) return `${t('state_acknowledged')} · ${a.ack.by}`;
+  if (a.normalSince !== null) return `${t('recovering')} · ${t(`state_${a.state}` as TextKey)}`;
+  return t(`state_${a.state}` as TextKey) + (a.ack ? ` · ${a.ack.by}` : '');
+}
+
 export function setupAlertsBoard(): void {
   const board = document.getElementById('alerts-ticker')!;
+  const footer = document.getElementById('alerts-more')!;
   const count = document.getElementById('alerts-count')!;
   const mute = document.getElementById('mute') as HTMLButtonElement;
-  const seen = new Set<string>();
-  const flashUntil = new Map<string, number>();
+  const firstSeen = new Map<string, number>();
   let first = true;
-  let offset = 0;
-  let rows: Alert[] = [];
+  let page = 0;
+  let open: Alert[] = [];
+  let lastApp: App | null = null;
 
   const renderMute = (): void => {
     mute.textContent = `♪ ${isMuted() ? t('mute') : t('unmute')}`;
@@ -45,51 +58,65 @@ export function setupAlertsBoard(): void {
 
   function draw(app: App): void {
     const now = Date.now();
-    if (rows.length === 0) {
+    if (open.length === 0) {
       board.innerHTML = `<div class="board-empty">${escapeHtml(t('noAlerts'))}</div>`;
+      footer.textContent = '';
       return;
     }
-    // Scroll only when there are more alerts than rows (DV ScrollBoard); the list wraps around.
-    const scrolling = rows.length > VISIBLE_ROWS;
-    const shown = scrolling ? Array.from({ length: VISIBLE_ROWS }, (_, i) => rows[(offset + i) % rows.length]!) : rows;
-    board.innerHTML = shown
-      .map((a) => {
-        const flash = (flashUntil.get(a.id) ?? 0) > now ? ' flash' : '';
-        return `<div class="row sev-${a.severity} st-${a.state}${flash}" data-alert-id="${escapeHtml(a.id)}" data-state="${a.state}" data-severity="${a.severity}">
-          <span>${time(a.openedAt)}</span><span class="sev">${escapeHtml(t(`sev_${a.severity}` as TextKey))}</span>
+    const layout = layoutBoard(open, firstSeen, now, ROWS, page);
+    board.innerHTML = layout.rows
+      .map(({ alert: a, pinned }) => {
+        const seen = firstSeen.get(a.id) ?? 0;
+        const flash = pinned && now - seen < FLASH_MS ? ' flash' : '';
+        const settled = isSettled(a) ? ' settled' : '';
+        return `<div class="row sev-${a.severity} st-${a.state}${flash}${settled}${pinned ? ' pinned' : ''}" data-alert-id="${escapeHtml(a.id)}" data-opened-at="${a.openedAt}" data-state="${a.state}" data-severity="${a.severity}" data-pinned="${pinned}" data-recovering="${a.normalSince !== null}">
+          <span>${time(a.openedAt)}</span><span class="sev">${pinned ? `<i class="new">${escapeHtml(t('alertsNew'))}</i>` : ''}${escapeHtml(t(`sev_${a.severity}` as TextKey))}</span>
           <span class="where">${escapeHtml(where(app, a))}</span><span class="what">${escapeHtml(pick(a.title, a.titleEn))}${a.count > 1 ? ` ×${a.count}` : ''}</span>
-          <span class="state">${escapeHtml(t(`state_${a.state}` as TextKey))}${a.ack ? ` · ${escapeHtml(a.ack.by)}` : ''}</span></div>`;
+          <span class="state">${escapeHtml(stateText(a))}</span></div>`;
       })
       .join('');
+    if (layout.moreTotal === 0) {
+      footer.textContent = '';
+      footer.dataset.more = '0';
+      return;
+    }
+    footer.dataset.more = String(layout.moreTotal);
+    const bySeverity = SEVERITIES.filter((s) => layout.more[s] > 0)
+      .map((s) => `<b class="sev-${s}" data-severity="${s}" data-count="${layout.more[s]}">${escapeHtml(t(`sev_${s}` as TextKey))} ${layout.more[s]}</b>`)
+      .join(' · ');
+    footer.innerHTML = `${escapeHtml(t('alertsMore', { n: layout.moreTotal }))}${bySeverity}${layout.pages > 1 ? `<span class="page">${escapeHtml(t('alertsPage', { p: layout.page, n: layout.pages }))}</span>` : ''}`;
   }
 
-  let lastApp: App | null = null;
   window.setInterval(() => {
-    if (rows.length > VISIBLE_ROWS && lastApp) {
-      offset = (offset + 1) % rows.length;
-      draw(lastApp);
-    }
-  }, SCROLL_EVERY_MS);
+    page++;
+    if (lastApp && open.length > ROWS) draw(lastApp);
+  }, PAGE_MS);
 
   onRender((app, reason) => {
     lastApp = app;
     if (!(reason.all || reason.live?.alertsChanged)) {
-      if (reason.tick && [...flashUntil.values()].some((u) => u > Date.now() - 1000)) draw(app);
+      // Flashes end and new alerts stop being pinned with time.
+      if (reason.tick && open.length > 0) draw(app);
       return;
     }
-    const open = app.live.alerts.filter((a) => a.state !== 'cleared');
-    rows = open.sort((a, b) => STATE_RANK[a.state] - STATE_RANK[b.state] || RANK[a.severity] - RANK[b.severity] || b.updatedAt - a.updatedAt);
+    if (app.live.receivedAt === 0) return; // nothing from the server yet
+    open = app.live.alerts.filter((a) => a.state !== 'cleared');
     const now = Date.now();
-    for (const a of rows) {
-      // The first snapshot is history, not news: flash only what appears while we watch.
-      if (!seen.has(a.id) && !first && a.severity === 'critical') flashUntil.set(a.id, now + FLASH_MS);
-      seen.add(a.id);
+    let news = 0;
+    for (const a of open) {
+      if (firstSeen.has(a.id)) continue;
+      // The first snapshot is history, not news: no pin, no flash, no chime for it.
+      firstSeen.set(a.id, first ? 0 : now);
+      if (!first && a.severity === 'critical' && isUnacknowledged(a)) news++;
     }
+    if (news > 0) page = 0;
+    const ids = new Set(open.map((a) => a.id));
+    for (const id of firstSeen.keys()) if (!ids.has(id)) firstSeen.delete(id);
     first = false;
-    if (offset >= rows.length) offset = 0;
-    count.textContent = String(rows.length);
-    chimeWhile(rows.some((a) => a.severity === 'critical' && (a.state === 'active' || a.state === 'flapping')));
-    document.body.classList.toggle('critical-open', rows.some((a) => a.severity === 'critical' && a.state === 'active'));
+    count.textContent = String(open.length);
+    const unacknowledgedCritical = open.some((a) => a.severity === 'critical' && isUnacknowledged(a));
+    chimeFor(news, unacknowledgedCritical);
+    document.body.classList.toggle('critical-open', unacknowledgedCritical);
     draw(app);
   });
 }

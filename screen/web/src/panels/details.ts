@@ -1,12 +1,16 @@
 // Detail pages for the carousel: security (every camera's status, 24 h of events, the latest
 // events) and energy (load vs contracted capacity, today's kWh, 24 h of park power).
 import { onRender, type App } from '../app.ts';
-import { areaFade, axisStyle, COLORS, echarts, FONT, tooltipStyle } from '../echarts-setup.ts';
+import { areaFade, axisStyle, COLORS, echarts, FONT, timeAxis, timeTooltip, tooltipStyle, valueAxis } from '../echarts-setup.ts';
 import { escapeHtml, num } from '../format.ts';
 import { t } from '../i18n.ts';
 import { chart, px } from '../scale.ts';
 import { eventRows } from './events.ts';
 import { enterpriseRows } from './ranking.ts';
+
+const DAY = 86_400_000;
+/** 24 h charts: a label every 3 hours, at the park's 00:00, 03:00, ... */
+const TICK_24H_MS = 3 * 3_600_000;
 
 function cameraGrid(app: App): string {
   const openAlert = new Set(app.live.alerts.filter((a) => a.state !== 'cleared').map((a) => a.device));
@@ -14,9 +18,9 @@ function cameraGrid(app: App): string {
     .filter((d) => d.kind === 'camera')
     .map((d) => {
       const live = app.live.devices.get(d.id);
-      const state = !live || live.status === 'unknown' ? 'unknown' : live.status === 'offline' || live.t?.online === false ? 'offline' : 'online';
+      const state = live?.status ?? 'unknown';
       const fps = live?.t?.fps;
-      return `<div class="cam ${state}${openAlert.has(d.id) ? ' alerting' : ''}" data-device="${escapeHtml(d.id)}"><b>${escapeHtml(d.id)}</b><span>${escapeHtml(d.name)}</span><em>${state === 'online' && typeof fps === 'number' ? `${fps} fps` : escapeHtml(t(state))}</em></div>`;
+      return `<div class="cam ${state}${openAlert.has(d.id) ? ' alerting' : ''}" data-device="${escapeHtml(d.id)}" data-status="${state}"><b>${escapeHtml(d.id)}</b><span>${escapeHtml(d.name)}</span><em>${state === 'online' && typeof fps === 'number' ? `${fps} fps` : escapeHtml(t(state))}</em></div>`;
     })
     .join('');
 }
@@ -26,9 +30,9 @@ export function setupDetails(): void {
     c.setOption({
       textStyle: { fontFamily: FONT },
       grid: { left: px(48), right: px(16), top: px(24), bottom: px(28) },
-      tooltip: { ...tooltipStyle(), trigger: 'axis' },
-      xAxis: { type: 'time', ...axisStyle(), splitLine: { show: false } },
-      yAxis: { type: 'value', minInterval: 1, ...axisStyle() },
+      tooltip: timeTooltip([t('eventsUnit')]),
+      xAxis: timeAxis(Date.now() - DAY, Date.now(), TICK_24H_MS),
+      yAxis: valueAxis(),
       series: [{ type: 'bar', data: [], barMaxWidth: px(18), itemStyle: { color: COLORS.series1 } }],
     }),
   );
@@ -60,9 +64,9 @@ export function setupDetails(): void {
     c.setOption({
       textStyle: { fontFamily: FONT },
       grid: { left: px(60), right: px(16), top: px(24), bottom: px(28) },
-      tooltip: { ...tooltipStyle(), trigger: 'axis' },
-      xAxis: { type: 'time', ...axisStyle(), splitLine: { show: false } },
-      yAxis: { type: 'value', name: 'kW', scale: true, ...axisStyle() },
+      tooltip: timeTooltip(['kW']),
+      xAxis: timeAxis(Date.now() - DAY, Date.now(), TICK_24H_MS),
+      yAxis: valueAxis({ name: 'kW', scale: true }),
       // Symbols stay on while there are few points, so a young store still shows something.
       series: [{ type: 'line', smooth: true, showSymbol: true, showAllSymbol: 'auto', symbolSize: px(4), data: [], lineStyle: { color: COLORS.series2, width: px(2) }, itemStyle: { color: COLORS.series2 }, areaStyle: areaFade(COLORS.series2) }],
     }),
@@ -74,9 +78,8 @@ export function setupDetails(): void {
     if (reason.history || reason.all) {
       // Always the full last 24 h, however little data there is yet.
       const now = app.serverNow();
-      const range = { min: now - 86_400_000, max: now };
-      events24().setOption({ xAxis: range, series: [{ data: app.history.events24h }] });
-      power24().setOption({ xAxis: range, series: [{ data: app.history.power24h }] });
+      events24().setOption({ xAxis: timeAxis(now - DAY, now, TICK_24H_MS), series: [{ data: app.history.events24h }] });
+      power24().setOption({ xAxis: timeAxis(now - DAY, now, TICK_24H_MS), series: [{ data: app.history.power24h }] });
     }
     if (!(reason.live || reason.all) || !app.live.summary) return;
     grid.innerHTML = cameraGrid(app);

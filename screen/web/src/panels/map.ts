@@ -1,14 +1,15 @@
 // 园区态势: the park plan drawn from the park model as an SVG map (zones and enterprise plots),
-// every device a marker coloured by status, and a pulsing marker wherever an alert is open.
+// every device a marker coloured by its effective status (computed by the ingest), a pulsing
+// marker wherever an unacknowledged alert is open, a still one where it is acknowledged, shelved
+// or recovered.
 import type { ParkModelData } from '../../../../shared/park-model.ts';
-import type { Alert, AlertSeverity, DeviceLive } from '../../../../shared/schema.ts';
+import type { Alert, DeviceLive } from '../../../../shared/schema.ts';
 import { onRender, type App } from '../app.ts';
 import { COLORS, echarts, FONT, tooltipStyle } from '../echarts-setup.ts';
 import { escapeHtml, num } from '../format.ts';
 import { pick, t } from '../i18n.ts';
 import { chart, px } from '../scale.ts';
-
-const SEVERITY_RANK: Record<AlertSeverity, number> = { critical: 0, major: 1, minor: 2, warning: 3 };
+import { compareAlerts, isSettled } from './alert-order.ts';
 const SYMBOL = { camera: 'circle', node5g: 'triangle', meter: 'rect' } as const;
 
 /** The plan as SVG in map units; named elements become styleable regions. */
@@ -25,17 +26,17 @@ function centroid(points: readonly (readonly [number, number])[]): [number, numb
   return [points.reduce((s, p) => s + p[0], 0) / n, points.reduce((s, p) => s + p[1], 0) / n];
 }
 
+const STATUS_COLOR = { online: COLORS.online, offline: COLORS.offline, unknown: COLORS.unknown } as const;
+
 function statusColor(live: DeviceLive | undefined): string {
-  if (!live || live.status === 'unknown') return COLORS.unknown;
-  if (live.status === 'offline' || live.t?.online === false) return COLORS.offline;
-  return COLORS.online;
+  return STATUS_COLOR[live?.status ?? 'unknown'];
 }
 
 function describe(app: App, id: string): string {
   const d = app.deviceById.get(id);
   const live = app.live.devices.get(id);
   if (!d) return id;
-  const status = live?.status === 'online' && live.t?.online !== false ? t('online') : live?.status === 'unknown' || !live ? t('unknown') : t('offline');
+  const status = t(live?.status ?? 'unknown');
   const values = live?.t
     ? Object.entries(live.t)
         .filter(([, v]) => typeof v === 'number')
@@ -97,6 +98,8 @@ export function setupMap(app: App): void {
           id: 'alerts', type: 'effectScatter', coordinateSystem: 'geo', symbolSize: px(11), data: [], z: 4,
           rippleEffect: { scale: 6, brushType: 'fill', period: 2.5 },
         },
+        // Acknowledged, shelved or recovered: marked, not pulsing.
+        { id: 'alerts-settled', type: 'scatter', coordinateSystem: 'geo', symbol: 'circle', symbolSize: px(11), data: [], z: 4, itemStyle: { opacity: 0.55, borderColor: '#FFF', borderWidth: 1 } },
       ],
     }),
   );
@@ -104,11 +107,12 @@ export function setupMap(app: App): void {
 
   onRender((a, reason) => {
     if (!(reason.live || reason.all)) return;
+    // Per device the alert that matters most (unacknowledged before settled, then severity).
     const worst = new Map<string, Alert>();
     for (const al of a.live.alerts) {
       if (al.state === 'cleared') continue;
       const cur = worst.get(al.device);
-      if (!cur || SEVERITY_RANK[al.severity] < SEVERITY_RANK[cur.severity]) worst.set(al.device, al);
+      if (!cur || compareAlerts(al, cur) < 0) worst.set(al.device, al);
     }
     const devices = a.model.devices.map((d) => ({
       name: d.id,
@@ -116,22 +120,19 @@ export function setupMap(app: App): void {
       symbol: SYMBOL[d.kind],
       itemStyle: { color: statusColor(a.live.devices.get(d.id)), borderColor: '#03050C', borderWidth: 0.5 },
     }));
-    const alerts = [...worst.values()].flatMap((al) => {
+    const marker = (al: Alert): { name: string; value: number[]; itemStyle: { color: string } }[] => {
       const d = a.deviceById.get(al.device);
       return d ? [{ name: d.id, value: [d.x, d.y], itemStyle: { color: COLORS[al.severity] } }] : [];
-    });
-    map().setOption({ series: [{ id: 'devices', data: devices }, { id: 'alerts', data: alerts }] });
+    };
+    const alerts = [...worst.values()].filter((al) => !isSettled(al)).flatMap(marker);
+    const settled = [...worst.values()].filter(isSettled).flatMap(marker);
+    map().setOption({ series: [{ id: 'devices', data: devices }, { id: 'alerts', data: alerts }, { id: 'alerts-settled', data: settled }] });
     const counts = { online: 0, offline: 0, unknown: 0 };
-    for (const d of a.model.devices) {
-      const c = statusColor(a.live.devices.get(d.id));
-      if (c === COLORS.online) counts.online++;
-      else if (c === COLORS.offline) counts.offline++;
-      else counts.unknown++;
-    }
-    legend.innerHTML = `<span><i class="sw" style="background:${COLORS.online}"></i>${t('online')} ${counts.online}</span>
-      <span><i class="sw" style="background:${COLORS.offline}"></i>${t('offline')} ${counts.offline}</span>
-      ${counts.unknown ? `<span><i class="sw" style="background:${COLORS.unknown}"></i>${t('unknown')} ${counts.unknown}</span>` : ''}
-      <span><i class="sw pulse" style="background:${COLORS.critical}"></i>${t('alerts')} ${alerts.length}</span>
+    for (const d of a.model.devices) counts[a.live.devices.get(d.id)?.status ?? 'unknown']++;
+    legend.innerHTML = `<span data-legend="online" data-count="${counts.online}"><i class="sw" style="background:${COLORS.online}"></i>${t('online')} ${counts.online}</span>
+      <span data-legend="offline" data-count="${counts.offline}"><i class="sw" style="background:${COLORS.offline}"></i>${t('offline')} ${counts.offline}</span>
+      ${counts.unknown ? `<span data-legend="unknown" data-count="${counts.unknown}"><i class="sw" style="background:${COLORS.unknown}"></i>${t('unknown')} ${counts.unknown}</span>` : ''}
+      <span data-legend="alerts"><i class="sw pulse" style="background:${COLORS.critical}"></i>${t('alerts')} ${alerts.length + settled.length}</span>
       <span class="shapes">● ${t('legendCamera')} ▲ ${t('legendNode')} ■ ${t('legendMeter')}</span>`;
   });
 }

@@ -1,7 +1,7 @@
 // 5G专网: nodes up/down, the RSRP/SINR distribution over nodes (with the alert thresholds), and
 // throughput and latency over the last hour.
-import { onRender } from '../app.ts';
-import { axisStyle, COLORS, FONT, tooltipStyle } from '../echarts-setup.ts';
+import { onRender, type App } from '../app.ts';
+import { axisStyle, COLORS, FONT, timeAxis, timeTooltip, tooltipStyle, valueAxis } from '../echarts-setup.ts';
 import { num, tweenNumber } from '../format.ts';
 import { t } from '../i18n.ts';
 import { chart, px } from '../scale.ts';
@@ -10,6 +10,7 @@ import { appendSample, HOUR } from '../trends.ts';
 /** Thresholds of the degraded-node alert rule (ingest/alerts): drawn so the wall shows why. */
 const RSRP_MIN = -110;
 const SINR_MIN = 0;
+const TICK_MS = 15 * 60_000;
 
 export function setupNetwork(): void {
   const radio = chart('chart-radio', (c) =>
@@ -41,13 +42,10 @@ export function setupNetwork(): void {
       textStyle: { fontFamily: FONT },
       grid: { left: px(44), right: px(30), top: px(28), bottom: px(22) },
       legend: { top: 0, right: 0, itemWidth: px(12), itemHeight: px(6), textStyle: { color: '#D3D6DD', fontSize: px(11) } },
-      tooltip: { ...tooltipStyle(), trigger: 'axis' },
-      xAxis: { type: 'time', ...axisStyle(), splitLine: { show: false }, axisLabel: { ...(axisStyle().axisLabel as object), hideOverlap: true } },
+      tooltip: timeTooltip(['Mbps', 'Mbps', 'ms']),
+      xAxis: timeAxis(Date.now() - HOUR, Date.now(), TICK_MS),
       // Units are in the legend labels; axis names would sit under the legend.
-      yAxis: [
-        { type: 'value', ...axisStyle() },
-        { type: 'value', ...axisStyle(), splitLine: { show: false } },
-      ],
+      yAxis: [valueAxis(), valueAxis({ splitLine: { show: false } })],
       series: [
         { name: t('dlMbps'), type: 'line', smooth: true, showSymbol: false, data: [], lineStyle: { color: COLORS.series1, width: px(2) }, itemStyle: { color: COLORS.series1 } },
         { name: t('ulMbps'), type: 'line', smooth: true, showSymbol: false, data: [], lineStyle: { color: COLORS.series3, width: px(2) }, itemStyle: { color: COLORS.series3 } },
@@ -55,6 +53,16 @@ export function setupNetwork(): void {
       ],
     }),
   );
+  let axisMinute = 0;
+  const draw = (app: App): void => {
+    const now = Math.max(app.serverNow(), app.history.dl.at(-1)?.[0] ?? 0);
+    axisMinute = Math.floor(now / 60_000);
+    trend().setOption({ xAxis: timeAxis(now - HOUR, now, TICK_MS), series: [{ data: app.history.dl }, { data: app.history.ul }, { data: app.history.latency }] });
+  };
+  // The window slides with the clock even when no sample is due.
+  const slide = (app: App): void => {
+    if (Math.floor(app.serverNow() / 60_000) !== axisMinute) draw(app);
+  };
   const up = document.getElementById('node-up')!;
   const down = document.getElementById('node-down')!;
   const latency = document.getElementById('node-latency')!;
@@ -85,8 +93,8 @@ export function setupNetwork(): void {
       const h = app.history;
       const at = s.at;
       const changed = [appendSample(h.dl, at, s.nodes.dlMbps, 10_000, HOUR), appendSample(h.ul, at, s.nodes.ulMbps, 10_000, HOUR), appendSample(h.latency, at, s.nodes.latencyMs, 10_000, HOUR)];
-      if (!changed.some(Boolean) && !reason.history && !reason.all) return;
-    } else if (!reason.history && !reason.all) return;
-    trend().setOption({ series: [{ data: app.history.dl }, { data: app.history.ul }, { data: app.history.latency }] });
+      if (!changed.some(Boolean) && !reason.history && !reason.all) return slide(app);
+    } else if (!reason.history && !reason.all) return slide(app);
+    draw(app);
   });
 }
