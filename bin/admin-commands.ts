@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { openAlertDb, verifyTrail } from '../ingest/alerts/alert-db.ts';
 import type { AppConfig } from '../shared/config.ts';
-import { addOperator, OperatorError, readOperators, removeOperator, setOperatorPassword } from '../shared/operators.ts';
+import { OperatorError } from '../shared/errors.ts';
+import { addOperator, readOperators, removeOperator, setOperatorPassword } from '../shared/operators.ts';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const err = (line: string): void => void process.stderr.write(`parkpulse: ${line}\n`);
@@ -35,7 +36,7 @@ export async function readPassword(env: string | undefined, confirm: boolean): P
           }
           if (ch === '\u0003') {
             stdin.setRawMode(false);
-            return reject(new OperatorError('cancelled'));
+            return reject(new OperatorError('operator-input-invalid', 'cancelled'));
           }
           if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
           else value += ch;
@@ -44,7 +45,7 @@ export async function readPassword(env: string | undefined, confirm: boolean): P
       stdin.on('data', onData);
     });
   const first = await ask('password: ');
-  if (confirm && (await ask('again: ')) !== first) throw new OperatorError('the passwords differ');
+  if (confirm && (await ask('again: ')) !== first) throw new OperatorError('operator-input-invalid', 'the passwords differ');
   return first;
 }
 
@@ -53,14 +54,14 @@ export async function operatorCommand(config: AppConfig, passwordEnv: string | u
   const path = config.screen.operatorsPath;
   const usage = 'usage: operator add <name> | operator passwd <name> | operator remove <name> | operator list';
   try {
-    if (rest.length > 0) throw new OperatorError(usage);
+    if (rest.length > 0) throw new OperatorError('operator-input-invalid', usage);
     if (verb === 'list' && name === undefined) {
       const ops = readOperators(path).operators;
       if (ops.length === 0) out(`no operators in ${path}`);
       for (const o of ops) out(`${o.name}\tcreated ${o.createdAt}\tpassword changed ${o.updatedAt}`);
       return 0;
     }
-    if (name === undefined) throw new OperatorError(usage);
+    if (name === undefined) throw new OperatorError('operator-input-invalid', usage);
     if (verb === 'add') {
       const op = await addOperator(path, name, await readPassword(passwordEnv, true));
       out(`operator ${op.name} added to ${path}`);
@@ -76,7 +77,7 @@ export async function operatorCommand(config: AppConfig, passwordEnv: string | u
       out(`operator ${name} removed (their open sessions end at their next request)`);
       return 0;
     }
-    throw new OperatorError(usage);
+    throw new OperatorError('operator-input-invalid', usage);
   } catch (e) {
     if (!(e instanceof OperatorError)) throw e;
     err(e.message);

@@ -1,8 +1,9 @@
 // `parkpulse cluster-config FILE`: writes the NATS cluster's configuration (accounts.conf and one
 // file per node) to --nats-config-dir from the cluster file, each park's model and registry. Run it
 // again after `device add|rotate|revoke`, then reload every node (it prints how).
-import { ClusterConfigError, buildClusterConfig, routeSecret, writeClusterFiles } from '../broker/nats/cluster-config.ts';
-import { ClusterSpecError, loadClusterSpec } from '../broker/nats/cluster-spec.ts';
+import { ClusterConfigError, ClusterSpecError } from '../broker/errors.ts';
+import { buildClusterConfig, routeSecret, writeClusterFiles } from '../broker/nats/cluster-config.ts';
+import { loadClusterSpec } from '../broker/nats/cluster-spec.ts';
 import type { AppConfig } from '../shared/config.ts';
 import type { Logger } from '../shared/logger.ts';
 

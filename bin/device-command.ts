@@ -2,7 +2,8 @@
 // is for a person at a terminal (process.stdout); the registry change itself is in
 // shared/device-accounts.ts, and a running broker picks it up from the file.
 import type { AppConfig } from '../shared/config.ts';
-import { addDevice, DeviceAdminError, listAccounts, revokeDevice, rotateDevice, type DeviceChange } from '../shared/device-accounts.ts';
+import { DeviceAdminError } from '../shared/errors.ts';
+import { addDevice, listAccounts, revokeDevice, rotateDevice, type DeviceChange } from '../shared/device-accounts.ts';
 import type { DeviceKind } from '../shared/topics.ts';
 
 function describeChange(what: string, c: DeviceChange): string {

@@ -2,7 +2,8 @@
 // The one CLI and the only entry file: reads flags and env, builds the logger, starts the chosen
 // process(es), prints where the screen is, and handles signals. `npm start` runs `all`.
 import { loadParkModel, DEFAULT_PARK_MODEL_PATH } from '../shared/park-model.ts';
-import { ConfigError, helpText, loadConfig, type AppConfig } from '../shared/config.ts';
+import { helpText, loadConfig, type AppConfig } from '../shared/config.ts';
+import { ConfigError } from './errors.ts';
 import { buildLoadModel } from '../shared/load-model.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createMetricsRegistry } from '../shared/metrics.ts';

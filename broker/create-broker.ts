@@ -107,8 +107,8 @@ const excerpt = (s: string | undefined): string | undefined => (s !== undefined 
 
 // Aedes errors that are refusals in our terms, so they are counted like the others.
 const AEDES_ERRORS: Record<string, BrokerErrorCode> = {
-  'drain timeout': 'SLOW_CONSUMER',
-  'topic has too many levels': 'TOPIC_INVALID',
+  'drain timeout': 'slow-consumer',
+  'topic has too many levels': 'topic-invalid',
 };
 
 export async function createBroker(opts: BrokerOptions): Promise<Broker> {
@@ -156,27 +156,27 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     // ours (text-checks.ts, lower) runs in the hooks below and denies just the one grant.
     authenticate(client, username, password, done) {
       const clientId = client.id;
-      if (!isCleanIdentifier(clientId)) return done(connectRefusal('IDENTIFIER_INVALID', { clientId: excerpt(clientId) }), false);
-      if (username !== undefined && !isCleanIdentifier(username)) return done(connectRefusal('USERNAME_INVALID', { clientId, username: excerpt(username) }), false);
+      if (!isCleanIdentifier(clientId)) return done(connectRefusal('identifier-invalid', { clientId: excerpt(clientId) }), false);
+      if (username !== undefined && !isCleanIdentifier(username)) return done(connectRefusal('username-invalid', { clientId, username: excerpt(username) }), false);
       const bannedMs = flap.attempt(clientId);
-      if (bannedMs > 0) return done(connectRefusal('FLAPPING_BANNED', { clientId, bannedMs }), false);
+      if (bannedMs > 0) return done(connectRefusal('flapping-banned', { clientId, bannedMs }), false);
       const willTopic = (client as unknown as { _will?: { topic?: string } })._will?.topic;
       if (willTopic !== undefined && topicProblem(willTopic, topicLimits)) {
-        return done(connectRefusal('TOPIC_INVALID', { clientId, will: excerpt(willTopic) }, 'last will topic'), false);
+        return done(connectRefusal('topic-invalid', { clientId, will: excerpt(willTopic) }, 'last will topic'), false);
       }
       const user = username ?? '';
       auth
         .check(user, password)
         .then((result) => {
           if (!result.account) {
-            const code = result.reason === 'revoked' ? 'AUTH_REVOKED' : 'AUTH_BAD_CREDENTIALS';
+            const code = result.reason === 'revoked' ? 'auth-revoked' : 'auth-bad-credentials';
             return done(connectRefusal(code, { clientId, username: user, reason: result.reason }), false);
           }
           const account = result.account;
-          if (!clientIdAllowed(account, clientId)) return done(connectRefusal('AUTH_CLIENT_ID_MISMATCH', { clientId, username: user }), false);
+          if (!clientIdAllowed(account, clientId)) return done(connectRefusal('auth-client-id-mismatch', { clientId, username: user }), false);
           // Refuse a last will the account could never publish, at connect rather than at death.
           if (willTopic !== undefined && !canPublish(account, parkId, willTopic)) {
-            return done(connectRefusal('AUTH_WILL_DENIED', { clientId, topic: willTopic }), false);
+            return done(connectRefusal('auth-will-denied', { clientId, topic: willTopic }), false);
           }
           accounts.set(client, account);
           if (limits.rate.perSecond > 0) buckets.set(client, createTokenBucket(limits.rate));
@@ -186,26 +186,26 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
           if (account.type === 'device') (client.conn as unknown as PacketGuard).useGate(gate);
           done(null, true);
         })
-        .catch((err: Error) => done(connectRefusal('AUTH_UNAVAILABLE', { clientId, err: err.message }), false));
+        .catch((err: Error) => done(connectRefusal('auth-unavailable', { clientId, err: err.message }), false));
     },
     authorizePublish(client, packet, done) {
       // client is null for the broker's own publishes ($SYS); wills come with their (closed) client.
       if (!client) return done(null);
       // A will is published as its client closes: it is not part of the client's message rate.
       if (!client.closed && buckets.get(client)?.take() === false) {
-        refuse('RATE_LIMITED', { clientId: client.id });
-        return done(new BrokerError('RATE_LIMITED', client.id));
+        refuse('rate-limited', { clientId: client.id });
+        return done(new BrokerError('rate-limited', client.id));
       }
       const problem = topicProblem(packet.topic, topicLimits);
       if (problem) {
-        refuse('TOPIC_INVALID', { clientId: client.id, problem, topic: excerpt(packet.topic) });
-        return done(new BrokerError('TOPIC_INVALID', problem));
+        refuse('topic-invalid', { clientId: client.id, problem, topic: excerpt(packet.topic) });
+        return done(new BrokerError('topic-invalid', problem));
       }
       const account = accounts.get(client);
       if (!account || !canPublish(account, parkId, packet.topic)) {
-        refuse('PUBLISH_DENIED', { clientId: client.id, topic: packet.topic });
+        refuse('publish-denied', { clientId: client.id, topic: packet.topic });
         // MQTT 3.1.1 has no negative PUBACK: the error closes the connection (Aedes).
-        return done(new BrokerError('PUBLISH_DENIED', packet.topic));
+        return done(new BrokerError('publish-denied', packet.topic));
       }
       stats.publishesIn++;
       if (durable && packet.qos === 1) return durable.routeBeforeAck(client, packet, (err) => done(err ?? null));
@@ -214,12 +214,12 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     authorizeSubscribe(client, sub, done) {
       const problem = topicProblem(sub.topic, topicLimits);
       if (problem) {
-        refuse('TOPIC_INVALID', { clientId: client.id, problem, filter: excerpt(sub.topic) });
+        refuse('topic-invalid', { clientId: client.id, problem, filter: excerpt(sub.topic) });
         return done(null, null);
       }
       const account = accounts.get(client);
       if (!account || !canSubscribe(account, parkId, sub.topic)) {
-        refuse('SUBSCRIBE_DENIED', { clientId: client.id, topic: sub.topic });
+        refuse('subscribe-denied', { clientId: client.id, topic: sub.topic });
         // null grants 0x80 (failure) in the SUBACK; the connection stays up (MQTT-3.9.3).
         return done(null, null);
       }
@@ -268,7 +268,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         return;
       }
       if (live.size >= limits.maxConnections) {
-        refuse('TOO_MANY_CONNECTIONS', { remote, limit: limits.maxConnections });
+        refuse('too-many-connections', { remote, limit: limits.maxConnections });
         stream.destroy();
         return;
       }

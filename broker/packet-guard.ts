@@ -19,7 +19,7 @@ export interface PacketLimits {
   maxPacketBytes: number;
 }
 
-export type GuardViolation = Extract<BrokerErrorCode, 'CONNECT_TOO_LARGE' | 'PACKET_TOO_LARGE' | 'PACKET_MALFORMED'>;
+export type GuardViolation = Extract<BrokerErrorCode, 'connect-too-large' | 'packet-too-large' | 'packet-malformed'>;
 
 const CONNECT = 1;
 
@@ -99,7 +99,7 @@ export class PacketGuard extends Duplex implements Holdable {
     if (!this.authenticated) {
       this.preAuthBytes += n;
       if (this.preAuthBytes > this.limits.maxConnectBytes) {
-        return this.violate('CONNECT_TOO_LARGE', `over ${this.limits.maxConnectBytes} bytes before the CONNECT was accepted`);
+        return this.violate('connect-too-large', `over ${this.limits.maxConnectBytes} bytes before the CONNECT was accepted`);
       }
     }
     while (i < n) {
@@ -112,8 +112,8 @@ export class PacketGuard extends Duplex implements Holdable {
       const byte = chunk[i++]!;
       if (!this.inHeader) {
         const type = byte >> 4;
-        if (type === 0 || type === 15) return this.violate('PACKET_MALFORMED', `reserved packet type ${type}`);
-        if (this.firstPacket && type !== CONNECT) return this.violate('PACKET_MALFORMED', `first packet is type ${type}, not CONNECT`);
+        if (type === 0 || type === 15) return this.violate('packet-malformed', `reserved packet type ${type}`);
+        if (this.firstPacket && type !== CONNECT) return this.violate('packet-malformed', `first packet is type ${type}, not CONNECT`);
         this.firstPacket = false;
         this.packetType = type;
         this.inHeader = true;
@@ -126,15 +126,15 @@ export class PacketGuard extends Duplex implements Holdable {
       this.multiplier *= 128;
       this.lengthBytes++;
       if (byte & 0x80) {
-        if (this.lengthBytes === 4) return this.violate('PACKET_MALFORMED', 'remaining length longer than 4 bytes');
+        if (this.lengthBytes === 4) return this.violate('packet-malformed', 'remaining length longer than 4 bytes');
         continue;
       }
       this.inHeader = false;
       if (!this.authenticated && this.length > this.limits.maxConnectBytes) {
-        return this.violate('CONNECT_TOO_LARGE', `type ${this.packetType} declares ${this.length} bytes > ${this.limits.maxConnectBytes}`);
+        return this.violate('connect-too-large', `type ${this.packetType} declares ${this.length} bytes > ${this.limits.maxConnectBytes}`);
       }
       if (this.length > this.limits.maxPacketBytes) {
-        return this.violate('PACKET_TOO_LARGE', `type ${this.packetType} declares ${this.length} bytes > ${this.limits.maxPacketBytes}`);
+        return this.violate('packet-too-large', `type ${this.packetType} declares ${this.length} bytes > ${this.limits.maxPacketBytes}`);
       }
       this.skip = this.length;
     }

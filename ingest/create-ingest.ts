@@ -179,7 +179,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   function reject(reason: RejectReason, step: string, detail: string, topic: string): Promise<void> {
     counters.rejected++;
     counters.rejects[reason] = (counters.rejects[reason] ?? 0) + 1;
-    warnReject(reason, { reason, step, detail, topic: topic.slice(0, 120) }, `rejected: ${REJECT_REASONS[reason]}`);
+    warnReject(reason, { reason, step, detail, topic: topic.slice(0, 120) }, `rejected: ${REJECT_REASONS[reason].description}`);
     // Not retriable: acknowledge so the broker does not redeliver it forever.
     return Promise.resolve();
   }

@@ -5,23 +5,20 @@
 // next one. Each client starts at a node picked from its client id, so a fleet spreads over the
 // nodes instead of all piling onto the first.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { BrokerUrlError } from './errors.ts';
 
 const URL_PATTERN = /^(mqtts?|wss?):\/\/[^\s,]+$/;
-
-export class BrokerUrlError extends Error {
-  override name = 'BrokerUrlError';
-}
 
 /** The URLs of a broker address (one, or a comma-separated list). Throws on anything else. */
 export function parseBrokerUrls(address: string): string[] {
   const urls = address.split(',').map((u) => u.trim()).filter((u) => u.length > 0);
-  if (urls.length === 0) throw new BrokerUrlError('no broker URL given');
+  if (urls.length === 0) throw new BrokerUrlError('broker-url-invalid', 'no broker URL given');
   for (const u of urls) {
-    if (!URL_PATTERN.test(u)) throw new BrokerUrlError(`${JSON.stringify(u)} must be an mqtt://, mqtts://, ws:// or wss:// URL`);
+    if (!URL_PATTERN.test(u)) throw new BrokerUrlError('broker-url-invalid', `${JSON.stringify(u)} must be an mqtt://, mqtts://, ws:// or wss:// URL`);
   }
   const schemes = new Set(urls.map((u) => new URL(u).protocol));
   // mqtt.js keeps one protocol (and one WebSocket path) per client: a list must agree on them.
-  if (schemes.size > 1) throw new BrokerUrlError(`the broker URLs mix schemes (${[...schemes].join(' ')}); use one for all nodes`);
+  if (schemes.size > 1) throw new BrokerUrlError('broker-url-invalid', `the broker URLs mix schemes (${[...schemes].join(' ')}); use one for all nodes`);
   return urls;
 }
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from '../bin/errors.ts';
 import { isBrokerAddress } from './broker-client.ts';
 import { LOG_LEVELS } from './logger.ts';
 import { DEVICE_KINDS, ID_PATTERN } from './topics.ts';
@@ -250,10 +251,6 @@ const configSchema = z.object({
 
 export type AppConfig = Readonly<z.infer<typeof configSchema>>;
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split('.');
   let node = target;
@@ -265,28 +262,28 @@ function coerce(spec: OptionSpec, raw: string, source: string): string | number 
   if (spec.kind === 'speed') {
     if (raw.trim() === 'max') return 'max';
     const n = Number(raw);
-    if (!/^\s*\d+(\.\d+)?\s*$/.test(raw) || !(n > 0) || n > 100_000) throw new ConfigError(`${source}: expected a speed factor > 0 (e.g. 1, 60) or max, got ${JSON.stringify(raw)}`);
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(raw) || !(n > 0) || n > 100_000) throw new ConfigError('config-invalid', `${source}: expected a speed factor > 0 (e.g. 1, 60) or max, got ${JSON.stringify(raw)}`);
     return n;
   }
   if (spec.kind === 'number') {
     const n = Number(raw);
-    if (!/^\s*\d+(\.\d+)?\s*$/.test(raw)) throw new ConfigError(`${source}: expected a number, got ${JSON.stringify(raw)}`);
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(raw)) throw new ConfigError('config-invalid', `${source}: expected a number, got ${JSON.stringify(raw)}`);
     if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
-      throw new ConfigError(`${source}: ${n} is outside ${spec.min ?? '-inf'}..${spec.max ?? 'inf'}`);
+      throw new ConfigError('config-invalid', `${source}: ${n} is outside ${spec.min ?? '-inf'}..${spec.max ?? 'inf'}`);
     }
     return n;
   }
-  if (spec.choices && !spec.choices.includes(raw)) throw new ConfigError(`${source}: expected one of ${spec.choices.join('|')}, got ${JSON.stringify(raw)}`);
+  if (spec.choices && !spec.choices.includes(raw)) throw new ConfigError('config-invalid', `${source}: expected one of ${spec.choices.join('|')}, got ${JSON.stringify(raw)}`);
   if (spec.kind === 'int') {
-    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${source}: expected a whole number, got ${JSON.stringify(raw)}`);
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError('config-invalid', `${source}: expected a whole number, got ${JSON.stringify(raw)}`);
     const n = Number(raw);
     if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
-      throw new ConfigError(`${source}: ${n} is outside ${spec.min ?? '-inf'}..${spec.max ?? 'inf'}`);
+      throw new ConfigError('config-invalid', `${source}: ${n} is outside ${spec.min ?? '-inf'}..${spec.max ?? 'inf'}`);
     }
     return n;
   }
   if (spec.kind === 'level' && !(LOG_LEVELS as readonly string[]).includes(raw)) {
-    throw new ConfigError(`${source}: expected one of ${LOG_LEVELS.join('|')}, got ${JSON.stringify(raw)}`);
+    throw new ConfigError('config-invalid', `${source}: expected one of ${LOG_LEVELS.join('|')}, got ${JSON.stringify(raw)}`);
   }
   return raw;
 }
@@ -314,16 +311,16 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new ConfigError(`${(err as Error).message} (see --help)`);
+    throw new ConfigError('config-invalid', `${(err as Error).message} (see --help)`);
   }
   const positionals = parsed.positionals;
   const command = (positionals[0] ?? 'all') as Command;
-  if (!(command in COMMANDS)) throw new ConfigError(`unknown command ${JSON.stringify(command)}; one of: ${Object.keys(COMMANDS).join(', ')}`);
+  if (!(command in COMMANDS)) throw new ConfigError('config-invalid', `unknown command ${JSON.stringify(command)}; one of: ${Object.keys(COMMANDS).join(', ')}`);
   const args = positionals.slice(1);
   const takes = POSITIONALS[command];
-  if (!takes && args.length > 0) throw new ConfigError(`expected one command, got ${positionals.join(' ')} (see --help)`);
+  if (!takes && args.length > 0) throw new ConfigError('config-invalid', `expected one command, got ${positionals.join(' ')} (see --help)`);
   if (takes && parsed.values.help !== true && (args.length < takes.min || args.length > takes.max)) {
-    throw new ConfigError(`${command} takes ${takes.what}, got ${args.length === 0 ? 'none' : args.join(' ')} (see --help)`);
+    throw new ConfigError('config-invalid', `${command} takes ${takes.what}, got ${args.length === 0 ? 'none' : args.join(' ')} (see --help)`);
   }
 
   const out: Record<string, unknown> = { command, help: parsed.values.help === true, args, files: args.map((a) => resolve(cwd, a)) };
@@ -357,15 +354,15 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
   const load = out.load as Record<string, unknown>;
   const shard = /^(\d+)\/(\d+)$/.exec(String(load.shard));
   if (!shard || Number(shard[2]) < 1 || Number(shard[1]) >= Number(shard[2])) {
-    throw new ConfigError(`--shard: expected i/n with 0 <= i < n (e.g. 0/4), got ${JSON.stringify(load.shard)}`);
+    throw new ConfigError('config-invalid', `--shard: expected i/n with 0 <= i < n (e.g. 0/4), got ${JSON.stringify(load.shard)}`);
   }
   load.shard = { index: Number(shard[1]), count: Number(shard[2]) };
   if (command === 'load' && load.devices === 0 && parsed.values.help !== true) {
-    throw new ConfigError('load needs --load-devices N (the synthetic devices to drive; an external park must be started with the same N)');
+    throw new ConfigError('config-invalid', 'load needs --load-devices N (the synthetic devices to drive; an external park must be started with the same N)');
   }
   const broker = out.broker as { port: number; tlsCert?: string; tlsKey?: string; persistenceDir?: string };
   out.mqttUrl ??= `mqtt://127.0.0.1:${broker.port}`;
-  if ((broker.tlsCert === undefined) !== (broker.tlsKey === undefined)) throw new ConfigError('--broker-tls-cert and --broker-tls-key go together: give both or neither');
+  if ((broker.tlsCert === undefined) !== (broker.tlsKey === undefined)) throw new ConfigError('config-invalid', '--broker-tls-cert and --broker-tls-key go together: give both or neither');
   if (broker.tlsCert !== undefined) broker.tlsCert = resolve(cwd, broker.tlsCert);
   if (broker.tlsKey !== undefined) broker.tlsKey = resolve(cwd, broker.tlsKey);
   screen.viewerTokenFile = resolve(cwd, (screen.viewerTokenFile as string | undefined) ?? resolve(out.secretsDir as string, 'viewer.token'));
@@ -376,7 +373,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
 
   const result = configSchema.safeParse(out);
   if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    throw new ConfigError('config-invalid', result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }
   return deepFreeze(result.data);
 }
@@ -386,7 +383,7 @@ function shardArg(raw: string | undefined): { index: number; count: number } | n
   if (raw === undefined) return null;
   const m = /^(\d+)\/(\d+)$/.exec(raw.trim());
   if (!m || Number(m[2]) < 2 || Number(m[2]) > 1024 || Number(m[1]) >= Number(m[2])) {
-    throw new ConfigError(`--ingest-shard: expected k/N with N >= 2 and 0 <= k < N (e.g. 0/4), got ${JSON.stringify(raw)}`);
+    throw new ConfigError('config-invalid', `--ingest-shard: expected k/N with N >= 2 and 0 <= k < N (e.g. 0/4), got ${JSON.stringify(raw)}`);
   }
   return { index: Number(m[1]), count: Number(m[2]) };
 }
@@ -394,17 +391,17 @@ function shardArg(raw: string | undefined): { index: number; count: number } | n
 /** `self` or origins (scheme://host[:port]), comma-separated, normalised as browsers send them. */
 function parseOrigins(raw: string): string[] {
   const list = raw.split(',').map((o) => o.trim()).filter((o) => o.length > 0);
-  if (list.length === 0) throw new ConfigError('SCREEN_ALLOWED_ORIGINS: give at least one origin, or `self`');
+  if (list.length === 0) throw new ConfigError('config-invalid', 'SCREEN_ALLOWED_ORIGINS: give at least one origin, or `self`');
   return list.map((o) => {
     if (o === 'self') return o;
     let url: URL;
     try {
       url = new URL(o);
     } catch {
-      throw new ConfigError(`SCREEN_ALLOWED_ORIGINS: ${JSON.stringify(o)} is not an origin like https://wall.example:8443`);
+      throw new ConfigError('config-invalid', `SCREEN_ALLOWED_ORIGINS: ${JSON.stringify(o)} is not an origin like https://wall.example:8443`);
     }
     if (!/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.username) {
-      throw new ConfigError(`SCREEN_ALLOWED_ORIGINS: ${JSON.stringify(o)} is not an origin like https://wall.example:8443`);
+      throw new ConfigError('config-invalid', `SCREEN_ALLOWED_ORIGINS: ${JSON.stringify(o)} is not an origin like https://wall.example:8443`);
     }
     return url.origin;
   });
@@ -413,13 +410,13 @@ function parseOrigins(raw: string): string[] {
 function deviceArgs(command: Command, args: string[], kind: string | undefined): { action?: DeviceAction; id?: string; kind?: string } {
   if (command !== 'device') return kind === undefined ? {} : { kind };
   const [action, id] = args;
-  if (!(DEVICE_ACTIONS as readonly string[]).includes(action ?? '')) throw new ConfigError(`device: expected one of ${DEVICE_ACTIONS.join('|')}, got ${JSON.stringify(action ?? '')}`);
+  if (!(DEVICE_ACTIONS as readonly string[]).includes(action ?? '')) throw new ConfigError('config-invalid', `device: expected one of ${DEVICE_ACTIONS.join('|')}, got ${JSON.stringify(action ?? '')}`);
   if (action === 'list') {
-    if (id !== undefined) throw new ConfigError('device list takes no device id');
+    if (id !== undefined) throw new ConfigError('config-invalid', 'device list takes no device id');
     return { action };
   }
-  if (id === undefined || !ID_PATTERN.test(id)) throw new ConfigError(`device ${action}: expected a device id matching ${ID_PATTERN}, got ${JSON.stringify(id ?? '')}`);
-  if (action === 'add' && !(DEVICE_KINDS as readonly string[]).includes(kind ?? '')) throw new ConfigError(`device add: --kind must be one of ${DEVICE_KINDS.join('|')}`);
+  if (id === undefined || !ID_PATTERN.test(id)) throw new ConfigError('config-invalid', `device ${action}: expected a device id matching ${ID_PATTERN}, got ${JSON.stringify(id ?? '')}`);
+  if (action === 'add' && !(DEVICE_KINDS as readonly string[]).includes(kind ?? '')) throw new ConfigError('config-invalid', `device add: --kind must be one of ${DEVICE_KINDS.join('|')}`);
   return { action: action as DeviceAction, id, ...(kind === undefined ? {} : { kind }) };
 }
 
@@ -431,9 +428,9 @@ function influxSection(raw: Record<string, unknown>, dataDir: string, cwd: strin
     try {
       influx.token = readFileSync(resolve(cwd, tokenFile), 'utf8').trim();
     } catch (err) {
-      throw new ConfigError(`INFLUX_TOKEN_FILE: cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new ConfigError('config-invalid', `INFLUX_TOKEN_FILE: cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    if (influx.token === '') throw new ConfigError(`INFLUX_TOKEN_FILE: ${tokenFile} is empty`);
+    if (influx.token === '') throw new ConfigError('config-invalid', `INFLUX_TOKEN_FILE: ${tokenFile} is empty`);
   }
   influx.url = String(influx.url).replace(/\/+$/, '');
   influx.spoolDir = influx.spoolDir === undefined ? resolve(dataDir, 'influx-spool') : resolve(cwd, influx.spoolDir as string);

@@ -5,6 +5,7 @@
 // The broker watches the file (broker/registry-watcher.ts): a revoked or rotated device's session
 // is closed within a fraction of a second, and the old secret is refused from then on.
 import { DEFAULT_SCRYPT, deriveDeviceSecret, hashSecret } from './credentials.ts';
+import { DeviceAdminError } from './errors.ts';
 import { readFleetKey, readRegistry, writeRegistry, type Account, type DeviceAccount, type RegistryData, type ServiceAccount } from './registry.ts';
 import { ID_PATTERN, type DeviceKind } from './topics.ts';
 
@@ -22,10 +23,6 @@ export interface DeviceChange {
   secret?: string;
 }
 
-export class DeviceAdminError extends Error {
-  override name = 'DeviceAdminError';
-}
-
 function load(opts: DeviceAdminOptions): RegistryData {
   return readRegistry(opts.registryPath);
 }
@@ -33,8 +30,8 @@ function load(opts: DeviceAdminOptions): RegistryData {
 function deviceIn(registry: RegistryData, id: string): { index: number; account: DeviceAccount } {
   const index = registry.accounts.findIndex((a) => a.id === id);
   const account = registry.accounts[index];
-  if (!account) throw new DeviceAdminError(`no account ${JSON.stringify(id)} in the registry`);
-  if (account.type !== 'device') throw new DeviceAdminError(`${id} is a service account, not a device`);
+  if (!account) throw new DeviceAdminError('device-not-found', `no account ${JSON.stringify(id)} in the registry`);
+  if (account.type !== 'device') throw new DeviceAdminError('account-not-device', `${id} is a service account, not a device`);
   return { index, account };
 }
 
@@ -53,9 +50,9 @@ function save(opts: DeviceAdminOptions, registry: RegistryData, index: number, a
 
 /** A new device account, generation 0, active. */
 export async function addDevice(opts: DeviceAdminOptions, id: string, kind: DeviceKind): Promise<DeviceChange> {
-  if (!ID_PATTERN.test(id)) throw new DeviceAdminError(`device id ${JSON.stringify(id)} must match ${ID_PATTERN}`);
+  if (!ID_PATTERN.test(id)) throw new DeviceAdminError('device-id-invalid', `device id ${JSON.stringify(id)} must match ${ID_PATTERN}`);
   const registry = load(opts);
-  if (registry.accounts.some((a) => a.id === id)) throw new DeviceAdminError(`${id} exists already (rotate it for a new secret)`);
+  if (registry.accounts.some((a) => a.id === id)) throw new DeviceAdminError('device-exists', `${id} exists already (rotate it for a new secret)`);
   const change = await withSecret(opts, registry.parkId, { id, type: 'device', kind, status: 'active', generation: 0, updatedAt: (opts.now?.() ?? new Date()).toISOString() });
   save(opts, registry, -1, change.account);
   return change;

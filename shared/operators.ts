@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_SCRYPT, hashSecret, secretHashSchema, verifySecret, type SecretHash } from './credentials.ts';
 import { OPERATOR_NAME_PATTERN } from './schema.ts';
+import { OperatorError } from './errors.ts';
 
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 256;
@@ -20,22 +21,18 @@ export const operatorsFileSchema = z.strictObject({ version: z.literal(1), opera
 export type Operator = z.infer<typeof operatorSchema>;
 export type OperatorsFile = z.infer<typeof operatorsFileSchema>;
 
-export class OperatorError extends Error {
-  override name = 'OperatorError';
-}
-
 /** Names compare without regard to case or Unicode normalization form (张三 = 张三, Li = li). */
 export const nameKey = (name: string): string => name.normalize('NFC').toLowerCase();
 
 export function validateOperatorName(name: string): string {
   const n = name.normalize('NFC');
-  if (!OPERATOR_NAME_PATTERN.test(n)) throw new OperatorError(`operator name ${JSON.stringify(name)}: 1-32 letters, digits, '.', '_' or '-'`);
+  if (!OPERATOR_NAME_PATTERN.test(n)) throw new OperatorError('operator-input-invalid', `operator name ${JSON.stringify(name)}: 1-32 letters, digits, '.', '_' or '-'`);
   return n;
 }
 
 export function validatePassword(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH) throw new OperatorError(`password: at least ${MIN_PASSWORD_LENGTH} characters`);
-  if (password.length > MAX_PASSWORD_LENGTH) throw new OperatorError(`password: at most ${MAX_PASSWORD_LENGTH} characters`);
+  if (password.length < MIN_PASSWORD_LENGTH) throw new OperatorError('operator-input-invalid', `password: at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (password.length > MAX_PASSWORD_LENGTH) throw new OperatorError('operator-input-invalid', `password: at most ${MAX_PASSWORD_LENGTH} characters`);
 }
 
 export function readOperators(path: string): OperatorsFile {
@@ -44,10 +41,10 @@ export function readOperators(path: string): OperatorsFile {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new OperatorError(`cannot read operators ${path}: ${(err as Error).message}`);
+    throw new OperatorError('operators-file-invalid', `cannot read operators ${path}: ${(err as Error).message}`);
   }
   const parsed = operatorsFileSchema.safeParse(raw);
-  if (!parsed.success) throw new OperatorError(`invalid operators file ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new OperatorError('operators-file-invalid', `invalid operators file ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 
@@ -65,7 +62,7 @@ export async function addOperator(path: string, name: string, password: string, 
   const n = validateOperatorName(name);
   validatePassword(password);
   const file = readOperators(path);
-  if (file.operators.some((o) => nameKey(o.name) === nameKey(n))) throw new OperatorError(`operator ${n} exists (use: operator passwd ${n})`);
+  if (file.operators.some((o) => nameKey(o.name) === nameKey(n))) throw new OperatorError('operator-exists', `operator ${n} exists (use: operator passwd ${n})`);
   const now = new Date().toISOString();
   const op: Operator = { name: n, password: await hashSecret(password, cost), createdAt: now, updatedAt: now };
   file.operators.push(op);
@@ -77,7 +74,7 @@ export async function setOperatorPassword(path: string, name: string, password: 
   validatePassword(password);
   const file = readOperators(path);
   const op = file.operators.find((o) => nameKey(o.name) === nameKey(name));
-  if (!op) throw new OperatorError(`no operator ${name}`);
+  if (!op) throw new OperatorError('operator-not-found', `no operator ${name}`);
   op.password = await hashSecret(password, cost);
   op.updatedAt = new Date().toISOString();
   writeOperators(path, file);
@@ -86,7 +83,7 @@ export async function setOperatorPassword(path: string, name: string, password: 
 export function removeOperator(path: string, name: string): void {
   const file = readOperators(path);
   const left = file.operators.filter((o) => nameKey(o.name) !== nameKey(name));
-  if (left.length === file.operators.length) throw new OperatorError(`no operator ${name}`);
+  if (left.length === file.operators.length) throw new OperatorError('operator-not-found', `no operator ${name}`);
   writeOperators(path, { ...file, operators: left });
 }
 

@@ -339,7 +339,7 @@ export type AlertAction = z.infer<typeof alertActionSchema>;
 export const alertReplySchema = z.object({
   requestId: z.string(),
   ok: z.boolean(),
-  /** Stable refusal code when !ok (ingest/errors.ts ALERT_ACTION_CODES: `alert-not-found`, `already-cleared`, ...). */
+  /** Stable refusal code when !ok (ingest/alerts/errors.ts ALERT_ACTION_CODES: `alert-not-found`, `already-cleared`, ...). */
   code: z.string().nullable(),
   alert: alertSchema.nullable(),
 });

@@ -14,9 +14,9 @@ export const BAD_INPUT_KINDS = {
   'schema-violation': { where: 'ingest', reason: 'schema-invalid', doc: 'valid JSON with wrong types and an unknown field' },
   oversized: { where: 'ingest', reason: 'payload-too-large', doc: 'a payload over the ingest limit (4 KiB)' },
   'not-utf8': { where: 'ingest', reason: 'payload-not-utf8', doc: 'bytes that are not UTF-8' },
-  'wrong-topic': { where: 'broker', reason: 'PUBLISH_DENIED', doc: "a device publishing on another device's topic (connection closed)" },
-  'unknown-device': { where: 'broker', reason: 'AUTH_BAD_CREDENTIALS', doc: 'an account the registry does not know (CONNACK 4)' },
-  'wrong-secret': { where: 'broker', reason: 'AUTH_BAD_CREDENTIALS', doc: 'a real device id with a wrong secret (CONNACK 4)' },
+  'wrong-topic': { where: 'broker', reason: 'publish-denied', doc: "a device publishing on another device's topic (connection closed)" },
+  'unknown-device': { where: 'broker', reason: 'auth-bad-credentials', doc: 'an account the registry does not know (CONNACK 4)' },
+  'wrong-secret': { where: 'broker', reason: 'auth-bad-credentials', doc: 'a real device id with a wrong secret (CONNACK 4)' },
 } as const;
 export type BadInputKind = keyof typeof BAD_INPUT_KINDS;
 

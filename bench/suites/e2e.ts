@@ -241,7 +241,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       { metric: `device ts -> screen p50/p95/p99${label}`, value: `${percentile(screenLatencies, 0.5)}/${percentile(screenLatencies, 0.95)}/${percentile(screenLatencies, 0.99)}`, unit: 'ms', note: `target p99 < ${o.coalesceMs + 100} (coalescing ${o.coalesceMs} + 100; live interval ${o.liveIntervalMs})` },
       { metric: `acknowledged / stored / lost${label}`, value: `${expected}/${stored}/${lost}`, unit: 'msgs', note: `duplicates redelivered ${ingestStats.duplicates}, seq gaps ${ingestStats.gaps}, WebSocket seq gaps ${wsGaps}` },
       { metric: `broker in / out, ingest accepted${label}`, value: `${brokerIn}/${brokerOut}/${ingestAccepted}`, unit: 'msgs' },
-      { metric: `broker refusals${label}`, value: refused, unit: '', note: 'SLOW_CONSUMER = a subscriber (the ingest) cut for not draining within the drain timeout' },
+      { metric: `broker refusals${label}`, value: refused, unit: '', note: 'slow-consumer = a subscriber (the ingest) cut for not draining within the drain timeout' },
       { metric: 'load generator CPU per message', value: genCpu, unit: 'µs', note: `all connected after ${Math.max(...finals.map((f) => f.connectMs ?? NaN))} ms` },
     ];
     const chartFile = join(ctx.outDir, `e2e-timeline-${o.brokerPersistence}-${o.devices * o.ratePerDevice}.html`);

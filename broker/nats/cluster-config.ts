@@ -25,12 +25,9 @@ import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { DEFAULT_PARK_MODEL_PATH, loadParkModel, type ParkModel } from '../../shared/park-model.ts';
 import { provision, readServiceSecret, serviceUsername, type RegistryData } from '../../shared/registry.ts';
 import { CHANNELS, DEVICE_KINDS } from '../../shared/topics.ts';
+import { ClusterConfigError } from '../errors.ts';
 import type { ClusterNode, ClusterSpec } from './cluster-spec.ts';
 import { natsPermissions, type NatsPermissions } from './nats-permissions.ts';
-
-export class ClusterConfigError extends Error {
-  override name = 'ClusterConfigError';
-}
 
 export interface NatsUser {
   user: string;
@@ -161,12 +158,12 @@ export async function buildClusterConfig(spec: ClusterSpec, routeSecret: string,
     const registryPath = join(park.dataDir, 'registry.json');
     const secretsDir = join(park.dataDir, 'secrets');
     const { registry, fleetKey } = await provision({ model, registryPath, secretsDir, ...(opts.scrypt ? { scrypt: opts.scrypt } : {}) });
-    if (accounts.some((a) => a.parkId === registry.parkId)) throw new ClusterConfigError(`park ${registry.parkId} is listed twice (${park.dataDir})`);
+    if (accounts.some((a) => a.parkId === registry.parkId)) throw new ClusterConfigError('cluster-parks-conflict', `park ${registry.parkId} is listed twice (${park.dataDir})`);
     const account = parkAccount(registry, { fleetKey, service: (role) => readServiceSecret(secretsDir, role as never) }, park.shards, spec.bcryptCost);
     // User names are cluster-wide: a device id used by two parks would let one park's device log in to the other's account.
     for (const u of account.users) {
       const other = seenUsers.get(u.user);
-      if (other) throw new ClusterConfigError(`user ${u.user} exists in parks ${other} and ${registry.parkId}: device ids must be unique across the cluster's parks`);
+      if (other) throw new ClusterConfigError('cluster-parks-conflict', `user ${u.user} exists in parks ${other} and ${registry.parkId}: device ids must be unique across the cluster's parks`);
       seenUsers.set(u.user, registry.parkId);
     }
     accounts.push(account);

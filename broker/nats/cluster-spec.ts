@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { MAX_SHARDS } from '../../shared/shard-topics.ts';
+import { ClusterSpecError } from '../errors.ts';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, _ and -');
 const port = z.number().int().min(1).max(65535);
@@ -79,20 +80,16 @@ export const clusterSpecSchema = z.strictObject({
 export type ClusterSpec = z.infer<typeof clusterSpecSchema>;
 export type ClusterNode = ClusterSpec['nodes'][number];
 
-export class ClusterSpecError extends Error {
-  override name = 'ClusterSpecError';
-}
-
 /** Reads and validates a cluster file; the parks' paths are resolved against its folder. */
 export function loadClusterSpec(path: string): ClusterSpec {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new ClusterSpecError(`cannot read cluster file ${path}: ${(err as Error).message}`);
+    throw new ClusterSpecError('cluster-file-invalid', `cannot read cluster file ${path}: ${(err as Error).message}`);
   }
   const parsed = clusterSpecSchema.safeParse(raw);
-  if (!parsed.success) throw new ClusterSpecError(`invalid cluster file ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new ClusterSpecError('cluster-file-invalid', `invalid cluster file ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const base = dirname(resolve(path));
   return {
     ...parsed.data,

@@ -11,7 +11,7 @@ import type { ParkModel } from '../../shared/park-model.ts';
 import { alertActionSchema, type Alert, type AlertAction, type AlertReply, type AlertsActive, type AlertState } from '../../shared/schema.ts';
 import { createThrottledLog } from '../../shared/throttled-log.ts';
 import { alertReplyTopic, alertsActiveTopic, ID_PATTERN } from '../../shared/topics.ts';
-import type { AlertActionCode } from '../errors.ts';
+import type { AlertActionCode } from './errors.ts';
 import type { Reading } from '../store/types.ts';
 import type { DeviceStatusBook } from '../device-status.ts';
 import { openAlertDb, type AlertDb, type NewAudit } from './alert-db.ts';

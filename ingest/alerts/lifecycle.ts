@@ -17,7 +17,7 @@
 import type { Alert, AlertAction, AlertRuleId, AlertState, AuditRecord, ClearReason } from '../../shared/schema.ts';
 import type { DeviceKind } from '../../shared/topics.ts';
 import type { NewAudit } from './alert-db.ts';
-import type { AlertActionCode } from '../errors.ts';
+import type { AlertActionCode } from './errors.ts';
 import type { AlertRules } from './rules-config.ts';
 
 export type Detail = Record<string, number | string | boolean>;

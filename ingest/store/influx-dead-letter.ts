@@ -6,7 +6,7 @@ import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../../shared/logger.ts';
 import { createThrottledLog } from '../../shared/throttled-log.ts';
-import { StoreError } from '../errors.ts';
+import { StoreError } from './errors.ts';
 
 export interface DeadLetterEntry {
   /** The refused line-protocol line. */
@@ -40,7 +40,7 @@ export function createDeadLetters(opts: { path: string; logger: Logger; now?: ()
           await fh.appendFile(text);
           await fh.datasync();
         } catch (err) {
-          throw new StoreError(`dead-letter file ${opts.path} not writable: ${(err as Error).message}`, 'SPOOL_IO', { cause: err });
+          throw new StoreError('spool-io', `dead-letter file ${opts.path} not writable: ${(err as Error).message}`, { cause: err });
         } finally {
           await fh.close();
         }

@@ -1,6 +1,6 @@
 // Where and how to reach InfluxDB: URL, credentials, bucket (2.x/3.x) or database/retention policy
 // (1.x), and the start-up probe of the write endpoint.
-import { StoreError } from '../errors.ts';
+import { StoreError } from './errors.ts';
 
 export interface InfluxEndpoint {
   /** Base URL without a trailing slash. */
@@ -71,12 +71,12 @@ export async function probeWriteEndpoint(e: InfluxEndpoint): Promise<ProbeResult
       signal: AbortSignal.timeout(e.timeoutMs),
     });
   } catch (err) {
-    return { ok: false, error: new StoreError(`InfluxDB at ${safeUrl(e.url)} did not answer: ${(err as Error).message}`, 'INFLUX_UNAVAILABLE', { cause: err }) };
+    return { ok: false, error: new StoreError('influx-unavailable', `InfluxDB at ${safeUrl(e.url)} did not answer: ${(err as Error).message}`, { cause: err }) };
   }
   const text = await res.text();
   // 2xx: fine. 400: the endpoint exists and only disliked the empty body (some versions do).
   if (res.ok || res.status === 400) return { ok: true };
-  if (res.status === 401 || res.status === 403) throw new StoreError(`InfluxDB at ${safeUrl(e.url)} refused the credentials (HTTP ${res.status}): check INFLUX_TOKEN`, 'INFLUX_AUTH', { status: res.status });
+  if (res.status === 401 || res.status === 403) throw new StoreError('influx-auth', `InfluxDB at ${safeUrl(e.url)} refused the credentials (HTTP ${res.status}): check INFLUX_TOKEN`, { status: res.status });
   if (res.status === 404) {
     type ErrorBody = { code?: string; message?: string; error?: string };
     let json: ErrorBody | null = null;
@@ -87,9 +87,9 @@ export async function probeWriteEndpoint(e: InfluxEndpoint): Promise<ProbeResult
     }
     // A JSON answer comes from the write handler itself: the bucket/database or org is missing.
     if (json && typeof json === 'object') {
-      throw new StoreError(`InfluxDB at ${safeUrl(e.url)}: ${json.message ?? json.error ?? json.code} (org ${JSON.stringify(e.org)}, bucket ${JSON.stringify(writeBucket(e))})`, 'INFLUX_NOT_FOUND', { status: 404 });
+      throw new StoreError('influx-not-found', `InfluxDB at ${safeUrl(e.url)}: ${json.message ?? json.error ?? json.code} (org ${JSON.stringify(e.org)}, bucket ${JSON.stringify(writeBucket(e))})`, { status: 404 });
     }
-    throw new StoreError(`InfluxDB at ${safeUrl(e.url)}: no /api/v2/write (HTTP 404 ${JSON.stringify(text.trim().slice(0, 60))}). InfluxDB before 1.8 answers so: use InfluxDB 1.8+, 2.x or 3.x, or put the /api/v2/write -> /write rewrite of the README in front of it`, 'INFLUX_NO_V2_WRITE', { status: 404 });
+    throw new StoreError('influx-no-v2-write', `InfluxDB at ${safeUrl(e.url)}: no /api/v2/write (HTTP 404 ${JSON.stringify(text.trim().slice(0, 60))}). InfluxDB before 1.8 answers so: use InfluxDB 1.8+, 2.x or 3.x, or put the /api/v2/write -> /write rewrite of the README in front of it`, { status: 404 });
   }
-  return { ok: false, error: new StoreError(`InfluxDB at ${safeUrl(e.url)} answered HTTP ${res.status}: ${text.slice(0, 200)}`, 'INFLUX_UNAVAILABLE', { status: res.status }) };
+  return { ok: false, error: new StoreError('influx-unavailable', `InfluxDB at ${safeUrl(e.url)} answered HTTP ${res.status}: ${text.slice(0, 200)}`, { status: res.status }) };
 }

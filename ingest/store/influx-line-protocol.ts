@@ -3,6 +3,7 @@
 // per template line, and the lines are also what the spool keeps on disk. The measurement and tag
 // part of a line repeats for every reading of a device, so it is built once and cached.
 import type { Reading } from './types.ts';
+import { StoreError } from './errors.ts';
 import { COMMON_TAGS, measurementFor, pointTime, type FieldType, type MeasurementSpec } from './influx-schema.ts';
 
 // Line protocol: tag keys/values and field keys escape comma, equals and space; string field
@@ -32,10 +33,6 @@ function formatField(type: FieldType, value: number | boolean | string): string 
     case 'float':
       return String(value);
   }
-}
-
-export class UnmappedReadingError extends Error {
-  override name = 'UnmappedReadingError';
 }
 
 function tagValue(r: Reading, parkId: string, tag: (typeof COMMON_TAGS)[number]): string | null {
@@ -75,7 +72,7 @@ const seriesCache = new Map<string, string>();
 
 export function readingToLine(r: Reading, parkId: string): string {
   const spec: MeasurementSpec | undefined = measurementFor(r.kind, r.channel);
-  if (!spec) throw new UnmappedReadingError(`no measurement for ${r.kind}/${r.channel}`);
+  if (!spec) throw new StoreError('reading-unmapped', `no measurement for ${r.kind}/${r.channel}`);
   let cacheKey = `${parkId}\u0000${spec.measurement}\u0000${r.device}\u0000${r.enterprise ?? ''}\u0000${r.zone}`;
   for (const [, key] of spec.tags) cacheKey += `\u0000${String(r.values[key] ?? '')}`;
   let line = seriesCache.get(cacheKey);

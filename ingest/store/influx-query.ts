@@ -5,7 +5,7 @@
 // a top-level `{"error": ...}` (e.g. a parse error); HTTP 200 with a per-statement `error` inside
 // `results` (e.g. "database not found"). A result cut short (`partial`, a server row limit) is an
 // error too: a silently truncated answer would look like missing data.
-import { StoreError } from '../errors.ts';
+import { StoreError } from './errors.ts';
 import { authorizationHeader, type InfluxEndpoint } from './influx-endpoint.ts';
 
 export interface Series {
@@ -59,7 +59,7 @@ export function createInfluxQl(endpoint: InfluxEndpoint): InfluxQl {
           signal: AbortSignal.timeout(endpoint.timeoutMs),
         });
       } catch (err) {
-        throw new StoreError(`InfluxDB query failed: ${(err as Error).message}`, 'INFLUX_UNAVAILABLE', { cause: err });
+        throw new StoreError('influx-unavailable', `InfluxDB query failed: ${(err as Error).message}`, { cause: err });
       }
       const text = await res.text();
       type Body = { results?: StatementResult[]; error?: string; message?: string };
@@ -71,21 +71,21 @@ export function createInfluxQl(endpoint: InfluxEndpoint): InfluxQl {
       }
       if (!res.ok) {
         const detail = body?.error ?? body?.message ?? text.slice(0, 200);
-        const code = res.status === 401 || res.status === 403 ? 'INFLUX_AUTH' : res.status >= 500 || res.status === 429 ? 'INFLUX_UNAVAILABLE' : 'INFLUX_QUERY';
-        throw new StoreError(`InfluxQL query failed (HTTP ${res.status}): ${detail}`, code, { status: res.status });
+        const code = res.status === 401 || res.status === 403 ? 'influx-auth' : res.status >= 500 || res.status === 429 ? 'influx-unavailable' : 'influx-query';
+        throw new StoreError(code, `InfluxQL query failed (HTTP ${res.status}): ${detail}`, { status: res.status });
       }
-      if (!body) throw new StoreError(`InfluxQL answer is not JSON: ${text.slice(0, 200)}`, 'INFLUX_QUERY', { status: res.status });
-      if (typeof body.error === 'string') throw new StoreError(`InfluxQL error: ${body.error}`, 'INFLUX_QUERY', { status: res.status });
+      if (!body) throw new StoreError('influx-query', `InfluxQL answer is not JSON: ${text.slice(0, 200)}`, { status: res.status });
+      if (typeof body.error === 'string') throw new StoreError('influx-query', `InfluxQL error: ${body.error}`, { status: res.status });
       const results = body.results ?? [];
       // After a failing statement the rest report "not executed": name the real cause.
       const failed = results.filter((r) => typeof r.error === 'string');
       if (failed.length > 0) {
         const cause = failed.find((r) => !/not executed/.test(r.error!));
-        if (!cause) throw new StoreError(`InfluxQL statements not executed, no cause given (InfluxDB 1.x answers so when database ${JSON.stringify(db)} does not exist)`, 'INFLUX_QUERY', { status: res.status });
-        throw new StoreError(`InfluxQL error in statement ${cause.statement_id ?? results.indexOf(cause)}: ${cause.error}`, 'INFLUX_QUERY', { status: res.status });
+        if (!cause) throw new StoreError('influx-query', `InfluxQL statements not executed, no cause given (InfluxDB 1.x answers so when database ${JSON.stringify(db)} does not exist)`, { status: res.status });
+        throw new StoreError('influx-query', `InfluxQL error in statement ${cause.statement_id ?? results.indexOf(cause)}: ${cause.error}`, { status: res.status });
       }
       return results.map((r, i) => {
-        if (r.partial) throw new StoreError(`InfluxQL answer to statement ${r.statement_id ?? i} was truncated (server row limit): refusing a partial result`, 'INFLUX_QUERY');
+        if (r.partial) throw new StoreError('influx-query', `InfluxQL answer to statement ${r.statement_id ?? i} was truncated (server row limit): refusing a partial result`);
         return r.series ?? [];
       });
     },

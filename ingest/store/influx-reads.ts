@@ -3,7 +3,7 @@
 // seq high-water marks and stored keys. Buckets are aligned to the epoch like SQLite's
 // (ts / b) * b, and only buckets with data are returned (fill(none)).
 import type { ParkModel } from '../../shared/park-model.ts';
-import { StoreError } from '../errors.ts';
+import { StoreError } from './errors.ts';
 import type { EnterpriseEnergy, HistoryPoint, HistoryQuery, HistorySeries, LatestReading, StoredKey, TelemetryStore } from './types.ts';
 import { EVENT_MEASUREMENT, MEASUREMENTS, STATUS_MEASUREMENT, TELEMETRY_MEASUREMENTS } from './influx-schema.ts';
 import { columnsOf, ident, literal, msTime, type InfluxQl, type Series } from './influx-query.ts';
@@ -31,7 +31,7 @@ export function historyQuery(q: HistoryQuery): string {
   const b = Math.max(1, Math.round(q.bucketMs));
   const from = Math.floor(q.from);
   const to = Math.ceil(q.to);
-  if ((to - from) / b > MAX_BUCKETS) throw new StoreError(`history: ${Math.ceil((to - from) / b)} buckets asked, ${MAX_BUCKETS} at most`, 'INFLUX_QUERY');
+  if ((to - from) / b > MAX_BUCKETS) throw new StoreError('influx-query', `history: ${Math.ceil((to - from) / b)} buckets asked, ${MAX_BUCKETS} at most`);
   const a = HISTORY[q.series];
   const range = `time >= ${msTime(from)} AND time < ${msTime(to)}`;
   if (!a.sumOverDevices) {

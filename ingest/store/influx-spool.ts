@@ -10,7 +10,7 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StoreError } from '../errors.ts';
+import { StoreError } from './errors.ts';
 
 export interface SpoolSegment {
   no: number;
@@ -130,7 +130,7 @@ export function openSpool(opts: SpoolOptions): Spool {
           if (active.segment.bytes >= maxBytes) await seal();
         } catch (err) {
           await seal();
-          throw new StoreError(`spool append failed in ${dir}: ${(err as Error).message}`, 'SPOOL_IO', { cause: err });
+          throw new StoreError('spool-io', `spool append failed in ${dir}: ${(err as Error).message}`, { cause: err });
         }
       });
     },
@@ -146,14 +146,14 @@ export function openSpool(opts: SpoolOptions): Spool {
       try {
         return parseSegment(await readFile(segment.path, 'utf8'));
       } catch (err) {
-        throw new StoreError(`spool read failed (${segment.path}): ${(err as Error).message}`, 'SPOOL_IO', { cause: err });
+        throw new StoreError('spool-io', `spool read failed (${segment.path}): ${(err as Error).message}`, { cause: err });
       }
     },
     remove(segment) {
       return serial(async () => {
         if (active?.segment === segment) await seal();
         await unlink(segment.path).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== 'ENOENT') throw new StoreError(`spool remove failed (${segment.path}): ${err.message}`, 'SPOOL_IO', { cause: err });
+          if (err.code !== 'ENOENT') throw new StoreError('spool-io', `spool remove failed (${segment.path}): ${err.message}`, { cause: err });
         });
         const i = segments.indexOf(segment);
         if (i >= 0) segments.splice(i, 1);

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../shared/logger.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
 import { createThrottledLog } from '../../shared/throttled-log.ts';
-import { StoreError } from '../errors.ts';
+import { StoreError } from './errors.ts';
 import { createDeadLetters, type DeadLetters } from './influx-dead-letter.ts';
 import { probeWriteEndpoint, safeUrl, type InfluxEndpoint } from './influx-endpoint.ts';
 import { readingToLine } from './influx-line-protocol.ts';
@@ -64,7 +64,7 @@ export interface InfluxStore extends TelemetryStore {
 }
 
 /** Errors that mean "this configuration cannot write": logged as errors, data still spooled. */
-const CONFIG_ERRORS = new Set(['INFLUX_AUTH', 'INFLUX_NOT_FOUND', 'INFLUX_NO_V2_WRITE']);
+const CONFIG_ERRORS = new Set(['influx-auth', 'influx-not-found', 'influx-no-v2-write']);
 
 function chunk(lines: readonly string[], maxLines: number, maxBytes: number): string[][] {
   const out: string[][] = [];
@@ -91,7 +91,7 @@ export async function createInfluxStore(opts: InfluxStoreOptions): Promise<Influ
   if (opts.readOnly) {
     log.info('store open (InfluxDB, reads only)');
     const refuse = (): never => {
-      throw new StoreError('store opened read-only');
+      throw new StoreError('store-failed', 'store opened read-only');
     };
     return {
       ...reader,
@@ -136,7 +136,7 @@ export async function createInfluxStore(opts: InfluxStoreOptions): Promise<Influ
       await sender.send(lines);
     } catch (err) {
       const e = err as StoreError;
-      if ((e.code === 'INFLUX_REFUSED' || e.code === 'INFLUX_TOO_LARGE') && lines.length > 1) {
+      if ((e.code === 'influx-refused' || e.code === 'influx-too-large') && lines.length > 1) {
         // InfluxDB may have written the good lines of a refused request already ("partial
         // write"); sending them again overwrites them with themselves.
         const mid = Math.ceil(lines.length / 2);
@@ -144,7 +144,7 @@ export async function createInfluxStore(opts: InfluxStoreOptions): Promise<Influ
         await sendChunk(lines.slice(mid));
         return;
       }
-      if (e.code === 'INFLUX_REFUSED') {
+      if (e.code === 'influx-refused') {
         await dead.add([{ line: lines[0]!, reason: e.message, status: e.status }]);
         return;
       }
@@ -239,7 +239,7 @@ export async function createInfluxStore(opts: InfluxStoreOptions): Promise<Influ
   return {
     ...reader,
     async write(batch) {
-      if (closing) throw new StoreError('store is closed');
+      if (closing) throw new StoreError('store-failed', 'store is closed');
       if (batch.length === 0) return { inserted: 0, duplicates: [] };
       const duplicates = recent.duplicates(batch);
       const { lines, unmapped } = toLines(batch);

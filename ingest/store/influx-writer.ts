@@ -7,7 +7,7 @@
 // `await flush()` per send, which then rejects with the server's error.
 import { HttpError, InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import type { Logger } from '../../shared/logger.ts';
-import { StoreError } from '../errors.ts';
+import { StoreError } from './errors.ts';
 import { safeUrl, writeBucket, type InfluxEndpoint } from './influx-endpoint.ts';
 
 export interface LineSender {
@@ -29,16 +29,16 @@ export function classifyWriteError(err: unknown, endpoint: InfluxEndpoint): Stor
   if (err instanceof HttpError) {
     const detail = (typeof err.json?.message === 'string' ? err.json.message : typeof err.json?.error === 'string' ? err.json.error : err.body ?? err.message).slice(0, 500);
     const status = err.statusCode;
-    if (status === 400 || status === 422) return new StoreError(detail, 'INFLUX_REFUSED', { status, cause: err });
-    if (status === 413) return new StoreError(detail, 'INFLUX_TOO_LARGE', { status, cause: err });
-    if (status === 401 || status === 403) return new StoreError(`credentials refused (HTTP ${status}): ${detail}`, 'INFLUX_AUTH', { status, cause: err });
+    if (status === 400 || status === 422) return new StoreError('influx-refused', detail, { status, cause: err });
+    if (status === 413) return new StoreError('influx-too-large', detail, { status, cause: err });
+    if (status === 401 || status === 403) return new StoreError('influx-auth', `credentials refused (HTTP ${status}): ${detail}`, { status, cause: err });
     if (status === 404) {
-      const code = err.json ? 'INFLUX_NOT_FOUND' : 'INFLUX_NO_V2_WRITE';
-      return new StoreError(`HTTP 404 from ${safeUrl(endpoint.url)}/api/v2/write (bucket ${JSON.stringify(writeBucket(endpoint))}): ${detail}`, code, { status, cause: err });
+      const code = err.json ? 'influx-not-found' : 'influx-no-v2-write';
+      return new StoreError(code, `HTTP 404 from ${safeUrl(endpoint.url)}/api/v2/write (bucket ${JSON.stringify(writeBucket(endpoint))}): ${detail}`, { status, cause: err });
     }
-    return new StoreError(`HTTP ${status}: ${detail}`, 'INFLUX_UNAVAILABLE', { status, cause: err });
+    return new StoreError('influx-unavailable', `HTTP ${status}: ${detail}`, { status, cause: err });
   }
-  return new StoreError(`InfluxDB write failed: ${(err as Error)?.message ?? String(err)}`, 'INFLUX_UNAVAILABLE', { cause: err });
+  return new StoreError('influx-unavailable', `InfluxDB write failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
 let libraryLoggerSet = false;

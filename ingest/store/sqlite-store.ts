@@ -6,7 +6,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../../shared/logger.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
 import { startWorker } from '../../shared/worker.ts';
-import { StoreError } from '../errors.ts';
+import { StoreError } from './errors.ts';
 import type { SqliteWorkerData, WorkerRequest, WorkerResponse } from './sqlite-worker.ts';
 import type { TelemetryStore, WriteResult } from './types.ts';
 
@@ -50,10 +50,10 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Telem
       if (msg.id !== 0) return;
       worker.off('message', onFirst);
       if (msg.ok) resolve();
-      else reject(new StoreError(`cannot open ${opts.path}: ${msg.error}`));
+      else reject(new StoreError('store-failed', `cannot open ${opts.path}: ${msg.error}`));
     };
     worker.on('message', onFirst);
-    worker.once('error', (err) => reject(new StoreError(`store worker failed to start: ${err.message}`)));
+    worker.once('error', (err) => reject(new StoreError('store-failed', `store worker failed to start: ${err.message}`)));
   });
 
   worker.on('message', (msg: WorkerResponse) => {
@@ -62,22 +62,22 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Telem
     if (!p) return;
     pending.delete(msg.id);
     if (msg.ok) p.resolve(msg.result);
-    else p.reject(new StoreError(msg.error));
+    else p.reject(new StoreError('store-failed', msg.error));
   });
   worker.on('error', (err) => {
     log.error({ err }, 'store worker crashed');
-    failAll(new StoreError(`store worker crashed: ${err.message}`));
+    failAll(new StoreError('store-failed', `store worker crashed: ${err.message}`));
   });
   worker.on('exit', (code) => {
     if (!closed) {
       log.error({ code }, 'store worker exited');
-      failAll(new StoreError(`store worker exited with code ${code}`));
+      failAll(new StoreError('store-failed', `store worker exited with code ${code}`));
     }
   });
 
   function call<T>(req: RequestWithoutId): Promise<T> {
     if (failed) return Promise.reject(failed);
-    if (closed) return Promise.reject(new StoreError('store is closed'));
+    if (closed) return Promise.reject(new StoreError('store-failed', 'store is closed'));
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });

@@ -7,7 +7,7 @@ import type { MqttClient } from 'mqtt';
 import type { Logger } from '../../shared/logger.ts';
 import { alertReplySchema, REFUSED_ATTEMPTS, type AlertAction, type AlertReply } from '../../shared/schema.ts';
 import { opsAlertsTopic } from '../../shared/topics.ts';
-import { HttpError } from './http-kit.ts';
+import { HttpError } from './errors.ts';
 
 export type RefusedAttempt = (typeof REFUSED_ATTEMPTS)[number];
 export type ActionInput = Extract<AlertAction, { action: 'ack' | 'shelve' | 'unshelve' }> extends infer A ? (A extends unknown ? Omit<A, 'requestId' | 'at'> : never) : never;
@@ -81,14 +81,14 @@ export function createAlertActions(opts: AlertActionsOptions): AlertActions {
 
   return {
     send(input, wait = timeoutMs) {
-      if (!opts.client.connected) return Promise.reject(new HttpError(503, 'broker-unreachable', 'the message broker is unreachable; try again'));
+      if (!opts.client.connected) return Promise.reject(new HttpError('broker-unreachable', 'the message broker is unreachable; try again'));
       const requestId = newRequestId();
       const action = { ...input, requestId, at: now() } as AlertAction;
       return new Promise<AlertReply>((resolve, reject) => {
         const timer = setTimeout(() => {
           pending.delete(requestId);
           log.warn({ requestId, action: input.action }, 'no answer from the ingest in time');
-          reject(new HttpError(504, 'ingest-timeout', 'the alert service did not answer in time; the outcome is unknown, reload the alert'));
+          reject(new HttpError('ingest-timeout', 'the alert service did not answer in time; the outcome is unknown, reload the alert'));
         }, wait);
         pending.set(requestId, { resolve, timer });
         publish(action);

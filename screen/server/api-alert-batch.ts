@@ -12,7 +12,8 @@ import { z } from 'zod';
 import type { Logger } from '../../shared/logger.ts';
 import { MAX_BATCH_ALERTS, type Alert } from '../../shared/schema.ts';
 import type { ActionInput, AlertActions } from './alert-actions.ts';
-import { HttpError, json, readJsonBody, type Route } from './http-kit.ts';
+import { HttpError } from './errors.ts';
+import { json, readJsonBody, type Route } from './http-kit.ts';
 import type { OperatorAuth } from './operator-auth.ts';
 
 export const BATCH_PATH = /^\/api\/alerts\/batch\/(?<verb>ack|shelve|unshelve)$/;
@@ -53,7 +54,7 @@ export function batchRoutes(opts: BatchRoutesOptions): Route[] {
         const verb = params.verb as Verb;
         const session = opts.auth.require(req, { attempted: verb, alertId: null });
         const parsed = BODIES[verb].safeParse(await readJsonBody(req, 64 * 1024));
-        if (!parsed.success) throw new HttpError(400, 'bad-request', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+        if (!parsed.success) throw new HttpError('bad-request', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
         const body = parsed.data as { ids: string[]; note: string; minutes?: number };
         const by = session.operator;
         const batch = { id: `b-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`, size: body.ids.length };
@@ -69,7 +70,7 @@ export function batchRoutes(opts: BatchRoutesOptions): Route[] {
             ? { id: body.ids[i]!, ok: s.value.ok, code: s.value.code, alert: s.value.alert }
             : { id: body.ids[i]!, ok: false, code: s.reason instanceof HttpError ? s.reason.code : 'error', alert: null },
         );
-        if (results.every((r) => r.code === 'broker-unreachable')) throw new HttpError(503, 'broker-unreachable', 'the message broker is unreachable; try again');
+        if (results.every((r) => r.code === 'broker-unreachable')) throw new HttpError('broker-unreachable', 'the message broker is unreachable; try again');
         const done = results.filter((r) => r.ok).length;
         log.info({ operator: by, verb, batch: batch.id, alerts: results.length, done }, 'group action');
         json(res, 200, { batch: batch.id, done, refused: results.length - done, results });

@@ -17,7 +17,8 @@ import { DEVICE_KINDS } from '../../shared/topics.ts';
 import type { AlertActions, RefusedAttempt } from './alert-actions.ts';
 import { BATCH_PATH } from './api-alert-batch.ts';
 import { auditCsvHeader, auditCsvLine } from './audit-csv.ts';
-import { HttpError, json, readJsonBody, type Route, type RouteContext } from './http-kit.ts';
+import { HttpError } from './errors.ts';
+import { json, readJsonBody, type Route, type RouteContext } from './http-kit.ts';
 import type { OperatorAuth } from './operator-auth.ts';
 
 export interface AlertsApiOptions {
@@ -79,7 +80,7 @@ const REPLY_STATUS: Record<string, number> = { 'alert-not-found': 404, 'invalid-
 
 function query<S extends z.ZodType>(schema: S, url: URL): z.output<S> {
   const parsed = schema.safeParse(Object.fromEntries(url.searchParams));
-  if (!parsed.success) throw new HttpError(400, 'bad-query', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success) throw new HttpError('bad-query', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;
 }
 
@@ -91,13 +92,13 @@ export function createAlertsApi(opts: AlertsApiOptions): AlertsApi {
 
   function store(): AlertDb {
     if (db) return db;
-    if (!opts.alertsDbPath) throw new HttpError(503, 'alerts-store-unavailable', 'no alert database is configured');
+    if (!opts.alertsDbPath) throw new HttpError('alerts-store-unavailable', 'no alert database is configured');
     try {
       db = openAlertDb(opts.alertsDbPath, { readOnly: true });
       return db;
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'alert database not readable (yet)');
-      throw new HttpError(503, 'alerts-store-unavailable', 'the alert database is not available yet; is the ingest running?');
+      throw new HttpError('alerts-store-unavailable', 'the alert database is not available yet; is the ingest running?');
     }
   }
 
@@ -107,7 +108,7 @@ export function createAlertsApi(opts: AlertsApiOptions): AlertsApi {
     const raw = await readJsonBody(req, 4096);
     const schema = verb === 'ack' ? ackBody : verb === 'shelve' ? shelveBody : unshelveBody;
     const body = schema.safeParse(raw);
-    if (!body.success) throw new HttpError(400, 'bad-request', body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!body.success) throw new HttpError('bad-request', body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const by = session.operator;
     let reply: AlertReply;
     if (verb === 'ack') reply = await actions.send({ action: 'ack', alertId, by, note: (body.data as z.output<typeof ackBody>).note });

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { Logger } from '../../shared/logger.ts';
 import { DEFAULT_KPI_PATH, loadKpiSet, parseKpiSet } from '../../shared/kpis.ts';
 import type { KpiSet, Notice } from '../../shared/schema.ts';
-import { HttpError, json, readJsonBody, type Route } from './http-kit.ts';
+import { HttpError } from './errors.ts';
+import { json, readJsonBody, type Route } from './http-kit.ts';
 import type { OperatorAuth } from './operator-auth.ts';
 
 export interface KpiSource {
@@ -112,13 +113,13 @@ export function contentRoutes(opts: ContentOptions): Route[] {
       async handle({ req, res }) {
         const session = opts.auth.require(req, null);
         const file = opts.kpiFile;
-        if (!file) throw new HttpError(409, 'kpi-file-not-configured', 'this screen server has no KPI file (KPI_FILE) to write');
+        if (!file) throw new HttpError('kpi-file-not-configured', 'this screen server has no KPI file (KPI_FILE) to write');
         let set: KpiSet;
         try {
           set = parseKpiSet(await readJsonBody(req, 256 * 1024), 'request body');
         } catch (err) {
           if (err instanceof HttpError) throw err;
-          throw new HttpError(400, 'bad-request', (err as Error).message);
+          throw new HttpError('bad-request', (err as Error).message);
         }
         // Write beside, then rename: the wall never reads half a file.
         const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
@@ -135,16 +136,16 @@ export function contentRoutes(opts: ContentOptions): Route[] {
       async handle({ req, res }) {
         const session = opts.auth.require(req, null);
         const body = newNoticeSchema.safeParse(await readJsonBody(req, 8 * 1024));
-        if (!body.success) throw new HttpError(400, 'bad-request', body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+        if (!body.success) throw new HttpError('bad-request', body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
         const b = body.data;
         const at = now();
         const from = b.from ?? at;
         const until = b.until ?? (b.minutes !== undefined ? from + b.minutes * 60_000 : null);
-        if (until !== null && until <= from) throw new HttpError(400, 'bad-request', 'until: must be after from');
+        if (until !== null && until <= from) throw new HttpError('bad-request', 'until: must be after from');
         const notice: Notice = { id: `n-${at.toString(36)}-${randomBytes(3).toString('hex')}`, text: b.text, textEn: b.textEn ?? null, level: b.level, from, until, by: session.operator, at };
         await serialized(async () => {
           const list = currentNotices();
-          if (list.length >= MAX_NOTICES) throw new HttpError(409, 'too-many-notices', `at most ${MAX_NOTICES} notices at once: withdraw one first`);
+          if (list.length >= MAX_NOTICES) throw new HttpError('too-many-notices', `at most ${MAX_NOTICES} notices at once: withdraw one first`);
           await publish([...list, notice]);
         });
         log.info({ operator: session.operator, id: notice.id, level: notice.level, until }, 'notice published');
@@ -160,7 +161,7 @@ export function contentRoutes(opts: ContentOptions): Route[] {
         const list = await serialized(async () => {
           const before = currentNotices();
           const after = before.filter((n) => n.id !== id);
-          if (after.length === before.length) throw new HttpError(404, 'not-found', `no current notice ${id}`);
+          if (after.length === before.length) throw new HttpError('not-found', `no current notice ${id}`);
           await publish(after);
           return after;
         });

@@ -19,7 +19,8 @@ import { contentRoutes, createKpiSource } from './api-content.ts';
 import { historyRoutes, type HistoryReader } from './api-history.ts';
 import type { MetricsRegistry } from '../../shared/metrics.ts';
 import { sendMetrics } from '../../shared/ops-server.ts';
-import { HttpError, json, matchRoute, type Route } from './http-kit.ts';
+import { HttpError } from './errors.ts';
+import { json, matchRoute, type Route } from './http-kit.ts';
 import { createLiveHub, type LiveHub, type LiveHubStats } from './live-hub.ts';
 import { createOperatorAuth } from './operator-auth.ts';
 import { createOriginCheck, STATE_CHANGING_METHODS } from './origin-check.ts';
@@ -174,7 +175,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       kpis: createKpiSource(opts.kpiFile, opts.logger),
       notices: () => hub.notices(),
       async publishNotices(notices) {
-        if (!client.connected) throw new HttpError(503, 'broker-unavailable', 'the screen server is not connected to the broker');
+        if (!client.connected) throw new HttpError('broker-unavailable', 'the screen server is not connected to the broker');
         await client.publishAsync(noticesTopic(model.id, 'current'), JSON.stringify({ at: now(), notices }), { qos: 1, retain: true });
         hub.applyNotices(notices);
       },

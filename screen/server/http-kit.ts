@@ -1,5 +1,7 @@
 // Small HTTP helpers for the screen server: a route table, JSON replies, bounded JSON bodies.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError } from './errors.ts';
+
 
 export interface RouteContext {
   req: IncomingMessage;
@@ -14,17 +16,6 @@ export interface Route {
   /** Exact path, or a pattern with named groups (`/api/alerts/(?<id>[a-z0-9-]+)/ack`). */
   path: string | RegExp;
   handle(ctx: RouteContext): void | Promise<void>;
-}
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message?: string,
-  ) {
-    super(message ?? code);
-    this.name = 'HttpError';
-  }
 }
 
 export function json(res: ServerResponse, status: number, body: unknown): void {
@@ -53,20 +44,20 @@ export function matchRoute(routes: readonly Route[], method: string, pathname: s
 /** Reads a JSON body of at most `maxBytes`; 413 above it, 415 for another content type, 400 for bad JSON. */
 export async function readJsonBody(req: IncomingMessage, maxBytes = 16 * 1024): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
-  if (!type.startsWith('application/json')) throw new HttpError(415, 'unsupported-media-type', 'send application/json');
+  if (!type.startsWith('application/json')) throw new HttpError('unsupported-media-type', 'send application/json');
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > maxBytes) throw new HttpError(413, 'body-too-large', `at most ${maxBytes} bytes`);
+  if (declared > maxBytes) throw new HttpError('body-too-large', `at most ${maxBytes} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new HttpError(413, 'body-too-large', `at most ${maxBytes} bytes`);
+    if (size > maxBytes) throw new HttpError('body-too-large', `at most ${maxBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    throw new HttpError(400, 'bad-json', 'body is not valid JSON');
+    throw new HttpError('bad-json', 'body is not valid JSON');
   }
 }
 

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import type { Logger } from '../../shared/logger.ts';
 import { createOperatorDirectory, nameKey, type OperatorDirectory } from '../../shared/operators.ts';
 import type { Refusal, RefusedAttempt } from './alert-actions.ts';
-import { HttpError, json, readJsonBody, type Route } from './http-kit.ts';
+import { HttpError } from './errors.ts';
+import { json, readJsonBody, type Route } from './http-kit.ts';
 import { createRateLimiter } from './rate-limit.ts';
 
 export const SESSION_COOKIE = 'pp_session';
@@ -174,7 +175,7 @@ export function createOperatorAuth(opts: OperatorAuthOptions): OperatorAuth {
       const s = sessionOf(req);
       if (s) return s;
       if (attempt) opts.reportRefusal({ ...attempt, by: 'anonymous', code: 'not-signed-in', ip: clientAddress(req) });
-      throw new HttpError(401, 'not-signed-in', 'sign in to the console first');
+      throw new HttpError('not-signed-in', 'sign in to the console first');
     },
     sessions: () => sessions.size,
   };

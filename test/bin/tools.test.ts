@@ -88,7 +88,7 @@ describe('parkpulse tool commands', () => {
       expect(r.stdout).toMatch(/ok +malformed-json +sent +3 +client saw: 3 PUBACK +counted +3 as ingest: json-malformed/);
       expect(r.stdout).toMatch(/ok +wrong-secret .*CONNACK 4 .*\(broker in another process\)/);
       expect(park.ingest!.stats().rejects).toEqual({ 'json-malformed': 3, 'schema-invalid': 3, 'payload-too-large': 3, 'payload-not-utf8': 3 });
-      expect(park.broker.stats().refused).toEqual({ PUBLISH_DENIED: 3, AUTH_BAD_CREDENTIALS: 6 });
+      expect(park.broker.stats().refused).toEqual({ 'publish-denied': 3, 'auth-bad-credentials': 6 });
     });
   });
 

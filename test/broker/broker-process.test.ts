@@ -61,7 +61,7 @@ describe('the broker process', () => {
     expect(await (await fetch(`http://127.0.0.1:${ports.http}/readyz`)).json()).toEqual({ ok: true, services: { broker: true } });
     const text = await metrics();
     for (const name of ['parkpulse_broker_connections', 'parkpulse_broker_messages_in_total', 'parkpulse_broker_messages_out_total', 'parkpulse_process_resident_memory_bytes']) expect(text).toContain(name);
-    expect(text).toContain('parkpulse_broker_refusals_total{reason="AUTH_REVOKED"} 0');
+    expect(text).toContain('parkpulse_broker_refusals_total{reason="auth-revoked"} 0');
   });
 
   it.skipIf(!OPENSSL)('speaks MQTT over TLS and secure WebSocket with the configured certificate', async () => {
@@ -81,7 +81,7 @@ describe('the broker process', () => {
     expect(run.stdout).toContain('cam-001 (camera) revoked');
     await closed;
     expect(await connectCode({ clientId: 'cam-001', username: 'cam-001', password: secret('cam-001') })).toBe(5);
-    expect(metric(await metrics(), 'parkpulse_broker_refusals_total{reason="AUTH_REVOKED"}')).toBe(1);
+    expect(metric(await metrics(), 'parkpulse_broker_refusals_total{reason="auth-revoked"}')).toBe(1);
   });
 
   it('rotates a secret: the old one stops working at once, the new one (printed once) works', async () => {
@@ -160,7 +160,7 @@ describe('the broker process', () => {
     const sent = await Promise.all([attack(), attack(), attack(), attack()]);
     expect(sent.every((n) => n < 64)).toBe(true); // each was cut off long before its 64 MB
     const text = await metrics();
-    expect(metric(text, 'parkpulse_broker_refusals_total{reason="CONNECT_TOO_LARGE"}')).toBe(4);
+    expect(metric(text, 'parkpulse_broker_refusals_total{reason="connect-too-large"}')).toBe(4);
     expect((await rss()) - before).toBeLessThan(20 * 1024 * 1024);
     expect(await connectCode({ clientId: 'cam-004', username: 'cam-004', password: secret('cam-004') })).toBe(0);
   });

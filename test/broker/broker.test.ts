@@ -30,9 +30,9 @@ describe('broker', () => {
     const will = { topic: 'park/dantu/camera/cam-005/status', payload: Buffer.from('{}'), qos: 1 as const, retain: true };
     expect(await refusal(park.mqttUrl, { clientId: 'cam-003', username: 'cam-003', password: secret('cam-003'), will })).toBe(5);
     const refused = park.broker.stats().refused;
-    expect(refused.AUTH_BAD_CREDENTIALS).toBe(3);
-    expect(refused.AUTH_CLIENT_ID_MISMATCH).toBe(1);
-    expect(refused.AUTH_WILL_DENIED).toBe(1);
+    expect(refused['auth-bad-credentials']).toBe(3);
+    expect(refused['auth-client-id-mismatch']).toBe(1);
+    expect(refused['auth-will-denied']).toBe(1);
   });
 
   it('grants a device its command topic and refuses anything wider, keeping the connection', async () => {

@@ -167,9 +167,9 @@ describe.skipIf(!MOSQUITTO_PUB || !MOSQUITTO_SUB)('mosquitto_pub and mosquitto_s
     const wrong = await run(MOSQUITTO_PUB!, [...base(), '-i', id, '-u', id, '-P', 'not-the-secret', '-q', '1', '-t', `park/${park.model.id}/meter/${id}/telemetry`, '-m', meter(70_003)]);
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toMatch(/bad user name or password|not authori[sz]ed/i);
-    const before = park.broker.stats().refused.PUBLISH_DENIED ?? 0;
+    const before = park.broker.stats().refused['publish-denied'] ?? 0;
     await run(MOSQUITTO_PUB!, [...base(), '-i', id, '-u', id, '-P', secret(id), '-q', '1', '-t', `park/${park.model.id}/meter/mtr-zhonghai-1/telemetry`, '-m', meter(70_004)]);
-    expect(park.broker.stats().refused.PUBLISH_DENIED).toBe(before + 1);
+    expect(park.broker.stats().refused['publish-denied']).toBe(before + 1);
     const reader = await park.reader();
     expect((await reader.keys({ device: 'mtr-zhonghai-1' })).some((k) => k.seq === 70_004)).toBe(false);
   });

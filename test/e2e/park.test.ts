@@ -95,16 +95,16 @@ describe('the whole park, end to end', () => {
   });
 
   it('refuses a device that presents a wrong secret', async () => {
-    const before = park.broker.stats().refused.AUTH_BAD_CREDENTIALS ?? 0;
+    const before = park.broker.stats().refused['auth-bad-credentials'] ?? 0;
     const client = mqtt.connect(park.mqttUrl, { clientId: 'cam-001', username: 'cam-001', password: 'not-the-secret', reconnectPeriod: 0 });
     const err = await new Promise<Error & { code?: number }>((resolve) => client.once('error', resolve));
     client.end(true);
     expect(err.code).toBe(4); // CONNACK 0x04: bad user name or password
-    expect(park.broker.stats().refused.AUTH_BAD_CREDENTIALS).toBe(before + 1);
+    expect(park.broker.stats().refused['auth-bad-credentials']).toBe(before + 1);
   });
 
   it("refuses a device that publishes on another device's topic", async () => {
-    const before = park.broker.stats().refused.PUBLISH_DENIED ?? 0;
+    const before = park.broker.stats().refused['publish-denied'] ?? 0;
     const secret = deriveDeviceSecret(park.provisioned.fleetKey, park.model.id, 'cam-050');
     const client = mqtt.connect(park.mqttUrl, { clientId: 'cam-050', username: 'cam-050', password: secret, reconnectPeriod: 0 });
     await new Promise((resolve) => client.once('connect', resolve));
@@ -113,7 +113,7 @@ describe('the whole park, end to end', () => {
     client.publish(deviceTopic(park.model.id, 'camera', 'cam-002', 'telemetry'), JSON.stringify(forged), { qos: 1 });
     await closed; // the broker drops the connection (MQTT 3.1.1 has no negative PUBACK)
     client.end(true);
-    expect(park.broker.stats().refused.PUBLISH_DENIED).toBe(before + 1);
+    expect(park.broker.stats().refused['publish-denied']).toBe(before + 1);
     const reader = await park.reader();
     expect((await reader.keys({ device: 'cam-002' })).some((k) => k.seq === 987_654)).toBe(false);
   });

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, helpText, loadConfig, OPTIONS } from '../../shared/config.ts';
+import { ConfigError } from '../../bin/errors.ts';
+import { helpText, loadConfig, OPTIONS } from '../../shared/config.ts';
 
 describe('config', () => {
   it('has defaults for the whole park in one process', () => {

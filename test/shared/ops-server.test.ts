@@ -68,8 +68,8 @@ describe('health and metrics', () => {
     expect(value(text, 'parkpulse_broker_messages_in_total')).toBeGreaterThanOrEqual(7);
     expect(value(text, 'parkpulse_broker_messages_out_total')).toBeGreaterThanOrEqual(7); // each delivered to the ingest
     expect(value(text, 'parkpulse_broker_connects_total')).toBe(3);
-    expect(value(text, 'parkpulse_broker_refusals_total{reason="PUBLISH_DENIED"}')).toBe(1);
-    expect(value(text, 'parkpulse_broker_refusals_total{reason="RATE_LIMITED"}')).toBe(0);
+    expect(value(text, 'parkpulse_broker_refusals_total{reason="publish-denied"}')).toBe(1);
+    expect(value(text, 'parkpulse_broker_refusals_total{reason="rate-limited"}')).toBe(0);
     expect(value(text, 'parkpulse_ingest_accepted_total')).toBe(5);
     expect(value(text, 'parkpulse_ingest_rejects_total{reason="json-malformed"}')).toBe(1);
     expect(value(text, 'parkpulse_ingest_rejects_total{reason="schema-invalid"}')).toBe(1);

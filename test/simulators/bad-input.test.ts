@@ -35,7 +35,7 @@ describe('bad-input mode', () => {
     expect(s.rejected).toBe(16);
     expect(s.accepted).toBe(0); // nothing of it got into the store
     const refused = park.broker.stats().refused;
-    expect(refused).toEqual({ PUBLISH_DENIED: 4, AUTH_BAD_CREDENTIALS: 8 });
+    expect(refused).toEqual({ 'publish-denied': 4, 'auth-bad-credentials': 8 });
     expect(results.find((r) => r.kind === 'wrong-secret')).toMatchObject({ counted: 8, sharesCounterWith: ['unknown-device'] });
   });
 

@@ -116,12 +116,12 @@ describe('recorder against the real park', () => {
     expect(await grant('park/dantu/live/#')).toBe(128);
     expect(await grant('park/dantu/alerts/#')).toBe(128);
     expect(await grant('$SYS/#')).toBe(128);
-    const before = park.broker.stats().refused.PUBLISH_DENIED ?? 0;
+    const before = park.broker.stats().refused['publish-denied'] ?? 0;
     const closed = new Promise<void>((r) => c.once('close', () => r()));
     c.publish('park/dantu/meter/mtr-zhonghai-1/telemetry', '{}', { qos: 1 });
     await closed;
     c.end(true);
-    expect(park.broker.stats().refused.PUBLISH_DENIED).toBe(before + 1);
+    expect(park.broker.stats().refused['publish-denied']).toBe(before + 1);
   });
 
   it('holds every message the ingest stored, with the same payload', async () => {

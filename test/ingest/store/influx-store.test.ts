@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StoreError } from '../../../ingest/errors.ts';
+import { StoreError } from '../../../ingest/store/errors.ts';
 import { createInfluxStore, type InfluxStore } from '../../../ingest/store/influx-store.ts';
 import type { InfluxEndpoint } from '../../../ingest/store/influx-endpoint.ts';
 import { createSqliteStore } from '../../../ingest/store/sqlite-store.ts';
@@ -177,14 +177,14 @@ describe.skipIf(!influxdBin || !nginxBin)('InfluxDB store (influxd 1.6.7 behind 
       spoolDir: join(dir, 'never'), deadLetterPath: join(dir, 'never.ndjson'),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
-    expect((err as StoreError).code).toBe('INFLUX_NO_V2_WRITE');
+    expect((err as StoreError).code).toBe('influx-no-v2-write');
     expect((err as StoreError).message).toMatch(/no \/api\/v2\/write.*1\.8/);
     expect(existsSync(join(dir, 'never'))).toBe(false);
   });
 
   it('refuses to start when the database (bucket) does not exist, naming it', async () => {
     const err = await openInflux({ db: 'no_such_db' }).catch((e: unknown) => e);
-    expect((err as StoreError).code).toBe('INFLUX_NOT_FOUND');
+    expect((err as StoreError).code).toBe('influx-not-found');
     expect((err as StoreError).message).toMatch(/database not found.*no_such_db/);
   });
 
