@@ -3,7 +3,7 @@
 import { onRender, type App } from '../app.ts';
 import { axisStyle, COLORS, FONT, timeAxis, timeTooltip, tooltipStyle, valueAxis } from '../echarts-setup.ts';
 import { num, tweenNumber } from '../format.ts';
-import { t } from '../i18n.ts';
+import { pick, t } from '../i18n.ts';
 import { chart, px } from '../scale.ts';
 import { appendSample, HOUR } from '../trends.ts';
 
@@ -30,7 +30,7 @@ export function setupNetwork(): void {
             silent: true,
             symbol: 'none',
             lineStyle: { color: COLORS.critical, type: 'dashed', width: px(1) },
-            label: { color: COLORS.critical, fontSize: px(11) },
+            label: { color: COLORS.critical, fontSize: px(14) },
             data: [{ xAxis: RSRP_MIN }, { yAxis: SINR_MIN }],
           },
         },
@@ -41,7 +41,7 @@ export function setupNetwork(): void {
     c.setOption({
       textStyle: { fontFamily: FONT },
       grid: { left: px(44), right: px(30), top: px(28), bottom: px(22) },
-      legend: { top: 0, right: 0, itemWidth: px(12), itemHeight: px(6), textStyle: { color: '#D3D6DD', fontSize: px(11) } },
+      legend: { top: 0, right: 0, itemWidth: px(12), itemHeight: px(6), textStyle: { color: '#D3D6DD', fontSize: px(14) } },
       tooltip: timeTooltip(['Mbps', 'Mbps', 'ms']),
       xAxis: timeAxis(Date.now() - HOUR, Date.now(), TICK_MS),
       // Units are in the legend labels; axis names would sit under the legend.
@@ -85,7 +85,7 @@ export function setupNetwork(): void {
               const rsrp = live.t.rsrpDbm as number;
               const sinr = live.t.sinrDb as number;
               const bad = rsrp < RSRP_MIN || sinr < SINR_MIN;
-              return [{ name: n.name, value: [rsrp, sinr], itemStyle: { color: bad ? COLORS.critical : COLORS.series1 } }];
+              return [{ name: pick(n.name, n.nameEn), value: [rsrp, sinr], itemStyle: { color: bad ? COLORS.critical : COLORS.series1 } }];
             }),
           },
         ],
