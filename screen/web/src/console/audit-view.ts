@@ -22,7 +22,7 @@ export function createAuditView(model: ParkModelData, openDevice?: (id: string) 
       { className: 'audit-alert', 'data-alert-id': id, title: id },
       h('span', { className: 'title' }, alertTitle(a)),
       ' · ',
-      h('button', { type: 'button', className: 'link device-link', 'data-device': a.device, onclick: () => openDevice?.(a.device) }, deviceName(a.device)),
+      h('button', { type: 'button', className: 'link device-link', 'data-device': a.device, onclick: () => openDevice?.(a.device), title: deviceName(a.device) }, a.device),
     );
   };
   const form = h(
