@@ -118,6 +118,8 @@ export function createInfluxReader(ql: InfluxQl, model: ParkModel): StoreReader 
       const out: DeviceLog = { events: [], status: [] };
       for (const { row } of rows(events ?? [])) out.events.push({ ts: Math.floor(row.time as number), seq: row.seq as number, type: String(row.event_type), confidence: typeof row.confidence === 'number' ? row.confidence : null });
       for (const { row } of rows(status ?? [])) out.status.push({ ts: Math.floor(row.time as number), seq: row.seq as number, state: String(row.state), will: row.will === true });
+      // Newest first; a will repeats its session's seq and follows that session's online (as SQLite orders them).
+      out.status.sort((a, b) => b.ts - a.ts || b.seq - a.seq || Number(b.will) - Number(a.will));
       return out;
     },
 

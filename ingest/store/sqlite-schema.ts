@@ -232,7 +232,7 @@ export function createReader(db: Database.Database): Reader {
       const args = { device: q.device, from: Math.floor(q.from), to: Math.ceil(q.to), limit: q.limit };
       const where = 't.device_id = (SELECT id FROM devices WHERE device = @device) AND t.ts >= @from AND t.ts < @to';
       const events = db.prepare(`SELECT t.ts AS ts, t.seq AS seq, t.type AS type, t.confidence AS confidence FROM camera_events_data t WHERE ${where} ORDER BY t.ts DESC LIMIT @limit`).all(args) as DeviceLog['events'];
-      const status = (db.prepare(`SELECT t.ts AS ts, t.seq AS seq, t.state AS state, t.will AS will FROM device_status_data t WHERE ${where} ORDER BY t.ts DESC, t.seq DESC LIMIT @limit`).all(args) as { ts: number; seq: number; state: string; will: number | null }[])
+      const status = (db.prepare(`SELECT t.ts AS ts, t.seq AS seq, t.state AS state, t.will AS will FROM device_status_data t WHERE ${where} ORDER BY t.ts DESC, t.seq DESC, t.will DESC LIMIT @limit`).all(args) as { ts: number; seq: number; state: string; will: number | null }[])
         .map((r) => ({ ...r, will: r.will === 1 }));
       return { events, status };
     },

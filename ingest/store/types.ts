@@ -62,7 +62,7 @@ export interface DeviceLogQuery {
 /** A device's recent camera events and status changes, newest first. */
 export interface DeviceLog {
   events: { ts: number; seq: number; type: string; confidence: number | null }[];
-  /** `will`: the broker published the device's last will (it dropped without saying goodbye). */
+  /** Newest first (a will after the online of its session). `will`: the broker published the device's last will (it dropped without saying goodbye). */
   status: { ts: number; seq: number; state: string; will: boolean }[];
 }
 

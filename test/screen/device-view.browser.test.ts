@@ -6,7 +6,7 @@
 // and zone; it closes by itself. In the console: a device link opens the same view; the trends tab
 // picks last hour / day / week / a custom range in the park's zone, the server picks the bucket so
 // a week stays bounded, energy per enterprise and alert counts show, a brushed span zooms the range;
-// the audit trail names alerts by title and device. Screenshots go to docs/img for the README.
+// the audit trail names alerts by title and device. Screenshots go to artifacts/screen (docs/img has copies for the README).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -20,7 +20,8 @@ import { createTestDevices, type TestDevices } from '../helpers/devices.ts';
 import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../helpers/park.ts';
 import { auditText } from '../helpers/text-audit.ts';
 
-const DOCS_IMG = join(process.cwd(), 'docs', 'img');
+// Screenshots for people (docs/img holds copies for the README).
+const SHOTS = join(process.cwd(), 'artifacts', 'screen');
 const PASSWORD = 'device view password';
 const LONG = 600_000;
 const CAMERA = { online: true, fps: 25, bitrateKbps: 4000, storageUsedPct: 40 };
@@ -36,7 +37,7 @@ describe.skipIf(!CHROMIUM)('the device view and the console history', () => {
   let alertId = '';
 
   beforeAll(async () => {
-    mkdirSync(DOCS_IMG, { recursive: true });
+    mkdirSync(SHOTS, { recursive: true });
     park = await startPark({ alertRules: { tickMs: 200, escalation: { afterMs: LONG, repeatMs: LONG }, rules: { 'camera-intrusion': { offDelayMs: LONG }, 'camera-offline': { noTelemetryMs: LONG } } } });
     await addOperator(park.operatorsPath, 'li.na', PASSWORD, TEST_SCRYPT);
     devices = createTestDevices(park);
@@ -105,7 +106,7 @@ describe.skipIf(!CHROMIUM)('the device view and the console history', () => {
       expect(a.cut, JSON.stringify(a.cut)).toEqual([]);
       expect(a.small, JSON.stringify(a.small.slice(0, 10))).toEqual([]);
       await page.waitForTimeout(1200); // the chart's first frame
-      await page.screenshot({ path: join(DOCS_IMG, `device-view-${lang}.png`) });
+      await page.screenshot({ path: join(SHOTS, `device-view-${lang}.png`) });
       // It closes by itself (deviceClose=8 s here; 60 s by default).
       await page.waitForSelector(view, { state: 'hidden', timeout: 12_000 });
       await page.close();
@@ -191,7 +192,7 @@ describe.skipIf(!CHROMIUM)('the device view and the console history', () => {
     await waitFor('the brushed range', async () => (await page.locator('#trends-range').innerText()) !== before, 10_000);
     await page.waitForSelector('#view-trends[data-state="ready"]');
     expect(Number(await page.locator('#view-trends').getAttribute('data-bucket-ms'))).toBeLessThanOrEqual(hourBucket);
-    await page.screenshot({ path: join(DOCS_IMG, 'console-trends.png') });
+    await page.screenshot({ path: join(SHOTS, 'console-trends.png') });
 
     // The audit trail names the alert by title and device.
     await page.click('nav.tabs button[data-view=audit]');

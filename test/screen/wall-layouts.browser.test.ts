@@ -3,7 +3,7 @@
 // side, a 48:9 wall (5760x1080, three screens) all three pages; chosen from the aspect ratio or by
 // `?layout=`; 1920x1080 and 3840x2160 keep the one-canvas layout. The map keeps its proportions in
 // every shape, and the text audit (nothing cut, nothing under 14 design px) holds on the wide walls
-// in both languages. The wide screenshot goes to docs/img for the README.
+// in both languages. The wide screenshot goes to artifacts/screen (docs/img has a copy for the README).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -13,7 +13,8 @@ import { CHROMIUM, launchBrowser, type Browser } from '../helpers/browser.ts';
 import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
 import { auditText } from '../helpers/text-audit.ts';
 
-const DOCS_IMG = join(process.cwd(), 'docs', 'img');
+// Screenshots for people (docs/img holds copies for the README).
+const SHOTS = join(process.cwd(), 'artifacts', 'screen');
 
 interface Shape {
   layout: string | undefined;
@@ -28,7 +29,7 @@ describe.skipIf(!CHROMIUM)('wall shapes', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    mkdirSync(DOCS_IMG, { recursive: true });
+    mkdirSync(SHOTS, { recursive: true });
     park = await startPark({ coalesceMs: 200 });
     fleet = await createFleet({ model: park.model, url: park.mqttUrl, fleetKey: park.provisioned.fleetKey, logger: park.logger, intervalMs: 500 });
     await fleet.connected();
@@ -99,7 +100,7 @@ describe.skipIf(!CHROMIUM)('wall shapes', () => {
       expect(a.cut, JSON.stringify(a.cut)).toEqual([]);
       expect(a.small, JSON.stringify(a.small.slice(0, 10))).toEqual([]);
       expect(a.chartSmall, JSON.stringify(a.chartSmall.slice(0, 10))).toEqual([]);
-      if (lang === 'zh') await page.screenshot({ path: join(DOCS_IMG, 'wall-48x9.jpg'), type: 'jpeg', quality: 80 });
+      if (lang === 'zh') await page.screenshot({ path: join(SHOTS, 'wall-48x9.jpg'), type: 'jpeg', quality: 80 });
       await page.close();
     }
   });

@@ -159,7 +159,7 @@ export function createDeviceView(opts: DeviceViewOptions): DeviceView {
     const status = live?.status ?? 'unknown';
     const when = live?.seenAt ?? live?.ts ?? null;
     const values = live?.t
-      ? Object.entries(live.t).map(([k, v]) => {
+      ? Object.entries(live.t).filter(([k]) => k !== 'online').map(([k, v]) => {
           const f = FIELDS[k];
           const text = typeof v === 'boolean' ? (v ? tr('online') : tr('offline')) : num(v, f?.digits ?? 1);
           return `<div class="dv-value" data-field="${esc(k)}"><span>${esc(pick(f?.label, k))}</span><b>${esc(text)}</b>${f?.unit ? `<small>${esc(f.unit)}</small>` : ''}</div>`;
@@ -189,7 +189,7 @@ export function createDeviceView(opts: DeviceViewOptions): DeviceView {
       legend: { top: 0, textStyle: { color: '#D3D6DD', fontSize: px(14) }, itemHeight: px(8) },
       tooltip: { ...timeTooltip(defs.map((d) => d[2])), ...tooltipStyle(), textStyle: { color: '#FFF', fontSize: px(14) } },
       xAxis: { type: 'time', min: a.chart.from, max: a.chart.to, axisLabel: { ...axisFont, customValues: values, formatter: (v: number) => hm(v) }, axisTick: { customValues: values }, splitLine: { show: false } },
-      yAxis: [0, 1].map((i) => ({ ...valueAxis({}, 0.1), axisLabel: { ...axisFont }, show: defs.some((d) => d[3] === i), splitLine: { show: i === 0, lineStyle: { color: COLORS.split } } })),
+      yAxis: [0, 1].map((i) => ({ ...valueAxis({}, defs.some((d) => d[3] === i && d[0] === 'camera.events') ? 1 : 0.1), axisLabel: { ...axisFont }, show: defs.some((d) => d[3] === i), splitLine: { show: i === 0, lineStyle: { color: COLORS.split } } })),
       series: defs.map(([s, label, unit, axis], i) => ({
         name: `${label[L]}${unit ? ` ${unit}` : ''}`,
         type: s === 'camera.events' ? 'bar' : 'line',

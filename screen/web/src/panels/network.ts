@@ -18,8 +18,9 @@ export function setupNetwork(): void {
       textStyle: { fontFamily: FONT },
       grid: { left: px(44), right: px(10), top: px(22), bottom: px(26) },
       tooltip: { ...tooltipStyle(), trigger: 'item', formatter: (p: { data: { name: string; value: number[] } }) => `${p.data.name}<br/>RSRP ${p.data.value[0]} dBm · SINR ${p.data.value[1]} dB` },
-      xAxis: { type: 'value', name: 'RSRP dBm', nameLocation: 'middle', nameGap: px(18), min: -125, max: -60, ...axisStyle() },
-      yAxis: { type: 'value', name: 'SINR dB', min: -10, max: 35, ...axisStyle() },
+      // Every 20 dB: at 14 px, ticks every 10 dB touch in this narrow chart.
+      xAxis: { type: 'value', name: 'RSRP dBm', nameLocation: 'middle', nameGap: px(20), min: -140, max: -60, interval: 20, ...axisStyle(), axisLabel: { ...(axisStyle().axisLabel as object), hideOverlap: true } },
+      yAxis: { type: 'value', name: 'SINR dB', min: -10, max: 35, interval: 10, ...axisStyle() },
       series: [
         {
           type: 'scatter',
@@ -40,7 +41,8 @@ export function setupNetwork(): void {
   const trend = chart('chart-throughput', (c) =>
     c.setOption({
       textStyle: { fontFamily: FONT },
-      grid: { left: px(44), right: px(30), top: px(28), bottom: px(22) },
+      // The legend takes two lines at 14 px: the plot starts below both.
+      grid: { left: px(44), right: px(30), top: px(46), bottom: px(22) },
       legend: { top: 0, right: 0, itemWidth: px(12), itemHeight: px(6), textStyle: { color: '#D3D6DD', fontSize: px(14) } },
       tooltip: timeTooltip(['Mbps', 'Mbps', 'ms']),
       xAxis: timeAxis(Date.now() - HOUR, Date.now(), TICK_MS),
