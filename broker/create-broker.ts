@@ -20,6 +20,7 @@ import { createFlapGuard, type FlapLimits } from './flap-guard.ts';
 import { PacketGuard } from './packet-guard.ts';
 import { createTokenBucket, type RateLimit, type TokenBucket } from './rate-limiter.ts';
 import { isCleanIdentifier, topicProblem } from './text-checks.ts';
+import { shorten } from '../shared/text.ts';
 
 export interface BrokerLimits {
   /** Open connections at most (all transports); further sockets are closed at once. Default 5000. */
@@ -107,7 +108,7 @@ export interface Broker {
 }
 
 /** A bounded, printable excerpt of client-chosen text for a log line. */
-const excerpt = (s: string | undefined): string | undefined => (s !== undefined && s.length > 80 ? `${s.slice(0, 80)}…` : s);
+const excerpt = (s: string | undefined): string | undefined => (s === undefined ? s : shorten(s, 81));
 
 // Aedes errors that are refusals in our terms, so they are counted like the others.
 const AEDES_ERRORS: Record<string, BrokerErrorCode> = {
@@ -146,7 +147,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const aedes = await Aedes.createBroker({
     // With a disk persistence the id must differ per start: stored queue keys are broker id +
     // counter, and the counter restarts at 0, so a reused id would overwrite queued messages of
-    // the previous run (FACTS.md; test/broker/durable-restart.test.ts lost 297 of 600 that way).
+    // the previous run (docs/facts.md; test/broker/durable-restart.test.ts lost 297 of 600 that way).
     // Time-based ids also keep the queues in age order across restarts.
     id: disk ? `parkpulse-${parkId}-${Date.now()}` : `parkpulse-${parkId}`,
     // Aedes's bus, safe from the stack overflow Aedes 1.2 hits under QoS 0 overload (safe-emitter.ts).

@@ -1,67 +1,39 @@
-// A guard in front of the broker on the raw byte stream. Aedes has no maximum packet size: it
-// buffers whatever remaining length a packet declares, so one anonymous socket declaring a 200 MB
-// CONNECT grew the broker by ~150 MB (FACTS.md). This stream reads only the MQTT fixed headers
-// (type byte + remaining-length varint, MQTT 3.1.1 section 2.2) and skips the bodies, so it costs a
-// few operations per packet, and cuts the connection as soon as a header announces too much:
-//   - before the broker accepted the CONNECT: every packet and all bytes together are held to
-//     `maxConnectBytes` (a CONNECT with will and credentials is a few hundred bytes);
-//   - after: each packet to `maxPacketBytes`.
-// It also cuts bytes that cannot be MQTT: a first packet other than CONNECT (MQTT-3.1.0-1), the
-// reserved packet types 0 and 15, or a remaining length longer than four bytes (2.2.3).
+// A guard in front of the broker on the raw byte stream of one connection: a Duplex between the
+// transport and Aedes that puts three small parts together, each in its own file:
+//   - packet-limits.ts: fixed-header size and shape checks; a violation cuts the connection;
+//   - read-hold.ts: reads pause for stream backpressure or while the admission gate holds the device;
+//   - write-cork.ts: one writev per client per event-loop turn.
 import { Duplex } from 'node:stream';
 import type { AdmissionGate, Holdable } from './admission-gate.ts';
-import type { BrokerErrorCode } from './errors.ts';
+import { PacketScanner, type GuardViolation, type PacketLimits } from './packet-limits.ts';
+import { ReadHold } from './read-hold.ts';
+import { WriteCork } from './write-cork.ts';
 
-export interface PacketLimits {
-  /** Bytes a connection may send before its CONNECT is accepted (each packet and in all). */
-  maxConnectBytes: number;
-  /** Largest remaining length of one packet after authentication, bytes. */
-  maxPacketBytes: number;
-}
-
-export type GuardViolation = Extract<BrokerErrorCode, 'connect-too-large' | 'packet-too-large' | 'packet-malformed'>;
-
-const CONNECT = 1;
+export type { GuardViolation, PacketLimits } from './packet-limits.ts';
 
 export class PacketGuard extends Duplex implements Holdable {
   /** The transport stream (socket, TLS socket, WebSocket stream). */
   readonly inner: Duplex;
-  private readonly limits: PacketLimits;
-  private readonly onViolation: (code: GuardViolation, detail: string) => void;
-  private authenticated = false;
-  private preAuthBytes = 0;
-  private firstPacket = true;
-  // Scanner state: bytes of the current body still to skip, or the header being read.
-  private skip = 0;
-  private inHeader = false;
-  private length = 0;
-  private multiplier = 1;
-  private lengthBytes = 0;
-  private packetType = 0;
-  // Reading stops for either of two reasons: Aedes has not taken what was pushed (stream
-  // backpressure) or the admission gate holds this device (admission-gate.ts).
-  private wantsData = true;
-  private held = false;
+  private readonly scanner: PacketScanner;
+  private readonly reads: ReadHold;
+  private readonly batchedWrites: WriteCork;
   private gate: AdmissionGate | null = null;
-  private stash: Buffer[] = [];
 
   constructor(inner: Duplex, limits: PacketLimits, onViolation: (code: GuardViolation, detail: string) => void) {
     super({ allowHalfOpen: false });
     this.inner = inner;
-    this.limits = limits;
-    this.onViolation = onViolation;
+    this.scanner = new PacketScanner(limits);
+    this.reads = new ReadHold(inner, (chunk) => this.push(chunk));
+    this.batchedWrites = new WriteCork(inner);
     inner.on('data', (chunk: Buffer) => {
-      if (!this.scan(chunk)) return;
-      // Held by the gate: what the socket still delivered waits here (one chunk at most, the
-      // transport is paused), not in the readable buffer Aedes drains.
-      if (this.held) {
-        this.stash.push(chunk);
+      const violation = this.scanner.scan(chunk);
+      if (violation) {
+        onViolation(violation.code, violation.detail);
+        inner.destroy();
+        this.destroy();
         return;
       }
-      if (!this.push(chunk)) {
-        this.wantsData = false;
-        inner.pause();
-      }
+      this.reads.deliver(chunk);
       this.gate?.admit(this);
     });
     inner.on('end', () => this.push(null));
@@ -72,7 +44,7 @@ export class PacketGuard extends Duplex implements Holdable {
 
   /** The broker accepted the CONNECT: from now on packets are held to `maxPacketBytes`. */
   markAuthenticated(): void {
-    this.authenticated = true;
+    this.scanner.markAuthenticated();
   }
 
   /** From now on this connection's reads pause while the gate is closed (device accounts). */
@@ -81,95 +53,19 @@ export class PacketGuard extends Duplex implements Holdable {
   }
 
   hold(): void {
-    this.held = true;
-    this.inner.pause();
+    this.reads.hold();
   }
 
   release(): void {
-    this.held = false;
-    if (this.destroyed) return;
-    for (const chunk of this.stash.splice(0)) if (!this.push(chunk)) this.wantsData = false;
-    if (this.wantsData) this.inner.resume();
-  }
-
-  /** Checks every fixed header that starts in this chunk; false when the connection was cut. */
-  private scan(chunk: Buffer): boolean {
-    const n = chunk.length;
-    let i = 0;
-    if (!this.authenticated) {
-      this.preAuthBytes += n;
-      if (this.preAuthBytes > this.limits.maxConnectBytes) {
-        return this.violate('connect-too-large', `over ${this.limits.maxConnectBytes} bytes before the CONNECT was accepted`);
-      }
-    }
-    while (i < n) {
-      if (this.skip > 0) {
-        const step = Math.min(this.skip, n - i);
-        this.skip -= step;
-        i += step;
-        continue;
-      }
-      const byte = chunk[i++]!;
-      if (!this.inHeader) {
-        const type = byte >> 4;
-        if (type === 0 || type === 15) return this.violate('packet-malformed', `reserved packet type ${type}`);
-        if (this.firstPacket && type !== CONNECT) return this.violate('packet-malformed', `first packet is type ${type}, not CONNECT`);
-        this.firstPacket = false;
-        this.packetType = type;
-        this.inHeader = true;
-        this.length = 0;
-        this.multiplier = 1;
-        this.lengthBytes = 0;
-        continue;
-      }
-      this.length += (byte & 0x7f) * this.multiplier;
-      this.multiplier *= 128;
-      this.lengthBytes++;
-      if (byte & 0x80) {
-        if (this.lengthBytes === 4) return this.violate('packet-malformed', 'remaining length longer than 4 bytes');
-        continue;
-      }
-      this.inHeader = false;
-      if (!this.authenticated && this.length > this.limits.maxConnectBytes) {
-        return this.violate('connect-too-large', `type ${this.packetType} declares ${this.length} bytes > ${this.limits.maxConnectBytes}`);
-      }
-      if (this.length > this.limits.maxPacketBytes) {
-        return this.violate('packet-too-large', `type ${this.packetType} declares ${this.length} bytes > ${this.limits.maxPacketBytes}`);
-      }
-      this.skip = this.length;
-    }
-    return true;
-  }
-
-  private violate(code: GuardViolation, detail: string): false {
-    this.onViolation(code, detail);
-    this.inner.destroy();
-    this.destroy();
-    return false;
+    this.reads.release(this.destroyed);
   }
 
   override _read(): void {
-    this.wantsData = true;
-    if (!this.held) this.inner.resume();
-  }
-
-  private corked = false;
-
-  /**
-   * Holds the transport's writes until the next turn of the event loop, so every packet Aedes writes
-   * to this client in one turn leaves in one writev: the profile of the end-to-end benchmark had
-   * 30% of the broker's CPU in writev, one syscall per delivered message (syscalls are costly here,
-   * FACTS.md).
-   */
-  private corkUntilNextTurn(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.inner.cork();
-    setImmediate(() => this.flushCork());
+    this.reads.wanted();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.corkUntilNextTurn();
+    this.batchedWrites.untilNextTurn();
     // Accepted by the transport: done at once. Otherwise wait for its drain, so this stream's own
     // buffer (and its 'drain', which Aedes's drain timeout watches) follows the transport's.
     if (this.inner.write(chunk)) cb();
@@ -177,7 +73,7 @@ export class PacketGuard extends Duplex implements Holdable {
   }
 
   override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
-    this.corkUntilNextTurn();
+    this.batchedWrites.untilNextTurn();
     this.inner.cork();
     let ok = true;
     for (const { chunk } of chunks) ok = this.inner.write(chunk);
@@ -186,22 +82,15 @@ export class PacketGuard extends Duplex implements Holdable {
     else this.once('innerDrain', () => cb());
   }
 
-  /** Hands what is held for this turn to the transport now (a CONNACK before a refusal's close). */
-  private flushCork(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    if (!this.inner.destroyed) this.inner.uncork();
-  }
-
   override _final(cb: (err?: Error | null) => void): void {
-    this.flushCork();
+    this.batchedWrites.flush();
     this.inner.end();
     cb();
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.removeAllListeners('innerDrain');
-    this.flushCork();
+    this.batchedWrites.flush();
     if (!this.inner.destroyed) this.inner.destroy();
     cb(err);
   }
