@@ -1,7 +1,7 @@
 // The broker alone, ours against Debian's Mosquitto under the same load generator in the same run:
 // 4 publisher processes (100 load meters each, own connections and credentials, flat out) and one
 // subscriber to every meter topic, QoS 0 and QoS 1; the routed rate as a ratio. The QoS 0 run is
-// an overload (publishers faster than the subscriber): the broker must survive it (FACTS.md: Aedes
+// an overload (publishers faster than the subscriber): the broker must survive it (docs/facts.md: Aedes
 // 1.2 crashed with a RangeError in 3 of 6 such runs).
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -88,7 +88,7 @@ export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker'
     p50: subFinal.p50 ?? null, p99: subFinal.p99 ?? null,
     brokerCpuPct: ((cpu1 - cpu0) / elapsed) * 100, brokerRssMb: peakRss || null,
     subscriberDisconnected: subFinal.disconnected === true,
-    // The crash FACTS.md reports came as clients disconnected: look a moment after they have.
+    // The crash docs/facts.md reports came as clients disconnected: look a moment after they have.
     brokerAlive: await new Promise((r) => setTimeout(r, 2000)).then(() => alive(o.port)),
     generatorCpuUsPerMsg: sent > 0 ? genCpu / sent : 0,
   };
@@ -159,7 +159,7 @@ export const brokerSuite: BenchSuite = {
           await ours.proc.stop('SIGKILL', 5000);
         }
         // Mosquitto's default in-flight window (20 QoS 1 messages per client) would cap its subscriber
-        // at a few thousand a second; lift it, and its queue limits, as FACTS.md's comparison did.
+        // at a few thousand a second; lift it, and its queue limits, so the comparison is of the brokers, not of a setting.
         const mosquitto: Mosquitto = await startMosquitto(join(dir, `m${results.length}`), accounts, model.id, ['max_inflight_messages 0', 'max_queued_messages 0', 'set_tcp_nodelay true']);
         try {
           results.push(await loadRun(ctx, { broker: 'mosquitto', pid: mosquitto.pid, port: mosquitto.port, ...run, parkId: model.id, fleetKey: provisioned.fleetKey, ids, subscriber }));
