@@ -33,8 +33,8 @@ export class PacketGuard extends Duplex implements Holdable {
         this.destroy();
         return;
       }
-      this.reads.deliver(chunk);
-      this.gate?.admit(this);
+      // Held already: the gate has this connection; only data handed on asks it again.
+      if (this.reads.deliver(chunk)) this.gate?.admit(this);
     });
     inner.on('end', () => this.push(null));
     inner.on('error', (err) => this.destroy(err));

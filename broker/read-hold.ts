@@ -18,16 +18,17 @@ export class ReadHold {
     this.push = push;
   }
 
-  /** A chunk from the transport, already checked. */
-  deliver(chunk: Buffer): void {
+  /** A chunk from the transport, already checked; false when it waits in the stash (held). */
+  deliver(chunk: Buffer): boolean {
     if (this.held) {
       this.stash.push(chunk);
-      return;
+      return false;
     }
     if (!this.push(chunk)) {
       this.wantsData = false;
       this.inner.pause();
     }
+    return true;
   }
 
   /** The reader asks for more. */
