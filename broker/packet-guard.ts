@@ -1,36 +1,43 @@
 // A guard in front of the broker on the raw byte stream of one connection: a Duplex between the
 // transport and Aedes that puts three small parts together, each in its own file:
-//   - packet-limits.ts: fixed-header size and shape checks; a violation cuts the connection;
+//   - packet-limits.ts: fixed-header size and shape checks, and half-sent packets; a violation
+//     cuts the connection;
 //   - read-hold.ts: reads pause for stream backpressure or while the admission gate holds the device;
 //   - write-cork.ts: one writev per client per event-loop turn.
+// What is left here: the stream plumbing, and a gentle close that lets written data leave first.
 import { Duplex } from 'node:stream';
 import type { AdmissionGate, Holdable } from './admission-gate.ts';
-import { PacketScanner, type GuardViolation, type PacketLimits } from './packet-limits.ts';
+import { PacketScanner, type GuardViolation, type PacketLimits, type StallClock } from './packet-limits.ts';
 import { ReadHold } from './read-hold.ts';
 import { WriteCork } from './write-cork.ts';
 
-export type { GuardViolation, PacketLimits } from './packet-limits.ts';
+export type { GuardViolation, PacketLimits, StallClock } from './packet-limits.ts';
 
 export class PacketGuard extends Duplex implements Holdable {
   /** The transport stream (socket, TLS socket, WebSocket stream). */
   readonly inner: Duplex;
+  /** The peer's address as the transport saw it (the auth failure budget is kept per address). */
+  readonly remoteAddress: string;
   private readonly scanner: PacketScanner;
   private readonly reads: ReadHold;
   private readonly batchedWrites: WriteCork;
+  private readonly onViolation: (code: GuardViolation, detail: string) => void;
   private gate: AdmissionGate | null = null;
+  private closingGently = false;
+  private lingerMs = 0;
 
-  constructor(inner: Duplex, limits: PacketLimits, onViolation: (code: GuardViolation, detail: string) => void) {
+  constructor(inner: Duplex, limits: PacketLimits, onViolation: (code: GuardViolation, detail: string) => void, remoteAddress = 'unknown', clock: StallClock = { tick: 1 }) {
     super({ allowHalfOpen: false });
     this.inner = inner;
-    this.scanner = new PacketScanner(limits);
+    this.remoteAddress = remoteAddress;
+    this.onViolation = onViolation;
+    this.scanner = new PacketScanner(limits, clock);
     this.reads = new ReadHold(inner, (chunk) => this.push(chunk));
     this.batchedWrites = new WriteCork(inner);
     inner.on('data', (chunk: Buffer) => {
       const violation = this.scanner.scan(chunk);
       if (violation) {
-        onViolation(violation.code, violation.detail);
-        inner.destroy();
-        this.destroy();
+        this.violate(violation.code, violation.detail);
         return;
       }
       // Held already: the gate has this connection; only data handed on asks it again.
@@ -57,7 +64,49 @@ export class PacketGuard extends Duplex implements Holdable {
   }
 
   release(): void {
+    if (this.closingGently) return;
     this.reads.release(this.destroyed);
+  }
+
+  /**
+   * Ends the connection without losing what the broker already wrote to it (the PUBACKs of the
+   * messages it took before a rate-limit cut): reads stop, then once the writes so far have left
+   * (or `timeoutMs` passed) the promise resolves and the broker closes the client. The close
+   * that follows sends a FIN after that data and reads (and drops) what the client still sends for
+   * up to `lingerMs`, so the peer's kernel is not told to reset and discard them (unread input at
+   * close makes the kernel send a reset).
+   */
+  flushBeforeClose(timeoutMs = 2000, lingerMs = 1000): Promise<void> {
+    this.closingGently = true;
+    this.lingerMs = lingerMs;
+    this.hold();
+    return new Promise((resolve) => {
+      const deadline = Date.now() + timeoutMs;
+      const check = (): void => {
+        if (this.destroyed || (this.writableLength === 0 && this.inner.writableLength === 0) || Date.now() >= deadline) return resolve();
+        setTimeout(check, 5);
+      };
+      // After this turn: writes made in it are still corked (write-cork.ts).
+      setImmediate(check);
+    });
+  }
+
+  /**
+   * Cuts the connection when a packet has been in progress for `maxTicks` ticks of the broker's clock
+   * or more (the broker calls it every tick for every connection). True when it cut.
+   */
+  checkStall(maxTicks: number): boolean {
+    if (this.destroyed) return false;
+    const violation = this.scanner.stalled(maxTicks);
+    if (!violation) return false;
+    this.violate(violation.code, violation.detail);
+    return true;
+  }
+
+  private violate(code: GuardViolation, detail: string): void {
+    this.onViolation(code, detail);
+    this.inner.destroy();
+    this.destroy();
   }
 
   override _read(): void {
@@ -91,7 +140,15 @@ export class PacketGuard extends Duplex implements Holdable {
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.removeAllListeners('innerDrain');
     this.batchedWrites.flush();
-    if (!this.inner.destroyed) this.inner.destroy();
+    if (this.closingGently && !this.inner.destroyed) {
+      const inner = this.inner;
+      inner.removeAllListeners('data');
+      inner.on('data', () => {});
+      inner.on('error', () => {});
+      inner.end();
+      inner.resume();
+      setTimeout(() => inner.destroy(), this.lingerMs).unref();
+    } else if (!this.inner.destroyed) this.inner.destroy();
     cb(err);
   }
 }
