@@ -11,7 +11,8 @@ import { canPublish, canSubscribe, clientIdAllowed } from './acl.ts';
 import { createAuthenticator } from './authenticator.ts';
 import { createMemoryPersistence } from './memory-persistence.ts';
 import { createSafeEmitter } from './safe-emitter.ts';
-import { enableDurableDelivery, type DurableDelivery } from './durable-delivery.ts';
+import { enableAckChain, type AckChain, type AckChainStats } from './ack-chain.ts';
+import { enableDurableDelivery, guardDuplicates, type DurableDelivery } from './durable-delivery.ts';
 import { openDiskPersistence, type DiskPersistence } from './durable-persistence.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
 import { createAdmissionGate, DEFAULT_ADMISSION, type AdmissionLimits } from './admission-gate.ts';
@@ -69,6 +70,13 @@ export interface BrokerOptions {
    * durability" has the cost); the broker then acknowledges a message only once it is stored.
    */
   persistence?: { kind: 'memory' } | { kind: 'disk'; dir: string };
+  /**
+   * When a device's QoS 1 message is acknowledged with the memory persistence. `receipt` (default
+   * here): on receipt, as Aedes does. `ingest` (the park's default, `--broker-ack`): once every
+   * persistent ingest session that takes it has acknowledged it, i.e. once it is durable in the
+   * store (ack-chain.ts). The disk persistence acknowledges once the message is on disk.
+   */
+  ack?: 'receipt' | 'ingest';
 }
 
 export interface BrokerStats {
@@ -86,6 +94,8 @@ export interface BrokerStats {
   /** True while device reads are paused. */
   admissionHeld: boolean;
   refused: Partial<Record<BrokerErrorCode, number>>;
+  /** With `ack: 'ingest'`: device messages whose PUBACK waits for the ingest; null otherwise. */
+  ackChain: AckChainStats | null;
 }
 
 export interface Broker {
@@ -121,7 +131,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const flap = createFlapGuard(limits.flap);
   const accounts = new WeakMap<Client, Account>();
   const buckets = new WeakMap<Client, TokenBucket>();
-  const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, messagesOut: 0, busQueued: 0, admissionPauses: 0, admissionHeld: false, refused: {} };
+  const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, messagesOut: 0, busQueued: 0, admissionPauses: 0, admissionHeld: false, refused: {}, ackChain: null };
   const refuse = (code: BrokerErrorCode, fields: Record<string, unknown>): void => {
     stats.refused[code] = (stats.refused[code] ?? 0) + 1;
     // Throttled per code: a flood of bad input stays visible without flooding the log.
@@ -135,6 +145,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
 
   const disk: DiskPersistence | null = opts.persistence?.kind === 'disk' ? await openDiskPersistence(opts.persistence.dir) : null;
   let durable: DurableDelivery | null = null;
+  let chain: AckChain | null = null;
   const bus = createSafeEmitter({ concurrency: 100 });
   const busLength = (): number => (bus as unknown as { length: number }).length;
   const gate = createAdmissionGate(limits.admission, busLength);
@@ -209,6 +220,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       }
       stats.publishesIn++;
       if (durable && packet.qos === 1) return durable.routeBeforeAck(client, packet, (err) => done(err ?? null));
+      // A will is not acknowledged to anyone: it is routed as Aedes does.
+      if (chain && packet.qos === 1 && account.type === 'device' && !client.closed) return chain.hold(client, packet, (err) => done(err ?? null));
       done(null);
     },
     authorizeSubscribe(client, sub, done) {
@@ -234,6 +247,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   if (disk) {
     durable = enableDurableDelivery(aedes);
     log.info({ id: aedes.id, dir: opts.persistence?.kind === 'disk' ? opts.persistence.dir : undefined }, 'durable mode: QoS 1 queues on disk');
+  } else if (opts.ack === 'ingest') {
+    chain = enableAckChain(aedes, { logger: opts.logger, isIngest: (c) => { const a = accounts.get(c); return a?.type === 'service' && a.role === 'ingest'; } });
   }
 
   aedes.on('clientReady', (client) => {
@@ -276,7 +291,9 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       live.add(guarded);
       guarded.once('close', () => live.delete(guarded));
       const client = aedes.handle(guarded, req) as unknown as Client;
-      durable?.guardClient(client);
+      // A delivery Aedes' counter filter dropped would never be acknowledged, and with the chain
+      // its device's PUBACK would wait for ever: both modes use the exact duplicate filter.
+      if (durable || chain) guardDuplicates(client);
     },
     accountOf: (client) => accounts.get(client),
     replaceRegistry(registry) {
@@ -295,7 +312,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         }
       }
     },
-    stats: () => ({ ...stats, connections: live.size, busQueued: busLength(), admissionPauses: gate.closings, admissionHeld: gate.closed, refused: { ...stats.refused } }),
+    stats: () => ({ ...stats, connections: live.size, busQueued: busLength(), admissionPauses: gate.closings, admissionHeld: gate.closed, refused: { ...stats.refused }, ackChain: chain?.stats() ?? null }),
     limits,
     aedes,
     async close() {
