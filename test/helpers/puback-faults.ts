@@ -32,6 +32,8 @@ export interface PubackFaultOptions {
   /** Which process each kill hits, in order; default one at random each time. */
   order?: Target[];
   progress?: (line: string) => void;
+  /** ms a (re)started process may take to be ready; default 90 000. */
+  readyTimeoutMs?: number;
 }
 
 export interface PubackFaultResult {
@@ -78,7 +80,7 @@ export async function runPubackFaults(o: PubackFaultOptions): Promise<PubackFaul
   const start = async (t: Target): Promise<void> => {
     const p = spawnManaged(process.execPath, ['--import', 'tsx', CLI, ...args[t]], { gracefulTo: 'children' });
     procs.set(t, p);
-    await waitForHttp(ready[t], [200], 90_000, p);
+    await waitForHttp(ready[t], [200], o.readyTimeoutMs ?? 90_000, p);
   };
   const targets: Target[] = o.deployment === 'single' ? ['all'] : ['broker', 'ingest'];
   const t0 = Date.now();
