@@ -2,7 +2,7 @@
 // for a person (process.stdout.write) and return the exit code.
 import { existsSync } from 'node:fs';
 import { openAlertDb, verifyTrail } from '../ingest/alerts/alert-db.ts';
-import type { AppConfig } from '../shared/config.ts';
+import type { AppConfig } from './config/load-config.ts';
 import { OperatorError } from '../shared/errors.ts';
 import { addOperator, readOperators, removeOperator, setOperatorPassword } from '../shared/operators.ts';
 

@@ -4,7 +4,7 @@
 import { ClusterConfigError, ClusterSpecError } from '../broker/errors.ts';
 import { buildClusterConfig, routeSecret, writeClusterFiles } from '../broker/nats/cluster-config.ts';
 import { loadClusterSpec } from '../broker/nats/cluster-spec.ts';
-import type { AppConfig } from '../shared/config.ts';
+import type { AppConfig } from './config/load-config.ts';
 import type { Logger } from '../shared/logger.ts';
 
 export async function clusterConfigCommand(config: AppConfig, logger: Logger): Promise<number> {

@@ -1,7 +1,7 @@
 // `parkpulse device add|rotate|revoke|list`: account administration from the command line. Output
 // is for a person at a terminal (process.stdout); the registry change itself is in
 // shared/device-accounts.ts, and a running broker picks it up from the file.
-import type { AppConfig } from '../shared/config.ts';
+import type { AppConfig } from './config/load-config.ts';
 import { DeviceAdminError } from '../shared/errors.ts';
 import { addDevice, listAccounts, revokeDevice, rotateDevice, type DeviceChange } from '../shared/device-accounts.ts';
 import type { DeviceKind } from '../shared/topics.ts';

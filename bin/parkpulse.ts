@@ -1,8 +1,10 @@
 #!/usr/bin/env -S npx tsx
 // The one CLI and the only entry file: reads flags and env, builds the logger, starts the chosen
 // process(es), prints where the screen is, and handles signals. `npm start` runs `all`.
-import { loadParkModel, DEFAULT_PARK_MODEL_PATH } from '../shared/park-model.ts';
-import { helpText, loadConfig, type AppConfig } from '../shared/config.ts';
+import { loadParkModel } from '../shared/park-model.ts';
+import { isToolCommand } from './config/commands.ts';
+import { helpText } from './config/help.ts';
+import { loadConfig, type AppConfig } from './config/load-config.ts';
 import { ConfigError } from './errors.ts';
 import { buildLoadModel } from '../shared/load-model.ts';
 import { createLogger } from '../shared/logger.ts';
@@ -13,7 +15,7 @@ import { auditCommand, operatorCommand } from './admin-commands.ts';
 import { runDeviceCommand } from './device-command.ts';
 import { clusterConfigCommand } from './cluster-command.ts';
 import { startAggregator, startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Ops, type Running } from './services.ts';
-import { isTool, TOOLS } from './tools.ts';
+import { TOOLS } from './tools.ts';
 import { existsSync } from 'node:fs';
 
 let config: AppConfig;
@@ -34,8 +36,8 @@ if (config.command === 'operator') process.exit(await operatorCommand(config, pr
 if (config.command === 'audit') process.exit(auditCommand(config));
 
 // Tool commands keep stdout for their summary (or JSON): their logs go to stderr.
-const logger = createLogger({ level: config.logLevel, name: config.command, destination: isTool(config.command) ? process.stderr : undefined });
-const baseModel = loadParkModel(config.parkModelPath ?? DEFAULT_PARK_MODEL_PATH);
+const logger = createLogger({ level: config.logLevel, name: config.command, destination: isToolCommand(config.command) ? process.stderr : undefined });
+const baseModel = loadParkModel(config.parkModelPath);
 // With --load-devices N every process knows the synthetic load meters (registry, ingest, screen).
 const model = config.load.devices > 0 ? buildLoadModel(config.load.devices, baseModel) : baseModel;
 const running: Running[] = [];
@@ -44,7 +46,7 @@ const ops: Ops = { metrics: createMetricsRegistry({ processMetrics: true }), che
 
 async function main(): Promise<void> {
   const cmd = config.command;
-  if (isTool(cmd)) {
+  if (isToolCommand(cmd)) {
     const code = await TOOLS[cmd]({ config, model, logger, running, ops });
     if (!stopping) void shutdown('done', code);
     return;

@@ -7,7 +7,7 @@ import { createBroker, type Broker } from '../broker/create-broker.ts';
 import { listenTcp, listenTls, listenWs, type Listener, type TlsMaterial } from '../broker/listeners.ts';
 import { registerBrokerMetrics } from '../broker/metrics.ts';
 import { watchRegistry } from '../broker/registry-watcher.ts';
-import { DEFAULT_ALERT_RULES_PATH, loadAlertRules } from '../ingest/alerts/rules-config.ts';
+import { loadAlertRules } from '../ingest/alerts/rules-config.ts';
 import { createAggregator, type Aggregator } from '../ingest/aggregator/create-aggregator.ts';
 import { registerAggregatorMetrics } from '../ingest/aggregator/metrics.ts';
 import { createIngest, type Ingest } from '../ingest/create-ingest.ts';
@@ -15,7 +15,7 @@ import { durableLatencyHistogram, registerIngestMetrics, timeStoreWrites } from 
 import { openStore } from '../ingest/store/open-store.ts';
 import { createScreen } from '../screen/server/create-screen.ts';
 import { listenScreen } from '../screen/server/listen.ts';
-import type { AppConfig } from '../shared/config.ts';
+import type { AppConfig } from './config/load-config.ts';
 import { deriveDeviceSecret } from '../shared/credentials.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { MetricsRegistry } from '../shared/metrics.ts';
@@ -79,20 +79,11 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
       parkId: model.id,
       registry: readRegistry(config.registryPath),
       logger,
-      persistence: b.persistence === 'disk' ? { kind: 'disk', dir: b.persistenceDir } : { kind: 'memory' },
+      persistence: b.persistence,
       ack: b.ack,
       connectTimeoutMs: b.connectTimeoutMs,
       drainTimeoutMs: b.drainTimeoutMs,
-      limits: {
-        maxConnections: b.maxConnections,
-        maxConnectBytes: b.maxConnectBytes,
-        maxPacketBytes: b.maxPacketBytes,
-        maxTopicBytes: b.maxTopicBytes,
-        maxTopicLevels: b.maxTopicLevels,
-        rate: { perSecond: b.ratePerSec, burst: b.rateBurst },
-        flap: { maxConnects: b.flapMaxConnects, windowMs: b.flapWindowMs, banMs: b.flapBanMs },
-        admission: { highWater: b.busHighWater, lowWater: b.busLowWater },
-      },
+      limits: b.limits,
     });
     const listeners: Listener[] = [];
     const tcp = await listenTcp(broker, { host: b.host, port: ports.tcp });
@@ -143,7 +134,7 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
 }
 
 export async function startIngest(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<Running & { ingest: Ingest }> {
-  const rules = loadAlertRules(config.alerts.rulesPath ?? DEFAULT_ALERT_RULES_PATH);
+  const rules = loadAlertRules(config.alerts.rulesPath);
   const store = timeStoreWrites(await openStore(config, model, logger), ops.metrics);
   const ingest = await createIngest({
     model,
@@ -170,7 +161,7 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
 
 /** A sharded park's aggregator (see ingest/aggregator/): merges the shards into the park's live and alerts topics. */
 export async function startAggregator(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<Running & { aggregator: Aggregator }> {
-  const rules = loadAlertRules(config.alerts.rulesPath ?? DEFAULT_ALERT_RULES_PATH);
+  const rules = loadAlertRules(config.alerts.rulesPath);
   const aggregator = await createAggregator({
     model,
     logger,
@@ -232,10 +223,8 @@ export async function startSim(config: AppConfig, model: ParkModel, logger: Logg
     logger,
     // Synthetic load devices belong to `parkpulse load`, never to the park's own simulator.
     devices: model.devices.filter((d) => !isLoadDeviceId(d.id)),
-    intervalMs: overrides.intervalMs ?? config.sim.intervalMs,
-    seed: overrides.seed ?? config.sim.seed,
-    maxMessages: config.sim.maxMessages,
-    alarms: { intrusionsPerNight: config.sim.intrusionsPerNight, tampersPerDay: config.sim.tampersPerDay },
+    ...config.sim,
+    ...overrides,
     statePath: `${config.dataDir}/sim-state.json`,
   });
   // Progress: a long-running job says what it is doing.

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { connectBrokerAsync } from '../shared/broker-client.ts';
 import type { Ingest } from '../ingest/create-ingest.ts';
-import type { AppConfig } from '../shared/config.ts';
+import type { ToolCommand } from './config/commands.ts';
+import type { AppConfig } from './config/load-config.ts';
 import { isLoadDeviceId } from '../shared/load-model.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ParkModel } from '../shared/park-model.ts';
@@ -177,7 +178,7 @@ async function scenario(ctx: ToolContext): Promise<number> {
     fleet = await createFleet({
       model, url: config.mqttUrl, fleetKey: readFleetKey(config.secretsDir), logger,
       devices: model.devices.filter((d) => !isLoadDeviceId(d.id)), intervalMs: sc.intervalMs ?? config.sim.intervalMs, seed: sc.seed ?? config.sim.seed,
-      alarms: { intrusionsPerNight: config.sim.intrusionsPerNight, tampersPerDay: config.sim.tampersPerDay },
+      alarms: config.sim.alarms,
     });
     const f = fleet;
     ctx.running.push({ name: 'sim', close: () => f.close() });
@@ -268,10 +269,5 @@ async function badInput(ctx: ToolContext): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
-export const TOOLS = { record, replay, scenario, load, 'bad-input': badInput } as const;
-
-export type ToolName = keyof typeof TOOLS;
-
-export function isTool(command: string): command is ToolName {
-  return command in TOOLS;
-}
+/** One function per tool command of bin/config/commands.ts (the type makes the two lists one). */
+export const TOOLS: Record<ToolCommand, (ctx: ToolContext) => Promise<number>> = { record, replay, scenario, load, 'bad-input': badInput };

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../shared/logger.ts';
 import type { Account, RegistryData } from '../shared/registry.ts';
+import { withDefaults } from '../shared/options.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
 import { canPublish, canSubscribe, clientIdAllowed } from './acl.ts';
 import { createAuthenticator } from './authenticator.ts';
@@ -50,6 +51,9 @@ export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   flap: { maxConnects: 15, windowMs: 60_000, banMs: 300_000 },
   admission: DEFAULT_ADMISSION,
 });
+
+/** Connection timing defaults of the broker (the CLI's settings read them). */
+export const DEFAULT_BROKER_TIMING: Readonly<Required<Pick<BrokerOptions, 'connectTimeoutMs' | 'drainTimeoutMs' | 'queueLimit'>>> = Object.freeze({ connectTimeoutMs: 10_000, drainTimeoutMs: 10_000, queueLimit: 4200 });
 
 export interface BrokerOptions {
   parkId: string;
@@ -125,7 +129,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const log = opts.logger.child({ module: 'broker' });
   const warn = createThrottledLog(log);
   const { parkId } = opts;
-  const limits: BrokerLimits = { ...DEFAULT_BROKER_LIMITS, ...opts.limits };
+  const limits: BrokerLimits = withDefaults(DEFAULT_BROKER_LIMITS, opts.limits);
+  const timing = withDefaults(DEFAULT_BROKER_TIMING, { connectTimeoutMs: opts.connectTimeoutMs, drainTimeoutMs: opts.drainTimeoutMs, queueLimit: opts.queueLimit });
   const topicLimits = { maxBytes: limits.maxTopicBytes, maxLevels: limits.maxTopicLevels };
   const auth = createAuthenticator(opts.registry);
   const flap = createFlapGuard(limits.flap);
@@ -160,9 +165,9 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     concurrency: 100,
     // In memory: aedes-persistence with indexed outgoing queues (memory-persistence.ts).
     persistence: disk ? disk.persistence : createMemoryPersistence(),
-    connectTimeout: opts.connectTimeoutMs ?? 10_000,
-    drainTimeout: opts.drainTimeoutMs ?? 10_000,
-    queueLimit: opts.queueLimit ?? 4200,
+    connectTimeout: timing.connectTimeoutMs,
+    drainTimeout: timing.drainTimeoutMs,
+    queueLimit: timing.queueLimit,
     // Aedes's own level check (default and ceiling 100) closes the connection even for a SUBSCRIBE;
     // ours (text-checks.ts, lower) runs in the hooks below and denies just the one grant.
     authenticate(client, username, password, done) {

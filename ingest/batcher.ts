@@ -3,6 +3,7 @@
 // failed batch is retried with backoff and nothing behind it overtakes it, so acknowledgements to
 // the broker stay in arrival order (MQTT-4.6.0-2) and nothing is acknowledged before it is stored.
 import type { Logger } from '../shared/logger.ts';
+import { withDefaults } from '../shared/options.ts';
 import type { Reading, WriteResult } from './store/types.ts';
 
 export interface BatcherOptions {
@@ -18,6 +19,9 @@ export interface BatcherOptions {
   retryMinMs?: number;
   retryMaxMs?: number;
 }
+
+/** The batching defaults (the CLI's --batch-max-rows and --flush-interval-ms read them too). */
+export const DEFAULT_BATCHER: Readonly<Required<Pick<BatcherOptions, 'maxRows' | 'flushIntervalMs' | 'retryMinMs' | 'retryMaxMs'>>> = Object.freeze({ maxRows: 5000, flushIntervalMs: 50, retryMinMs: 200, retryMaxMs: 10_000 });
 
 export interface Batcher {
   /** Queues a reading; the promise resolves once it is durable. */
@@ -44,10 +48,12 @@ function newBatch(): Batch {
 
 export function createBatcher(opts: BatcherOptions): Batcher {
   const log = opts.logger.child({ module: 'batcher' });
-  const maxRows = opts.maxRows ?? 5000;
-  const intervalMs = opts.flushIntervalMs ?? 50;
-  const retryMin = opts.retryMinMs ?? 200;
-  const retryMax = opts.retryMaxMs ?? 10_000;
+  const { maxRows, flushIntervalMs: intervalMs, retryMinMs: retryMin, retryMaxMs: retryMax } = withDefaults(DEFAULT_BATCHER, {
+    maxRows: opts.maxRows,
+    flushIntervalMs: opts.flushIntervalMs,
+    retryMinMs: opts.retryMinMs,
+    retryMaxMs: opts.retryMaxMs,
+  });
   let open = newBatch();
   let timer: NodeJS.Timeout | null = null;
   const queue: Batch[] = []; // sealed, waiting to be written, in order

@@ -17,6 +17,7 @@ import { createAlerting, type Alerting, type AlertingStats } from './alerts/crea
 import { parseAlertRules, type AlertRules } from './alerts/rules-config.ts';
 import { silenceAllowance } from './alerts/rules.ts';
 import { createBatcher } from './batcher.ts';
+import { withDefaults } from '../shared/options.ts';
 import { deferAcks } from './deferred-ack.ts';
 import { REJECT_REASONS, type RejectReason } from './errors.ts';
 import { createDeviceStatus } from './device-status.ts';
@@ -97,6 +98,9 @@ export interface Ingest {
   close(): Promise<void>;
 }
 
+/** The ingest's own defaults; batching defaults are the batcher's (DEFAULT_BATCHER), the clock limit the pipeline's. */
+export const DEFAULT_INGEST: Readonly<Required<Pick<IngestOptions, 'liveIntervalMs' | 'snapshotIntervalMs' | 'maxUnacked'>> & { reconnectPeriodMs: number }> = Object.freeze({ liveIntervalMs: 250, snapshotIntervalMs: 5000, maxUnacked: 20_000, reconnectPeriodMs: 1000 });
+
 const SHUTTING_DOWN = new Error('ingest shutting down: message left for redelivery');
 
 export async function createIngest(opts: IngestOptions): Promise<Ingest> {
@@ -108,7 +112,11 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   const owned = shard ? shardModel(model, shard) : model;
   const steps = createPipeline({ model, maxFutureMs: opts.maxFutureMs });
   const tracker = createSeqTracker();
-  const liveIntervalMs = opts.liveIntervalMs ?? 250;
+  const { liveIntervalMs, snapshotIntervalMs, maxUnacked } = withDefaults(DEFAULT_INGEST, {
+    liveIntervalMs: opts.liveIntervalMs,
+    snapshotIntervalMs: opts.snapshotIntervalMs,
+    maxUnacked: opts.maxUnacked,
+  });
   // One status book for the wall and the alert rules: a device's status is decided once.
   const devices = createDeviceStatus(owned, { silenceMs: silenceAllowance(opts.alerts?.rules ?? parseAlertRules({ version: 1 })), now: now() });
   const live = createLiveState(owned, { devices, heartbeatMs: liveIntervalMs });
@@ -161,8 +169,8 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       }
     },
     logger: opts.logger,
-    maxRows: opts.batchMaxRows ?? 5000,
-    flushIntervalMs: opts.flushIntervalMs ?? 50,
+    maxRows: opts.batchMaxRows,
+    flushIntervalMs: opts.flushIntervalMs,
   });
 
   const ingestCounters = (): IngestCounters => ({
@@ -218,14 +226,14 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     password: opts.mqtt.password,
     clean: false, // the broker queues QoS 1 messages while the ingest restarts
     protocolVersion: 4,
-    reconnectPeriod: opts.mqtt.reconnectPeriodMs ?? 1000,
+    reconnectPeriod: opts.mqtt.reconnectPeriodMs ?? DEFAULT_INGEST.reconnectPeriodMs,
     connectTimeout: 10_000,
     keepalive: 30,
     resubscribe: false, // subscribed on every connect below
   });
   const acks = deferAcks(client, {
     onMessage,
-    maxUnacked: opts.maxUnacked ?? 20_000,
+    maxUnacked,
     onError: (err) => {
       if (err !== SHUTTING_DOWN) log.error({ err }, 'message could not be made durable');
     },
@@ -314,7 +322,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   }
   // Every interval, changes or not: the screen (or a sharded park's aggregator) tells a quiet park from a stopped ingest by these.
   const deltaTimer = setInterval(publishDelta, liveIntervalMs);
-  const snapshotTimer = setInterval(publishSnapshot, opts.snapshotIntervalMs ?? 5000);
+  const snapshotTimer = setInterval(publishSnapshot, snapshotIntervalMs);
 
   log.info({ devices: owned.devices.length, ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}) }, 'ingest started');
 

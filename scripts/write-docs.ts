@@ -1,8 +1,11 @@
-// `npm run docs`: writes the generated documents (docs/errors.md) from the code they describe.
+// `npm run docs`: writes the generated documents (docs/errors.md, docs/settings.md) from the code they describe.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { errorsMarkdown } from '../bin/error-catalogs.ts';
+import { settingsMarkdown } from '../bin/config/settings-doc.ts';
 
 const at = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url));
-writeFileSync(at('docs/errors.md'), errorsMarkdown());
-process.stdout.write('wrote docs/errors.md\n');
+for (const [file, text] of [['docs/errors.md', errorsMarkdown()], ['docs/settings.md', settingsMarkdown()]] as const) {
+  writeFileSync(at(file), text);
+  process.stdout.write(`wrote ${file}\n`);
+}

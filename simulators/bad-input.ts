@@ -63,9 +63,12 @@ function connect(url: string, o: IClientOptions): Promise<{ client: MqttClient; 
   });
 }
 
+/** Messages or connection attempts per kind of bad input, unless told otherwise. */
+export const DEFAULT_BAD_INPUT: Readonly<{ perKind: number }> = Object.freeze({ perKind: 5 });
+
 export async function runBadInput(opts: BadInputOptions): Promise<BadInputResult[]> {
   const log = opts.logger.child({ module: 'bad-input' });
-  const n = opts.perKind ?? 5;
+  const n = opts.perKind ?? DEFAULT_BAD_INPUT.perKind;
   const parkId = opts.model.id;
   const device = opts.model.deviceById.get(opts.device ?? opts.model.devicesOfKind('meter')[0]!.id);
   if (!device) throw new Error(`unknown device ${opts.device}`);

@@ -12,6 +12,7 @@ import type { CameraEvent } from '../shared/schema.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
 import { createDeviceClient, type DeviceClient, type Published } from './device-client.ts';
 import { createBehaviour, type AlarmRates, type DeviceBehaviour, type DeviceFault } from './profiles.ts';
+import { withDefaults } from '../shared/options.ts';
 
 export interface FleetOptions {
   model: ParkModel;
@@ -89,6 +90,9 @@ export interface Fleet {
   close(): Promise<void>;
 }
 
+/** The simulator's defaults (the CLI's settings read them): a message per device every 2 s, a fixed seed, no end. */
+export const DEFAULT_FLEET: Readonly<Required<Pick<FleetOptions, 'intervalMs' | 'seed' | 'maxMessages'>>> = Object.freeze({ intervalMs: 2000, seed: 20240630, maxMessages: 0 });
+
 interface SavedState {
   savedAt: string;
   devices: Record<string, { nextSeq: number; values: Record<string, number> }>;
@@ -101,9 +105,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
   const log = opts.logger.child({ module: 'fleet' });
   const warn = createThrottledLog(log);
   const now = opts.now ?? Date.now;
-  const intervalMs = opts.intervalMs ?? 2000;
-  const seed = opts.seed ?? 20240630;
-  const maxMessages = opts.maxMessages ?? 0;
+  const { intervalMs, seed, maxMessages } = withDefaults(DEFAULT_FLEET, { intervalMs: opts.intervalMs, seed: opts.seed, maxMessages: opts.maxMessages });
   const devices = opts.devices ?? opts.model.devices;
   const byId = new Map(devices.map((d) => [d.id, d]));
   const saved: SavedState | null = opts.statePath && existsSync(opts.statePath) ? (JSON.parse(readFileSync(opts.statePath, 'utf8')) as SavedState) : null;

@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadClusterSpec } from '../broker/nats/cluster-spec.ts';
-import { COMMANDS, OPTIONS } from '../shared/config.ts';
+import { COMMANDS } from '../bin/config/commands.ts';
+import { flatten } from '../bin/config/setting.ts';
+import { SETTINGS } from '../bin/config/settings.ts';
 
 interface Service {
   command?: string[];
@@ -25,7 +27,7 @@ const CLUSTER_APP_SERVICES = ['nats-config', 'ingest-dantu-0', 'ingest-dantu-1',
 describe('docker-compose.yml', () => {
   const text = readFileSync('docker-compose.yml', 'utf8');
   const compose = parse(text, { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
-  const configEnv = new Set(OPTIONS.map((o) => o.env));
+  const configEnv = new Set(flatten(SETTINGS).map((o) => o.setting.env));
   const svc = (name: string): Service => compose.services[name]!;
 
   it('runs broker, ingest, screen and sim from the one image, and InfluxDB 2.7', () => {

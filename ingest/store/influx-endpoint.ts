@@ -16,6 +16,9 @@ export interface InfluxEndpoint {
   timeoutMs: number;
 }
 
+/** Defaults of the endpoint settings (the CLI's settings read them). */
+export const DEFAULT_INFLUX_ENDPOINT: Readonly<Pick<InfluxEndpoint, 'timeoutMs'>> = Object.freeze({ timeoutMs: 10_000 });
+
 /** The URL without any user:password in it, for logs. */
 export function safeUrl(url: string): string {
   try {

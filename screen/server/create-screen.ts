@@ -28,6 +28,7 @@ import { registerScreenMetrics } from './metrics.ts';
 import { createStaticFiles } from './static-files.ts';
 import { DEFAULT_CHIME_REMINDER_MS, wallRoutes } from './api-wall.ts';
 import { createUpgradeGuard, type UpgradeRefusal, type ViewerAccess } from './upgrade-guard.ts';
+import { withDefaults } from '../../shared/options.ts';
 
 export type { HistoryReader } from './api-history.ts';
 
@@ -61,6 +62,9 @@ export interface ScreenOptions {
   chimeReminderMs?: number;
   now?: () => number;
 }
+
+/** The screen's defaults (the CLI's settings read them). */
+export const DEFAULT_SCREEN: Readonly<Required<Pick<ScreenOptions, 'coalesceMs' | 'wsMaxMessageBytes' | 'sessionIdleMs' | 'chimeReminderMs'>>> = Object.freeze({ coalesceMs: 250, wsMaxMessageBytes: 4096, sessionIdleMs: 30 * 60_000, chimeReminderMs: DEFAULT_CHIME_REMINDER_MS });
 
 export interface Screen {
   handleRequest(req: IncomingMessage, res: ServerResponse): void;
@@ -108,8 +112,9 @@ function topicHandlers(parkId: string, hub: LiveHub, alertsApi: AlertsApi): Map<
 export async function createScreen(opts: ScreenOptions): Promise<Screen> {
   const log = opts.logger.child({ module: 'screen' });
   const now = opts.now ?? Date.now;
+  const settings = withDefaults(DEFAULT_SCREEN, { coalesceMs: opts.coalesceMs, wsMaxMessageBytes: opts.wsMaxMessageBytes, sessionIdleMs: opts.sessionIdleMs, chimeReminderMs: opts.chimeReminderMs });
   const { model } = opts;
-  const hub = createLiveHub({ logger: opts.logger, coalesceMs: opts.coalesceMs ?? 250, now, maxClientMessageBytes: opts.wsMaxMessageBytes ?? 4096 });
+  const hub = createLiveHub({ logger: opts.logger, coalesceMs: settings.coalesceMs, now, maxClientMessageBytes: settings.wsMaxMessageBytes });
   const upgrades = createUpgradeGuard(opts.viewer, opts.logger);
   const files = createStaticFiles(opts.staticDir);
   if (!files.available) log.warn({ staticDir: opts.staticDir }, 'web app not built: run `npm run build`');
@@ -126,7 +131,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     keepalive: 30,
   });
   const actions = createAlertActions({ client, parkId: model.id, logger: opts.logger, timeoutMs: opts.actionTimeoutMs, now });
-  const auth = createOperatorAuth({ operatorsPath: opts.operatorsPath, logger: opts.logger, reportRefusal: actions.reportRefusal, idleMs: opts.sessionIdleMs, now });
+  const auth = createOperatorAuth({ operatorsPath: opts.operatorsPath, logger: opts.logger, reportRefusal: actions.reportRefusal, idleMs: settings.sessionIdleMs, now });
   const alertsApi = createAlertsApi({ model, logger: opts.logger, alertsDbPath: opts.alertsDbPath, auth, actions });
   const originOk = createOriginCheck(opts.viewer.allowedOrigins);
   const handlers = topicHandlers(model.id, hub, alertsApi);
@@ -170,7 +175,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       handle: ({ res }) => json(res, client.connected ? 200 : 503, { ok: client.connected, mqtt: client.connected }),
     },
     ...historyRoutes({ model, history: opts.history, now }),
-    ...wallRoutes({ chimeReminderMs: opts.chimeReminderMs ?? DEFAULT_CHIME_REMINDER_MS }),
+    ...wallRoutes({ chimeReminderMs: settings.chimeReminderMs }),
     ...contentRoutes({
       kpis: createKpiSource(opts.kpiFile, opts.logger),
       notices: () => hub.notices(),

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../bin/errors.ts';
-import { helpText, loadConfig, OPTIONS } from '../../shared/config.ts';
+import { helpText } from '../../bin/config/help.ts';
+import { loadConfig } from '../../bin/config/load-config.ts';
+import { flatten } from '../../bin/config/setting.ts';
+import { SETTINGS } from '../../bin/config/settings.ts';
+
+const OPTIONS = flatten(SETTINGS).map((r) => r.setting);
 
 describe('config', () => {
   it('has defaults for the whole park in one process', () => {
@@ -80,7 +85,8 @@ describe('config', () => {
 
   it('has documented defaults for the hardening options', () => {
     const c = loadConfig({ argv: [], env: {}, cwd: '/srv/park' });
-    expect(c.broker).toMatchObject({ tlsPort: 8883, wssPort: 8084, httpPort: 9101, maxConnections: 5000, maxConnectBytes: 8192, maxPacketBytes: 1_048_576, maxTopicBytes: 256, maxTopicLevels: 10, ratePerSec: 200, rateBurst: 400, flapMaxConnects: 15, flapWindowMs: 60_000, flapBanMs: 300_000, drainTimeoutMs: 10_000 });
+    expect(c.broker).toMatchObject({ tlsPort: 8883, wssPort: 8084, httpPort: 9101, drainTimeoutMs: 10_000 });
+    expect(c.broker.limits).toMatchObject({ maxConnections: 5000, maxConnectBytes: 8192, maxPacketBytes: 1_048_576, maxTopicBytes: 256, maxTopicLevels: 10, rate: { perSecond: 200, burst: 400 }, flap: { maxConnects: 15, windowMs: 60_000, banMs: 300_000 } });
     expect(c.broker.tlsCert).toBeUndefined();
     expect(c.ingest.httpPort).toBe(9102);
     expect(c.screen).toMatchObject({ viewerTokenFile: '/srv/park/var/secrets/viewer.token', allowedOrigins: ['self'], wsMaxMessageBytes: 4096 });
@@ -123,8 +129,8 @@ describe('config', () => {
   it('uses SQLite and an in-memory broker unless told otherwise', () => {
     const c = loadConfig({ argv: [], env: {}, cwd: '/srv/park' });
     expect(c.influx).toBeNull();
-    expect(c.broker.persistence).toBe('memory');
-    expect(c.broker.persistenceDir).toBe('/srv/park/var/broker-queue');
+    expect(c.broker.persistence.kind).toBe('memory');
+    expect(c.broker.persistence.dir).toBe('/srv/park/var/broker-queue');
   });
 
   it('reads the InfluxDB settings, with the spool and dead letters under the data folder', () => {
@@ -137,7 +143,7 @@ describe('config', () => {
       url: 'http://influx:8086', token: 's3cret', org: 'dantu', bucket: 'telemetry', database: 'park', retentionPolicy: 'autogen',
       spoolDir: '/srv/park/var/influx-spool', deadLetterPath: '/srv/park/var/influx-dead-letter.ndjson', timeoutMs: 10_000,
     });
-    expect(c.broker.persistence).toBe('disk');
+    expect(c.broker.persistence.kind).toBe('disk');
   });
 
   it('reads the token from INFLUX_TOKEN_FILE, and says which file when it cannot', () => {
