@@ -2,7 +2,7 @@
 // `npm run docs`, checked by test/docs/errors.test.ts). A new catalog is added here.
 import { BROKER_ERRORS, CLUSTER_ERRORS } from '../broker/errors.ts';
 import { ALERT_ACTION_CODES } from '../ingest/alerts/errors.ts';
-import { REJECT_REASONS } from '../ingest/errors.ts';
+import { READING_FLAGS, REJECT_REASONS } from '../ingest/errors.ts';
 import { STORE_ERRORS } from '../ingest/store/errors.ts';
 import { SCREEN_ERRORS } from '../screen/server/errors.ts';
 import type { ErrorCatalog } from '../shared/error-catalog.ts';
@@ -25,6 +25,7 @@ export const ERROR_CATALOGS: readonly CatalogEntry[] = [
   { title: 'Broker refusals', file: 'broker/errors.ts', where: 'the `reason` label of `parkpulse_broker_refusals_total`, broker logs, `broker.stats().refused`', catalog: BROKER_ERRORS, extra: { heading: 'CONNACK', field: 'returnCode' } },
   { title: 'NATS cluster configuration', file: 'broker/errors.ts', where: '`parkpulse cluster-config` (exit 1)', catalog: CLUSTER_ERRORS },
   { title: 'Ingest rejections of device messages', file: 'ingest/errors.ts', where: 'the `reason` label of `parkpulse_ingest_rejects_total`, ingest logs', catalog: REJECT_REASONS },
+  { title: 'Ingest flags on stored readings', file: 'ingest/errors.ts', where: 'the `flag` label of `parkpulse_ingest_flags_total`, ingest logs', catalog: READING_FLAGS },
   { title: 'Store failures', file: 'ingest/store/errors.ts', where: 'ingest logs, the start (configuration errors stop it), the dead-letter file', catalog: STORE_ERRORS },
   { title: 'Operator actions on alerts', file: 'ingest/alerts/errors.ts', where: 'the `code` of an alerts reply, the console, the audit trail', catalog: ALERT_ACTION_CODES },
   { title: 'Screen HTTP API', file: 'screen/server/errors.ts', where: 'the `error` field of an HTTP error body', catalog: SCREEN_ERRORS, extra: { heading: 'HTTP', field: 'status' } },

@@ -149,7 +149,7 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
     shard: config.ingest.shard,
     onDurable: durableLatencyHistogram(ops.metrics),
   });
-  // spoolDepth: the hook for a spooling store (see ingest/metrics.ts); alertsByState from the alerting.
+  // Spool depth and dead letters come from the store through the ingest's stats; alertsByState from the alerting.
   registerIngestMetrics(ops.metrics, { stats: ingest.stats, durableLatency: ingest.durableLatency, alertsByState: () => ingest.stats().alerts?.byState ?? {} });
   let subscribed = false;
   void ingest.ready().then(() => (subscribed = true));

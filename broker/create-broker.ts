@@ -3,6 +3,7 @@
 // every stream passes the packet guard (packet-guard.ts) before Aedes parses a byte of it.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Packet } from 'mqtt-packet';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from '../shared/logger.ts';
 import type { Account, RegistryData } from '../shared/registry.ts';
@@ -17,8 +18,10 @@ import { enableDurableDelivery, guardDuplicates, type DurableDelivery } from './
 import { openDiskPersistence, type DiskPersistence } from './durable-persistence.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
 import { createAdmissionGate, DEFAULT_ADMISSION, type AdmissionLimits } from './admission-gate.ts';
+import { createAuthThrottle, DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from './auth-throttle.ts';
 import { createFlapGuard, type FlapLimits } from './flap-guard.ts';
-import { PacketGuard } from './packet-guard.ts';
+import { createKdfBudget, DEFAULT_KDF_LIMITS, type KdfLimits } from './kdf-budget.ts';
+import { PacketGuard, type StallClock } from './packet-guard.ts';
 import { createTokenBucket, type RateLimit, type TokenBucket } from './rate-limiter.ts';
 import { isCleanIdentifier, topicProblem } from './text-checks.ts';
 
@@ -35,8 +38,17 @@ export interface BrokerLimits {
   maxTopicLevels: number;
   /** PUBLISH rate per connection (token bucket); perSecond 0 disables. Default 200/s, burst 400. */
   rate: RateLimit;
-  /** Flapping ban; maxConnects 0 disables. Default 15 CONNECTs per 60 s, then 300 s banned. */
+  /**
+   * Flapping ban on authenticated CONNECTs (a stranger's failures never count here); maxConnects
+   * 0 disables. Default 15 CONNECTs per 60 s, then 300 s banned.
+   */
   flap: FlapLimits;
+  /** Failed authentications per source address and per address + client id (auth-throttle.ts). */
+  authFailures: AuthFailureLimits;
+  /** Broker-wide budget of secret verifications (kdf-budget.ts). */
+  kdf: KdfLimits;
+  /** ms a packet may stay half-sent before the connection is cut (even with keepalive 0); default 60 000. */
+  packetTimeoutMs: number;
   /** Bus queue (messages) at which device reads pause and resume (admission-gate.ts); default 5000/1000. */
   admission: AdmissionLimits;
 }
@@ -49,6 +61,9 @@ export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   maxTopicLevels: 10,
   rate: { perSecond: 200, burst: 400 },
   flap: { maxConnects: 15, windowMs: 60_000, banMs: 300_000 },
+  authFailures: DEFAULT_AUTH_FAILURE_LIMITS,
+  kdf: DEFAULT_KDF_LIMITS,
+  packetTimeoutMs: 60_000,
   admission: DEFAULT_ADMISSION,
 });
 
@@ -100,6 +115,8 @@ export interface BrokerStats {
   refused: Partial<Record<BrokerErrorCode, number>>;
   /** With `ack: 'ingest'`: device messages whose PUBACK waits for the ingest; null otherwise. */
   ackChain: AckChainStats | null;
+  /** scrypt runs (secret verifications that could not be answered from memory). */
+  kdfRuns: number;
 }
 
 export interface Broker {
@@ -110,10 +127,18 @@ export interface Broker {
   /** Swap the registry (rotation, revocation); sessions of revoked/rotated accounts are closed. */
   replaceRegistry(registry: RegistryData): void;
   stats(): BrokerStats;
+  /** Counts (and logs) a refusal a transport made itself (a WebSocket frame over the limit). */
+  refuse(code: BrokerErrorCode, fields: Record<string, unknown>): void;
   readonly limits: Readonly<BrokerLimits>;
   /** The Aedes instance, for listeners and tests that watch its events. */
   readonly aedes: Aedes;
   close(): Promise<void>;
+}
+
+/** The events of Aedes's per-client MQTT parser (mqtt-packet) that the broker listens to. */
+interface ParserEvents {
+  on(event: 'error', listener: (err: Error) => void): void;
+  prependListener(event: 'packet', listener: (packet: Packet) => void): void;
 }
 
 /** A bounded, printable excerpt of client-chosen text for a log line. */
@@ -123,6 +148,21 @@ const excerpt = (s: string | undefined): string | undefined => (s !== undefined 
 const AEDES_ERRORS: Record<string, BrokerErrorCode> = {
   'drain timeout': 'slow-consumer',
   'topic has too many levels': 'topic-invalid',
+  'connect did not arrive in time': 'connect-timeout',
+};
+
+/**
+ * What a SUBSCRIBE or UNSUBSCRIBE filter deeper than Aedes allows (100 levels, checked before any
+ * hook, closing the connection) is replaced by before Aedes sees it: a filter no client can send
+ * (NUL, MQTT-1.5.3-2), so our hook can deny just that grant (SUBACK 0x80, MQTT-3.9.3) and an
+ * UNSUBSCRIBE of it is a harmless no-op (UNSUBACK, MQTT-3.10.4-5).
+ */
+const TOO_DEEP_FILTER = '\u0000too-deep';
+const AEDES_MAX_LEVELS = 100;
+const levelsAbove = (topic: string, max: number): boolean => {
+  let levels = 1;
+  for (let i = topic.indexOf('/'); i !== -1; i = topic.indexOf('/', i + 1)) if (++levels > max) return true;
+  return false;
 };
 
 export async function createBroker(opts: BrokerOptions): Promise<Broker> {
@@ -132,11 +172,21 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const limits: BrokerLimits = withDefaults(DEFAULT_BROKER_LIMITS, opts.limits);
   const timing = withDefaults(DEFAULT_BROKER_TIMING, { connectTimeoutMs: opts.connectTimeoutMs, drainTimeoutMs: opts.drainTimeoutMs, queueLimit: opts.queueLimit });
   const topicLimits = { maxBytes: limits.maxTopicBytes, maxLevels: limits.maxTopicLevels };
-  const auth = createAuthenticator(opts.registry);
+  const kdf = createKdfBudget(limits.kdf);
+  const auth = createAuthenticator(opts.registry, kdf);
   const flap = createFlapGuard(limits.flap);
+  const throttle = createAuthThrottle(limits.authFailures);
+  // Connections whose CONNECT carried an empty client id (Aedes then makes one up).
+  const emptyIds = new WeakSet<Client>();
+  // Sessions closed because their account was revoked or rotated: only their will may still publish.
+  const revokedSessions = new WeakSet<Client>();
+  // Clients being cut for their rate: the promise resolves once the PUBACKs already owed are sent.
+  const cutting = new WeakMap<Client, Promise<void>>();
+  // Publishes authorized whose PUBACK may not be written yet (durable mode acknowledges later).
+  const owed = new WeakMap<Client, number>();
   const accounts = new WeakMap<Client, Account>();
   const buckets = new WeakMap<Client, TokenBucket>();
-  const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, messagesOut: 0, busQueued: 0, admissionPauses: 0, admissionHeld: false, refused: {}, ackChain: null };
+  const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, messagesOut: 0, busQueued: 0, admissionPauses: 0, admissionHeld: false, refused: {}, kdfRuns: 0, ackChain: null };
   const refuse = (code: BrokerErrorCode, fields: Record<string, unknown>): void => {
     stats.refused[code] = (stats.refused[code] ?? 0) + 1;
     // Throttled per code: a flood of bad input stays visible without flooding the log.
@@ -170,30 +220,59 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     queueLimit: timing.queueLimit,
     // Aedes's own level check (default and ceiling 100) closes the connection even for a SUBSCRIBE;
     // ours (text-checks.ts, lower) runs in the hooks below and denies just the one grant.
+    // The CONNECT as parsed, before Aedes acts on it: what MQTT 3.1.1 requires that Aedes 1.2 does
+    // not check, and a count of the protocol versions it refuses.
+    preConnect(client, packet, done) {
+      const remote = (client.conn as unknown as PacketGuard).remoteAddress;
+      if (packet.protocolVersion !== 3 && packet.protocolVersion !== 4) {
+        // Aedes answers CONNACK 1, unacceptable protocol version (MQTT-3.1.2-2).
+        refuse('protocol-unsupported', { remote, version: packet.protocolVersion });
+        return done(null, true);
+      }
+      // MQTT-3.1.2-14: Will QoS must not be 3.
+      if (packet.will && (packet.will.qos as number) > 2) return done(connectRefusal('connect-invalid', { remote, problem: 'will qos 3' }, 'MQTT-3.1.2-14'), false);
+      // MQTT-3.1.2-22: no password without a user name.
+      if (packet.password !== undefined && packet.username === undefined) return done(connectRefusal('connect-invalid', { remote, problem: 'password without user name' }, 'MQTT-3.1.2-22'), false);
+      if (!packet.clientId) emptyIds.add(client);
+      done(null, true);
+    },
     authenticate(client, username, password, done) {
       const clientId = client.id;
-      if (!isCleanIdentifier(clientId)) return done(connectRefusal('identifier-invalid', { clientId: excerpt(clientId) }), false);
-      if (username !== undefined && !isCleanIdentifier(username)) return done(connectRefusal('username-invalid', { clientId, username: excerpt(username) }), false);
-      const bannedMs = flap.attempt(clientId);
-      if (bannedMs > 0) return done(connectRefusal('flapping-banned', { clientId, bannedMs }), false);
+      const remote = (client.conn as unknown as PacketGuard).remoteAddress;
+      // MQTT-3.1.3-8: an empty client id needs CleanSession=1, else CONNACK 2 and close.
+      if (emptyIds.has(client) && !client.clean) return done(connectRefusal('identifier-invalid', { remote, problem: 'empty client id with CleanSession=0' }, 'MQTT-3.1.3-8'), false);
+      if (!isCleanIdentifier(clientId)) return done(connectRefusal('identifier-invalid', { remote, clientId: excerpt(clientId) }), false);
+      if (username !== undefined && !isCleanIdentifier(username)) return done(connectRefusal('username-invalid', { remote, clientId, username: excerpt(username) }), false);
+      // A ban comes only from authenticated reconnects (below), so no stranger can cause one.
+      const bannedMs = flap.bannedFor(clientId);
+      if (bannedMs > 0) return done(connectRefusal('flapping-banned', { remote, clientId, bannedMs }), false);
       const willTopic = (client as unknown as { _will?: { topic?: string } })._will?.topic;
       if (willTopic !== undefined && topicProblem(willTopic, topicLimits)) {
-        return done(connectRefusal('topic-invalid', { clientId, will: excerpt(willTopic) }, 'last will topic'), false);
+        return done(connectRefusal('topic-invalid', { remote, clientId, will: excerpt(willTopic) }, 'last will topic'), false);
       }
       const user = username ?? '';
+      // Failures the caller could have avoided: counted against its address (auth-throttle.ts).
+      const fail = (code: BrokerErrorCode, fields: Record<string, unknown>): void => {
+        throttle.failed(remote, clientId);
+        done(connectRefusal(code, { remote, clientId, username: user, ...fields }), false);
+      };
+      const found = auth.lookup(user);
+      if (!found.account) return fail(found.reason === 'revoked' ? 'auth-revoked' : 'auth-bad-credentials', { reason: found.reason });
+      const account = found.account;
+      // Checks that cost nothing come before the secret's.
+      if (!clientIdAllowed(account, clientId)) return fail('auth-client-id-mismatch', {});
+      // Refuse a last will the account could never publish, at connect rather than at death.
+      if (willTopic !== undefined && !canPublish(account, parkId, willTopic)) return fail('auth-will-denied', { topic: willTopic });
       auth
-        .check(user, password)
+        .verify(account, password, { throttled: () => throttle.throttled(remote, clientId) })
         .then((result) => {
-          if (!result.account) {
-            const code = result.reason === 'revoked' ? 'auth-revoked' : 'auth-bad-credentials';
-            return done(connectRefusal(code, { clientId, username: user, reason: result.reason }), false);
-          }
-          const account = result.account;
-          if (!clientIdAllowed(account, clientId)) return done(connectRefusal('auth-client-id-mismatch', { clientId, username: user }), false);
-          // Refuse a last will the account could never publish, at connect rather than at death.
-          if (willTopic !== undefined && !canPublish(account, parkId, willTopic)) {
-            return done(connectRefusal('auth-will-denied', { clientId, topic: willTopic }), false);
-          }
+          // Still a failed authentication: an address that keeps trying stays throttled.
+          if (result === 'throttled') return fail('auth-throttled', {});
+          if (result === 'busy') return done(connectRefusal('auth-busy', { remote, clientId }), false);
+          if (result === 'bad-secret') return fail('auth-bad-credentials', { reason: 'bad-secret' });
+          throttle.succeeded(remote, clientId);
+          const flapMs = flap.attempt(clientId);
+          if (flapMs > 0) return done(connectRefusal('flapping-banned', { remote, clientId, bannedMs: flapMs }), false);
           accounts.set(client, account);
           if (limits.rate.perSecond > 0) buckets.set(client, createTokenBucket(limits.rate));
           // Before the CONNACK is written, so a packet sent right after it meets the post-auth limit.
@@ -202,15 +281,33 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
           if (account.type === 'device') (client.conn as unknown as PacketGuard).useGate(gate);
           done(null, true);
         })
-        .catch((err: Error) => done(connectRefusal('auth-unavailable', { clientId, err: err.message }), false));
+        .catch((err: Error) => done(connectRefusal('auth-unavailable', { remote, clientId, err: err.message }), false));
     },
     authorizePublish(client, packet, done) {
       // client is null for the broker's own publishes ($SYS); wills come with their (closed) client.
       if (!client) return done(null);
+      // MQTT-2.3.1-1: a QoS 1 or 2 PUBLISH carries a non-zero packet identifier (a will, published
+      // as its client closes, has none).
+      if (packet.qos > 0 && !packet.messageId && !client.closed) {
+        refuse('packet-malformed', { clientId: client.id, problem: 'packet id 0', rule: 'MQTT-2.3.1-1' });
+        return done(new BrokerError('packet-malformed', 'MQTT-2.3.1-1: QoS > 0 PUBLISH with packet id 0'));
+      }
+      // Being cut for its rate: nothing more is taken; the close waits for the PUBACKs owed.
+      const cut = cutting.get(client);
+      if (cut) return void cut.then(() => done(new BrokerError('rate-limited', client.id)));
       // A will is published as its client closes: it is not part of the client's message rate.
       if (!client.closed && buckets.get(client)?.take() === false) {
         refuse('rate-limited', { clientId: client.id });
-        return done(new BrokerError('rate-limited', client.id));
+        const guard = client.conn as unknown as PacketGuard;
+        const pending = cutUntilAcked(client, guard);
+        cutting.set(client, pending);
+        return void pending.then(() => done(new BrokerError('rate-limited', client.id)));
+      }
+      // The session of a revoked or rotated account: its will goes out (the screen learns it is
+      // offline), nothing else.
+      if (revokedSessions.has(client) && !client.closed) {
+        refuse('publish-denied', { clientId: client.id, topic: packet.topic, problem: 'account revoked or rotated' });
+        return done(new BrokerError('publish-denied', packet.topic));
       }
       const problem = topicProblem(packet.topic, topicLimits);
       if (problem) {
@@ -224,13 +321,21 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         return done(new BrokerError('publish-denied', packet.topic));
       }
       stats.publishesIn++;
-      if (durable && packet.qos === 1) return durable.routeBeforeAck(client, packet, (err) => done(err ?? null));
-      // A will is not acknowledged to anyone: it is routed as Aedes does.
-      if (chain && packet.qos === 1 && account.type === 'device' && !client.closed) return chain.hold(client, packet, (err) => done(err ?? null));
+      if ((durable || chain) && packet.qos === 1) {
+        // A will is not acknowledged to anyone: with the chain it is routed as Aedes does.
+        const hold = durable ? durable.routeBeforeAck : account.type === 'device' && !client.closed ? chain!.hold : null;
+        if (hold) {
+          owed.set(client, (owed.get(client) ?? 0) + 1);
+          return hold(client, packet, (err) => {
+            owed.set(client, (owed.get(client) ?? 1) - 1);
+            done(err ?? null);
+          });
+        }
+      }
       done(null);
     },
     authorizeSubscribe(client, sub, done) {
-      const problem = topicProblem(sub.topic, topicLimits);
+      const problem = sub.topic === TOO_DEEP_FILTER ? 'too-deep' : topicProblem(sub.topic, topicLimits);
       if (problem) {
         refuse('topic-invalid', { clientId: client.id, problem, filter: excerpt(sub.topic) });
         return done(null, null);
@@ -273,11 +378,29 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     refuse(code, { clientId: client.id });
   });
   aedes.on('connectionError', (client, err) => {
+    const code = AEDES_ERRORS[err.message];
+    if (code) return refuse(code, { remote: (client?.conn as unknown as PacketGuard | undefined)?.remoteAddress });
     log.debug({ clientId: client?.id, err: err.message }, 'connection error');
   });
   // Aedes emits 'client' per connection attempt, and 'clientDisconnect' only for those that got
   // as far as CONNECT; keep the live count from the streams themselves.
-  const live = new Set<Duplex>();
+  const live = new Set<PacketGuard>();
+  // Half-sent packets: one sweep per tick over every connection (packet-guard.ts checkStall).
+  const tickMs = Math.max(50, Math.min(1000, Math.floor(limits.packetTimeoutMs / 4)));
+  const stallTicks = Math.ceil(limits.packetTimeoutMs / tickMs);
+  const clock: StallClock = { tick: 1 };
+  const stallTimer = setInterval(() => {
+    clock.tick++;
+    for (const g of live) g.checkStall(stallTicks);
+  }, tickMs);
+  stallTimer.unref();
+
+  /** Stops taking the client's packets; resolves once every PUBACK owed to it has been written out. */
+  async function cutUntilAcked(client: Client, guard: PacketGuard): Promise<void> {
+    const deadline = Date.now() + 2000;
+    while ((owed.get(client) ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await guard.flushBeforeClose(Math.max(0, deadline - Date.now()));
+  }
   let closed = false;
 
   return {
@@ -292,15 +415,28 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         stream.destroy();
         return;
       }
-      const guarded = new PacketGuard(stream, limits, (code, detail) => refuse(code, { remote, detail }));
+      const guarded = new PacketGuard(stream, limits, (code, detail) => refuse(code, { remote, detail }), remote ?? 'unknown', clock);
       live.add(guarded);
       guarded.once('close', () => live.delete(guarded));
       const client = aedes.handle(guarded, req) as unknown as Client;
+      const parser = (client as unknown as { _parser: ParserEvents })._parser;
+      // Bytes the MQTT parser refuses (reserved flag bits MQTT-2.2.2-2 and MQTT-3.1.2-3, bad
+      // lengths, QoS 3): Aedes closes the connection; we count it.
+      parser.on('error', (err) => refuse('packet-malformed', { remote, clientId: client.id, detail: err.message }));
+      // Ahead of Aedes's own listener: filters deeper than Aedes allows get a grant we can deny.
+      parser.prependListener('packet', (packet) => {
+        if (packet.cmd === 'subscribe') {
+          for (const sub of packet.subscriptions) if (levelsAbove(sub.topic, AEDES_MAX_LEVELS)) sub.topic = TOO_DEEP_FILTER;
+        } else if (packet.cmd === 'unsubscribe') {
+          packet.unsubscriptions = packet.unsubscriptions.map((t) => (levelsAbove(t, AEDES_MAX_LEVELS) ? TOO_DEEP_FILTER : t));
+        }
+      });
       // A delivery Aedes' counter filter dropped would never be acknowledged, and with the chain
       // its device's PUBACK would wait for ever: both modes use the exact duplicate filter.
       if (durable || chain) guardDuplicates(client);
     },
     accountOf: (client) => accounts.get(client),
+    refuse,
     replaceRegistry(registry) {
       auth.replace(registry);
       // Disconnect sessions whose account is gone or revoked.
@@ -312,16 +448,19 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         // Gone, revoked or rotated: the secret this session proved is no longer the account's.
         if (!now || now.status === 'revoked' || now.generation !== was.generation) {
           log.warn({ clientId: client.id, account: was.id }, 'closing session: account revoked or rotated');
-          accounts.delete(client);
+          // The account stays attached so the session's last will (checked against it at
+          // CONNECT) is published as it closes: the screen then shows the device offline.
+          revokedSessions.add(client);
           client.close();
         }
       }
     },
-    stats: () => ({ ...stats, connections: live.size, busQueued: busLength(), admissionPauses: gate.closings, admissionHeld: gate.closed, refused: { ...stats.refused }, ackChain: chain?.stats() ?? null }),
+    stats: () => ({ ...stats, kdfRuns: auth.stats.kdfRuns, connections: live.size, busQueued: busLength(), admissionPauses: gate.closings, admissionHeld: gate.closed, refused: { ...stats.refused }, ackChain: chain?.stats() ?? null }),
     limits,
     aedes,
     async close() {
       closed = true;
+      clearInterval(stallTimer);
       gate.stop();
       await new Promise<void>((resolve) => {
         for (const s of live) s.destroy();

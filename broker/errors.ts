@@ -12,6 +12,16 @@ export const BROKER_ERRORS = defineCatalog({
   'auth-client-id-mismatch': { returnCode: 2, retriable: false, description: 'client id does not belong to this account' },
   'auth-will-denied': { returnCode: 5, retriable: false, description: 'last will topic not allowed for this account' },
   'auth-unavailable': { returnCode: 3, retriable: true, description: 'authentication temporarily unavailable' },
+  /** Too many failed authentications from this address (or of this client id from it): no secret is checked until the window ends. */
+  'auth-throttled': { returnCode: 3, retriable: true, description: 'too many failed authentications from this address: try later' },
+  /** The broker-wide budget of secret verifications (scrypt) is used up for the moment. */
+  'auth-busy': { returnCode: 3, retriable: true, description: 'too many secret verifications at once: try again shortly' },
+  /** A CONNECT with a protocol level other than 3 or 4 (MQTT 5): CONNACK 1 (MQTT-3.1.2-2). */
+  'protocol-unsupported': { returnCode: 1, retriable: false, description: 'only MQTT 3.1 and 3.1.1 are served' },
+  /** A CONNECT that breaks MQTT 3.1.1 (Will QoS 3, MQTT-3.1.2-14; password without user name, MQTT-3.1.2-22): closed without CONNACK. */
+  'connect-invalid': { returnCode: 0, retriable: false, description: 'CONNECT violates MQTT 3.1.1' },
+  /** No CONNECT within the connect timeout after the connection opened. */
+  'connect-timeout': { returnCode: 0, retriable: true, description: 'no CONNECT arrived in time' },
   /** Client id with NUL, control characters, ill-formed UTF-8 or over 64 characters (MQTT-1.5.3). */
   'identifier-invalid': { returnCode: 2, retriable: false, description: 'client id contains forbidden characters or is too long' },
   /** User name with NUL, control characters, ill-formed UTF-8 or over 64 characters (MQTT-1.5.3). */
@@ -24,8 +34,12 @@ export const BROKER_ERRORS = defineCatalog({
   'connect-too-large': { returnCode: 0, retriable: false, description: 'packet before authentication exceeds the limit' },
   /** A packet of an authenticated client declared a remaining length above the limit. */
   'packet-too-large': { returnCode: 0, retriable: false, description: 'packet exceeds the maximum packet size' },
-  /** Bytes that are not MQTT: first packet not CONNECT (MQTT-3.1.0-1), reserved type, bad length. */
+  /** Bytes that are not MQTT: first packet not CONNECT (MQTT-3.1.0-1), reserved type or flag bits (MQTT-2.2.2-2, MQTT-3.1.2-3), bad length, QoS > 0 PUBLISH with packet id 0 (MQTT-2.3.1-1). */
   'packet-malformed': { returnCode: 0, retriable: false, description: 'malformed MQTT packet' },
+  /** A packet stayed half-sent longer than the packet timeout (keepalive or not): disconnected. */
+  'packet-incomplete': { returnCode: 0, retriable: true, description: 'packet left incomplete past the packet timeout' },
+  /** A WebSocket frame larger than the largest packet allowed: closed with 1009. */
+  'ws-frame-too-large': { returnCode: 0, retriable: false, description: 'WebSocket frame exceeds the maximum packet size' },
   /** Topic or filter too long, too deep, or with NUL, control characters or ill-formed UTF-8. */
   'topic-invalid': { returnCode: 0, retriable: false, description: 'topic is too long, too deep or has forbidden characters' },
   /** The client published faster than its token bucket allows: disconnected. */

@@ -1,6 +1,9 @@
-// Bans client ids that reconnect too fast. A device stuck in a reconnect loop (bad secret, revoked,
-// a bug) costs the broker a TLS handshake and possibly a scrypt run per attempt; after
-// `maxConnects` CONNECTs within `windowMs` its id is refused for `banMs` without any of that work.
+// Bans client ids that reconnect too fast. A device stuck in a reconnect loop (a bug, two devices
+// sharing one id) costs the broker a TLS handshake and a session takeover per attempt; after
+// `maxConnects` authenticated CONNECTs within `windowMs` its id is refused for `banMs` without any
+// of that work. Only CONNECTs that authenticated are counted (the broker calls `attempt` after
+// the secret was checked): device ids are public, and a stranger failing in a device's name must
+// never get the device banned (failures are limited per address instead: auth-throttle.ts).
 // Attempts during a ban do not extend it, so a well-meaning client retrying every second gets back
 // in once the ban ends. Keyed by client id, not address: a park's devices often share one NAT.
 // The table is bounded: a scanner cycling through random ids cannot grow it without limit.
@@ -17,8 +20,10 @@ export interface FlapLimits {
 }
 
 export interface FlapGuard {
-  /** Records a CONNECT attempt; returns the ms left of a ban (then refuse), or 0. */
+  /** Records an authenticated CONNECT; returns the ms left of a ban (then refuse), or 0. */
   attempt(clientId: string): number;
+  /** The ms left of a ban on this client id, or 0; records nothing. */
+  bannedFor(clientId: string): number;
   /** Client ids tracked right now. */
   readonly size: number;
 }
@@ -64,6 +69,11 @@ export function createFlapGuard(limits: FlapLimits, now: () => number = Date.now
         return limits.banMs;
       }
       return 0;
+    },
+    bannedFor(clientId) {
+      const e = entries.get(clientId);
+      const t = now();
+      return e && e.bannedUntil > t ? e.bannedUntil - t : 0;
     },
     get size() {
       return entries.size;

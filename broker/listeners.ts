@@ -89,6 +89,10 @@ export async function listenWs(broker: Broker, opts: ListenOptions & { path?: st
     handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
   });
   wss.on('connection', (ws, req) => {
+    // ws closes with 1009 (message too big) on its own; the refusal is counted like the broker's.
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') broker.refuse('ws-frame-too-large', { remote: req.socket.remoteAddress, limit: broker.limits.maxPacketBytes + 5 });
+    });
     const stream = createWebSocketStream(ws);
     stream.on('error', () => stream.destroy());
     broker.handle(stream, req);

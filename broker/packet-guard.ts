@@ -8,6 +8,9 @@
 //   - after: each packet to `maxPacketBytes`.
 // It also cuts bytes that cannot be MQTT: a first packet other than CONNECT (MQTT-3.1.0-1), the
 // reserved packet types 0 and 15, or a remaining length longer than four bytes (2.2.3).
+// And it notes when the packet in progress began, so the broker can cut a connection that leaves
+// a packet half-sent (`checkStall`): Aedes's keepalive does that only when the client asked for
+// one, and a client with keepalive 0 could otherwise hold its socket and buffers forever.
 import { Duplex } from 'node:stream';
 import type { AdmissionGate, Holdable } from './admission-gate.ts';
 import type { BrokerErrorCode } from './errors.ts';
@@ -19,13 +22,20 @@ export interface PacketLimits {
   maxPacketBytes: number;
 }
 
-export type GuardViolation = Extract<BrokerErrorCode, 'connect-too-large' | 'packet-too-large' | 'packet-malformed'>;
+export type GuardViolation = Extract<BrokerErrorCode, 'connect-too-large' | 'packet-too-large' | 'packet-malformed' | 'packet-incomplete'>;
 
 const CONNECT = 1;
+
+/** A coarse clock (one tick a second) the broker advances; reading it costs nothing per packet. */
+export interface StallClock {
+  tick: number;
+}
 
 export class PacketGuard extends Duplex implements Holdable {
   /** The transport stream (socket, TLS socket, WebSocket stream). */
   readonly inner: Duplex;
+  /** The peer's address as the transport saw it (the auth failure budget is kept per address). */
+  readonly remoteAddress: string;
   private readonly limits: PacketLimits;
   private readonly onViolation: (code: GuardViolation, detail: string) => void;
   private authenticated = false;
@@ -38,16 +48,25 @@ export class PacketGuard extends Duplex implements Holdable {
   private multiplier = 1;
   private lengthBytes = 0;
   private packetType = 0;
+  // Broker clock tick at which the current packet began, and, after a read that
+  // ended inside a packet, the tick that packet began (0: the last read ended between packets).
+  private packetStart = 0;
+  private partialSince = 0;
   // Reading stops for either of two reasons: Aedes has not taken what was pushed (stream
   // backpressure) or the admission gate holds this device (admission-gate.ts).
   private wantsData = true;
   private held = false;
   private gate: AdmissionGate | null = null;
   private stash: Buffer[] = [];
+  private closingGently = false;
 
-  constructor(inner: Duplex, limits: PacketLimits, onViolation: (code: GuardViolation, detail: string) => void) {
+  private readonly clock: StallClock;
+
+  constructor(inner: Duplex, limits: PacketLimits, onViolation: (code: GuardViolation, detail: string) => void, remoteAddress = 'unknown', clock: StallClock = { tick: 1 }) {
     super({ allowHalfOpen: false });
+    this.clock = clock;
     this.inner = inner;
+    this.remoteAddress = remoteAddress;
     this.limits = limits;
     this.onViolation = onViolation;
     inner.on('data', (chunk: Buffer) => {
@@ -86,11 +105,37 @@ export class PacketGuard extends Duplex implements Holdable {
   }
 
   release(): void {
+    if (this.closingGently) return;
     this.held = false;
     if (this.destroyed) return;
     for (const chunk of this.stash.splice(0)) if (!this.push(chunk)) this.wantsData = false;
     if (this.wantsData) this.inner.resume();
   }
+
+  /**
+   * Ends the connection without losing what the broker already wrote to it (the PUBACKs of the
+   * messages it took before a rate-limit cut): reads stop, then once the writes so far have left
+   * (or `timeoutMs` passed) the promise resolves and the broker closes the client. The close
+   * that follows sends a FIN after that data and reads (and drops) what the client still sends for
+   * up to `lingerMs`, so the peer's kernel is not told to reset and discard them (unread input at
+   * close makes the kernel send a reset).
+   */
+  flushBeforeClose(timeoutMs = 2000, lingerMs = 1000): Promise<void> {
+    this.closingGently = true;
+    this.lingerMs = lingerMs;
+    this.hold();
+    return new Promise((resolve) => {
+      const deadline = Date.now() + timeoutMs;
+      const check = (): void => {
+        if (this.destroyed || (this.writableLength === 0 && this.inner.writableLength === 0) || Date.now() >= deadline) return resolve();
+        setTimeout(check, 5);
+      };
+      // After this turn: writes made in it are still corked (corkUntilNextTurn).
+      setImmediate(check);
+    });
+  }
+
+  private lingerMs = 0;
 
   /** Checks every fixed header that starts in this chunk; false when the connection was cut. */
   private scan(chunk: Buffer): boolean {
@@ -116,6 +161,7 @@ export class PacketGuard extends Duplex implements Holdable {
         if (this.firstPacket && type !== CONNECT) return this.violate('packet-malformed', `first packet is type ${type}, not CONNECT`);
         this.firstPacket = false;
         this.packetType = type;
+        this.packetStart = this.clock.tick;
         this.inHeader = true;
         this.length = 0;
         this.multiplier = 1;
@@ -138,6 +184,17 @@ export class PacketGuard extends Duplex implements Holdable {
       }
       this.skip = this.length;
     }
+    this.partialSince = this.inHeader || this.skip > 0 ? this.packetStart : 0;
+    return true;
+  }
+
+  /**
+   * Cuts the connection when a packet has been in progress for `maxTicks` ticks of the broker's clock
+   * or more (the broker calls it every tick for every connection). True when it cut.
+   */
+  checkStall(maxTicks: number): boolean {
+    if (this.partialSince === 0 || this.destroyed || this.clock.tick - this.partialSince < maxTicks) return false;
+    this.violate('packet-incomplete', `type ${this.packetType} packet still incomplete after ${this.clock.tick - this.partialSince} s`);
     return true;
   }
 
@@ -202,7 +259,15 @@ export class PacketGuard extends Duplex implements Holdable {
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.removeAllListeners('innerDrain');
     this.flushCork();
-    if (!this.inner.destroyed) this.inner.destroy();
+    if (this.closingGently && !this.inner.destroyed) {
+      const inner = this.inner;
+      inner.removeAllListeners('data');
+      inner.on('data', () => {});
+      inner.on('error', () => {});
+      inner.end();
+      inner.resume();
+      setTimeout(() => inner.destroy(), this.lingerMs).unref();
+    } else if (!this.inner.destroyed) this.inner.destroy();
     cb(err);
   }
 }

@@ -5,17 +5,11 @@
 //   MQTT-1.5.3-2  U+0000 must close the connection;
 //   1.5.3         U+0001..U+001F, U+007F..U+009F and non-characters should not be used.
 // mqtt-packet decodes strings with Buffer#toString, which turns ill-formed bytes (and encoded
-// surrogates) into U+FFFD, so U+FFFD stands for "was ill-formed" here and is refused too.
+// surrogates) into U+FFFD, so U+FFFD stands for "was ill-formed" here and is refused too. The rule
+// itself lives in shared/clean-text.ts (the ingest applies it to payload text fields).
 
-// C0 controls (incl. NUL), DEL, C1 controls, U+FFFD (replacement) and the non-characters U+FFFE/F.
-const FORBIDDEN = /[\u0000-\u001F\u007F-\u009F\uFFFD\uFFFE\uFFFF]/;
-// A high surrogate not followed by a low one, or a low one not preceded by a high one.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** True when the string holds no character MQTT forbids or discourages (see above). */
-export function isCleanText(s: string): boolean {
-  return !FORBIDDEN.test(s) && !LONE_SURROGATE.test(s);
-}
+export { isCleanText } from '../shared/clean-text.ts';
+import { isCleanText } from '../shared/clean-text.ts';
 
 /** Client ids and user names: clean, 1..maxChars characters. Park ids are at most 64. */
 export function isCleanIdentifier(s: string | undefined, maxChars = 64): boolean {

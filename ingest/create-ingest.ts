@@ -19,7 +19,7 @@ import { silenceAllowance } from './alerts/rules.ts';
 import { createBatcher } from './batcher.ts';
 import { withDefaults } from '../shared/options.ts';
 import { deferAcks } from './deferred-ack.ts';
-import { REJECT_REASONS, type RejectReason } from './errors.ts';
+import { READING_FLAGS, REJECT_REASONS, type ReadingFlag, type RejectReason } from './errors.ts';
 import { createDeviceStatus } from './device-status.ts';
 import { createLiveState, type IngestCounters } from './live-state.ts';
 import { createPipeline, runPipeline } from './pipeline.ts';
@@ -75,7 +75,14 @@ export interface IngestStats extends IngestCounters {
   connected: boolean;
   /** Duplicate status messages (retained replays on every resubscribe), not counted as duplicates. */
   statusReplays: number;
+  /** Seq counter resets (jumps beyond the sane window). */
   resets: number;
+  /** Readings stored but flagged, by flag (ingest/errors.ts READING_FLAGS). */
+  flags: Record<ReadingFlag, number>;
+  /** Accepted readings the store could not keep (InfluxDB refused them: the dead-letter file); not in `accepted`. */
+  deadLettered: number;
+  /** Readings spooled on disk awaiting the database. */
+  spoolDepth: number;
   /** Readings queued or being written. */
   pendingWrites: number;
   /** Messages received and not yet acknowledged to the broker. */
@@ -135,7 +142,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       })
     : null;
   const opsTopic = opsAlertsTopic(model.id);
-  const counters = { accepted: 0, rejected: 0, rejects: {} as Record<string, number>, duplicates: 0, statusReplays: 0, otherShards: 0 };
+  const counters = { accepted: 0, rejected: 0, rejects: {} as Record<string, number>, duplicates: 0, statusReplays: 0, otherShards: 0, counterResets: 0 };
 
   // Resume from what the store holds: seq high-water marks and today's kWh baselines. A store that
   // cannot be read right now (InfluxDB down; writes then go to its spool) must not keep the ingest
@@ -173,9 +180,12 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     flushIntervalMs: opts.flushIntervalMs,
   });
 
+  // Dead letters were accepted by the pipeline and then refused by the database: not stored, so
+  // not counted as accepted (they have their own count).
+  const deadLettered = (): number => store.lossStats?.().deadLettered ?? 0;
   const ingestCounters = (): IngestCounters => ({
     ratePerSec: Math.round(rate.rate() * 10) / 10,
-    accepted: counters.accepted,
+    accepted: counters.accepted - deadLettered(),
     rejected: counters.rejected,
     rejects: { ...counters.rejects },
     gaps: tracker.stats().gaps,
@@ -208,14 +218,21 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       topic = route.topic;
     }
     const out = runPipeline(steps, { topic, payload, qos: packet.qos, retain: packet.retain, receivedAt: now() });
-    if (!out.ok) return reject(out.reason, out.step, out.detail, packet.topic);
+    if (!out.ok) {
+      // It arrived: its seq is not a lost reading (only a device in the model has a seq to track).
+      if (out.seen && model.deviceById.has(out.seen.device) && !packet.retain) tracker.observe(out.seen.device, out.seen.seq);
+      return reject(out.reason, out.step, out.detail, packet.topic);
+    }
     const r = out.reading;
     counters.accepted++;
     rate.tick();
     // A retained status is a replay of the current state, and a will repeats its session's seq.
     if (!packet.retain && r.values.will !== true) tracker.observe(r.device, r.seq);
     const applied = devices.apply(r, packet.retain);
-    live.apply(r);
+    if (live.apply(r) === 'counter-reset') {
+      counters.counterResets++;
+      warnReject('counter-reset', { flag: 'counter-reset', device: r.device, seq: r.seq, kwh: r.values.kwh }, `flagged: ${READING_FLAGS['counter-reset'].description}`);
+    }
     alerting?.onReading(r, packet.retain, applied);
     return batcher.add(r);
   }
@@ -332,6 +349,9 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       connected: client.connected,
       statusReplays: counters.statusReplays,
       resets: tracker.stats().resets,
+      flags: { 'counter-reset': counters.counterResets, 'seq-reset': tracker.stats().resets },
+      deadLettered: deadLettered(),
+      spoolDepth: store.lossStats?.().spoolLines ?? 0,
       pendingWrites: batcher.pending,
       unacked: acks.unacked,
       storeWriteFailures: batcher.failures,

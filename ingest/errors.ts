@@ -23,3 +23,14 @@ export const REJECT_REASONS = defineCatalog({
 });
 
 export type RejectReason = keyof typeof REJECT_REASONS;
+
+/**
+ * Readings stored as they are but flagged: counted (the `flag` label of parkpulse_ingest_flags_total)
+ * and logged, because they change what the park's figures mean.
+ */
+export const READING_FLAGS = defineCatalog({
+  'counter-reset': { retriable: false, description: "a meter's kWh counter went backwards (meter replaced or reset): stored, today's kWh keeps what was counted before" },
+  'seq-reset': { retriable: false, description: "a device's seq jumped beyond the sane window (forward over 100 000 or backward over 10 000): counted as a reset, not as lost readings" },
+});
+
+export type ReadingFlag = keyof typeof READING_FLAGS;

@@ -25,7 +25,8 @@ export interface IngestCounters {
 }
 
 export interface LiveState {
-  apply(reading: Reading): void;
+  /** Applies an accepted reading; returns 'counter-reset' when a meter's kWh counter went backwards. */
+  apply(reading: Reading): 'counter-reset' | undefined;
   /** Meter kWh counters at the start of today, from the store, so "today" survives a restart. */
   seedDayBaselines(dayStart: number, kwhByMeter: Readonly<Record<string, number>>): void;
   /** Summary plus the devices changed since the last delta; bumps `seq`. */
@@ -150,8 +151,9 @@ export function createLiveState(model: ParkModel, opts: LiveStateOptions): LiveS
   return {
     apply(r) {
       const live = devices.get(r.device);
-      if (!live) return;
+      if (!live) return undefined;
       const ts = orderTs(r);
+      let flag: 'counter-reset' | undefined;
       if (r.channel === 'telemetry') {
         // Out-of-order telemetry (a redelivery, a late fill) never overwrites newer values.
         const last = telemetryTs.get(r.device);
@@ -160,6 +162,14 @@ export function createLiveState(model: ParkModel, opts: LiveStateOptions): LiveS
           // Telemetry values are numbers and booleans (shared/schema.ts): kept as they are, no copy
           // per reading (the ingest's allocation rate is its GC time).
           const t = r.values as Record<string, number | boolean>;
+          // A kWh counter only grows; going backwards is a meter replaced or reset. What the meter
+          // counted today before that stays counted: the baseline moves down by the drop.
+          const before = live.t?.kwh;
+          if (r.kind === 'meter' && typeof before === 'number' && typeof t.kwh === 'number' && t.kwh < before) {
+            flag = 'counter-reset';
+            const base = baseline.get(r.device);
+            if (base !== undefined) baseline.set(r.device, base - (before - t.kwh));
+          }
           live.t = t;
           if (r.kind === 'meter' && dayStart !== 0 && !baseline.has(r.device) && typeof t.kwh === 'number') baseline.set(r.device, t.kwh);
         }
@@ -174,6 +184,7 @@ export function createLiveState(model: ParkModel, opts: LiveStateOptions): LiveS
       if (live.ts === null || ts > live.ts) live.ts = ts;
       if (newest[r.kind] === null || ts > newest[r.kind]!) newest[r.kind] = ts;
       changed.add(r.device);
+      return flag;
     },
     seedDayBaselines(start, kwhByMeter) {
       dayStart = start;

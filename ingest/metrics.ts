@@ -1,22 +1,22 @@
 // The ingest's Prometheus metrics. Counters come from the ingest's running totals at scrape time;
 // store write latency is measured around each batch write (one observation per batch, not per
 // reading). Two hooks for parts other modules own:
-//   - `spoolDepth`: readings waiting on disk for a database that is down (a store with a spool,
-//     e.g. InfluxDB, passes its own; the embedded SQLite store has none, so 0);
+//   - `spoolDepth`: readings waiting on disk for a database that is down; by default the ingest's
+//     own figure, from its store (InfluxDB's spool; the embedded SQLite store has none, so 0);
 //   - `alertsByState`: open alerts per state, from whoever owns alert state.
 import { Histogram } from 'prom-client';
 import { ALERT_STATES, type AlertState } from '../shared/schema.ts';
 import { counterFrom, gaugeFrom, labelledCounterFrom, labelledGaugeFrom, METRICS_PREFIX, type MetricsRegistry } from '../shared/metrics.ts';
 import type { IngestStats } from './create-ingest.ts';
 import type { LatencyQuantiles } from '../shared/latency-reservoir.ts';
-import { REJECT_REASONS } from './errors.ts';
+import { READING_FLAGS, REJECT_REASONS } from './errors.ts';
 import type { TelemetryStore } from './store/types.ts';
 
 export interface IngestMetricsOptions {
   stats: () => IngestStats;
   /** Device ts to durable, recent percentiles (computed per scrape, not per stats() call). */
   durableLatency?: () => LatencyQuantiles;
-  /** Readings spooled to disk awaiting the database; default 0 (no spool). */
+  /** Readings spooled to disk awaiting the database; default the ingest's stats().spoolDepth. */
   spoolDepth?: () => number;
   /** Alerts per state; default none (every state reported as 0). */
   alertsByState?: () => Partial<Record<AlertState, number>>;
@@ -28,11 +28,14 @@ export function registerIngestMetrics(registry: MetricsRegistry, opts: IngestMet
   counterFrom(registry, 'ingest_accepted_total', 'Device messages accepted', () => stats().accepted);
   labelledCounterFrom(registry, 'ingest_rejects_total', 'Device messages rejected, by reason (ingest/errors.ts)', 'reason', Object.keys(REJECT_REASONS), () => stats().rejects);
   counterFrom(registry, 'ingest_duplicates_total', 'Redelivered readings the store already held', () => stats().duplicates);
-  counterFrom(registry, 'ingest_seq_gaps_total', 'Missing per-device sequence numbers', () => stats().gaps);
+  counterFrom(registry, 'ingest_seq_gaps_total', 'Missing per-device sequence numbers (readings lost before the ingest; rejected ones are not gaps)', () => stats().gaps);
+  counterFrom(registry, 'ingest_seq_resets_total', 'Per-device seq jumps beyond the sane window, counted as resets instead of gaps', () => stats().resets);
+  labelledCounterFrom(registry, 'ingest_flags_total', 'Readings stored but flagged, by flag (ingest/errors.ts)', 'flag', Object.keys(READING_FLAGS), () => stats().flags);
+  counterFrom(registry, 'ingest_dead_letters_total', 'Accepted readings the database refused (in the dead-letter file, not counted as accepted)', () => stats().deadLettered);
   counterFrom(registry, 'ingest_store_write_failures_total', 'Store writes that failed (and were retried)', () => stats().storeWriteFailures);
   gaugeFrom(registry, 'ingest_pending_writes', 'Readings queued or being written', () => stats().pendingWrites);
   gaugeFrom(registry, 'ingest_unacked', 'Messages received and not yet acknowledged to the broker', () => stats().unacked);
-  gaugeFrom(registry, 'ingest_spool_depth', 'Readings spooled to disk awaiting the database', () => opts.spoolDepth?.() ?? 0);
+  gaugeFrom(registry, 'ingest_spool_depth', 'Readings spooled to disk awaiting the database', () => opts.spoolDepth?.() ?? stats().spoolDepth);
   labelledGaugeFrom(registry, 'alerts', 'Alerts by state', 'state', ALERT_STATES, () => opts.alertsByState?.() ?? {});
   // Device clock to committed in the store, over recent readings (a sampled reservoir, not a histogram:
   // the benchmark wants exact recent percentiles, and recording stays a few nanoseconds).

@@ -155,12 +155,30 @@ export function createPipeline(opts: PipelineOptions): Step[] {
   ];
 }
 
+/**
+ * What a rejected message still tells: the device (from its topic, which the broker lets only that
+ * device publish on) and the seq its payload carried, when both can be read. The seq accounting
+ * notes it, so the rejected message is not also counted as a lost one.
+ */
+export interface RejectedSeq {
+  device: string;
+  seq: number;
+}
+
+function rejectedSeq(ctx: Context): RejectedSeq | undefined {
+  const device = ctx.topic?.deviceId;
+  const json = ctx.json as { seq?: unknown; will?: unknown } | null | undefined;
+  if (!device || typeof json !== 'object' || json === null || ctx.topic?.channel === 'status') return undefined;
+  const seq = json.seq;
+  return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0 ? { device, seq } : undefined;
+}
+
 /** Runs the steps in order; the first rejection stops the message. */
-export function runPipeline(steps: readonly Step[], msg: RawMessage): { ok: true; reading: Reading } | ({ ok: false; step: string } & Rejection) {
+export function runPipeline(steps: readonly Step[], msg: RawMessage): { ok: true; reading: Reading } | ({ ok: false; step: string; seen?: RejectedSeq } & Rejection) {
   const ctx: Context = { msg };
   for (const step of steps) {
     const rejection = step.run(ctx);
-    if (rejection) return { ok: false, step: step.name, ...rejection };
+    if (rejection) return { ok: false, step: step.name, ...rejection, seen: rejectedSeq(ctx) };
   }
   return { ok: true, reading: ctx.reading! };
 }

@@ -1,6 +1,7 @@
 // The one schema module: device payloads, the live park state the ingest derives, and the
 // WebSocket messages the screen speaks. Types come from the schemas, never beside them.
 import { z } from 'zod';
+import { isCleanText, UNCLEAN_TEXT } from './clean-text.ts';
 import type { Channel, DeviceKind } from './topics.ts';
 
 /** Largest device payload the ingest accepts (bytes). A full meter reading is ~130 bytes. */
@@ -31,7 +32,8 @@ export type CameraEventType = (typeof CAMERA_EVENT_TYPES)[number];
 export const cameraEventSchema = z.strictObject({
   ...envelope,
   type: z.enum(CAMERA_EVENT_TYPES),
-  zone: z.string().min(1).max(64),
+  /** Free text from the camera: printable only (schema-invalid otherwise; shared/clean-text.ts). */
+  zone: z.string().min(1).max(64).refine(isCleanText, UNCLEAN_TEXT),
   confidence: z.number().min(0).max(1),
 });
 

@@ -97,8 +97,11 @@ export function createDeviceClient(opts: DeviceClientOptions): DeviceClient {
     client.publish(statusTopic, JSON.stringify({ ts: opts.now(), seq: s, state: 'online' }), { qos: 1, retain: true });
   });
   client.on('error', (err: Error & { code?: number | string }) => {
-    // A refused CONNACK ends mqtt.js's reconnecting (reconnectOnConnackError is off): final.
-    if (typeof err.code === 'number') refused = true;
+    // A refused CONNACK ends mqtt.js's reconnecting (reconnectOnConnackError is off): final, except
+    // CONNACK 3, server unavailable (the broker is busy verifying secrets or asks the id to wait):
+    // that one is retried after the reconnect period, as real firmware should.
+    if (err.code === 3 && !stopping) setTimeout(() => !stopping && !client.connected && client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore }), client.options.reconnectPeriod ?? base).unref();
+    else if (typeof err.code === 'number') refused = true;
     opts.onConnectError?.(err);
   });
 

@@ -1,6 +1,7 @@
 // Every benchmark suite, in the order `npm run bench` runs them.
 import type { BenchSuite } from '../harness.ts';
 import { alertsSuite } from './alerts.ts';
+import { authStormSuite } from './auth-storm.ts';
 import { brokerSuite } from './broker.ts';
 import { brokerDurableSuite } from './broker-durable.ts';
 import { capacitySuite } from './capacity.ts';
@@ -10,4 +11,4 @@ import { faultsSuite } from './faults.ts';
 import { influxSuite } from './influx.ts';
 import { screenSuite } from './screen.ts';
 
-export const SUITES: BenchSuite[] = [e2eSuite, faultsSuite, brokerSuite, capacitySuite, screenSuite, influxSuite, brokerDurableSuite, alertsSuite, clusterSuite];
+export const SUITES: BenchSuite[] = [e2eSuite, faultsSuite, brokerSuite, capacitySuite, screenSuite, influxSuite, brokerDurableSuite, alertsSuite, authStormSuite, clusterSuite];

@@ -7,7 +7,7 @@
 // (a crash mid-append) was never acknowledged and is skipped on reading. A segment that saw a
 // failed append, and every segment of an earlier run, is never appended to again, so a torn tail
 // cannot glue itself to the next record.
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError } from './errors.ts';
@@ -16,6 +16,8 @@ export interface SpoolSegment {
   no: number;
   path: string;
   bytes: number;
+  /** Committed lines it holds (the spool depth the metrics report). */
+  lines: number;
 }
 
 export interface SpoolRead {
@@ -27,7 +29,7 @@ export interface SpoolRead {
 export interface Spool {
   /** True when no segment holds data. */
   readonly empty: boolean;
-  stats(): { segments: number; bytes: number };
+  stats(): { segments: number; bytes: number; lines: number };
   /** Appends one record and fsyncs it. */
   append(lines: readonly string[]): Promise<void>;
   /** The oldest segment, sealed first if it is the one being appended to; null when empty. */
@@ -87,7 +89,8 @@ export function openSpool(opts: SpoolOptions): Spool {
   const segments: SpoolSegment[] = readdirSync(dir)
     .map((name) => SEGMENT.exec(name))
     .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ no: Number(m[1]), path: join(dir, m[0]), bytes: statSync(join(dir, m[0])).size }))
+    // Segments of an earlier run are read once here to know their depth (they are replayed next).
+    .map((m) => ({ no: Number(m[1]), path: join(dir, m[0]), bytes: statSync(join(dir, m[0])).size, lines: parseSegment(readFileSync(join(dir, m[0]), 'utf8')).lines.length }))
     .sort((a, b) => a.no - b.no);
   let lastNo = segments.at(-1)?.no ?? 0;
   let active: { segment: SpoolSegment; fh: FileHandle } | null = null;
@@ -109,14 +112,14 @@ export function openSpool(opts: SpoolOptions): Spool {
     get empty() {
       return segments.length === 0;
     },
-    stats: () => ({ segments: segments.length, bytes: segments.reduce((s, x) => s + x.bytes, 0) }),
+    stats: () => ({ segments: segments.length, bytes: segments.reduce((s, x) => s + x.bytes, 0), lines: segments.reduce((s, x) => s + x.lines, 0) }),
     append(lines) {
       return serial(async () => {
         if (lines.length === 0) return;
         try {
           if (!active) {
             const no = ++lastNo;
-            const segment = { no, path: join(dir, `${String(no).padStart(12, '0')}.lp`), bytes: 0 };
+            const segment = { no, path: join(dir, `${String(no).padStart(12, '0')}.lp`), bytes: 0, lines: 0 };
             const fh = await open(segment.path, 'a');
             // The new file's directory entry must be durable too.
             await fsyncDir(dir);
@@ -127,6 +130,7 @@ export function openSpool(opts: SpoolOptions): Spool {
           await active.fh.appendFile(buf);
           await active.fh.datasync();
           active.segment.bytes += buf.length;
+          active.segment.lines += lines.length;
           if (active.segment.bytes >= maxBytes) await seal();
         } catch (err) {
           await seal();

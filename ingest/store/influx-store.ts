@@ -20,7 +20,7 @@ import { createInfluxReader } from './influx-reads.ts';
 import { openSpool, type Spool } from './influx-spool.ts';
 import { createLineSender, type LineSender } from './influx-writer.ts';
 import { createRecentKeys } from './recent-keys.ts';
-import type { Reading, TelemetryStore } from './types.ts';
+import type { Reading, StoreLossStats, TelemetryStore } from './types.ts';
 
 export interface InfluxStoreOptions {
   endpoint: InfluxEndpoint;
@@ -59,6 +59,7 @@ export interface InfluxStoreStats {
 
 export interface InfluxStore extends TelemetryStore {
   stats(): InfluxStoreStats;
+  lossStats(): StoreLossStats;
   /** Resolves once the spool is empty (every spooled point written or dead-lettered). */
   drained(): Promise<void>;
 }
@@ -97,6 +98,7 @@ export async function createInfluxStore(opts: InfluxStoreOptions): Promise<Influ
       ...reader,
       write: async () => refuse(),
       stats: () => ({ mode: 'direct', written: 0, spooled: 0, replayed: 0, deadLettered: 0, sendFailures: 0, spoolSegments: 0, spoolBytes: 0 }),
+      lossStats: () => ({ spoolLines: 0, deadLettered: 0 }),
       drained: () => Promise.resolve(),
       close: async () => {},
     };
@@ -262,6 +264,7 @@ export async function createInfluxStore(opts: InfluxStoreOptions): Promise<Influ
       return { inserted: batch.length - duplicates.length, duplicates };
     },
     stats: () => ({ mode: replaying || !spool.empty ? 'spooling' : 'direct', ...counters, deadLettered: dead.count, spoolSegments: spool.stats().segments, spoolBytes: spool.stats().bytes }),
+    lossStats: () => ({ spoolLines: spool.stats().lines, deadLettered: dead.count }),
     drained: () => (!replaying && spool.empty ? Promise.resolve() : new Promise<void>((r) => drainWaiters.push(r))),
     async close() {
       if (closing) return;

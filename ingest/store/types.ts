@@ -72,9 +72,19 @@ export interface StoredKey {
   channel: Channel;
 }
 
+/** What a store holds back or could not keep (a store with a spool: InfluxDB). */
+export interface StoreLossStats {
+  /** Readings spooled on disk, awaiting the database. */
+  spoolLines: number;
+  /** Readings the database refused (the dead-letter file). */
+  deadLettered: number;
+}
+
 export interface TelemetryStore {
   /** Durable when the promise resolves (committed, or safely spooled where the store spools). */
   write(batch: readonly Reading[]): Promise<WriteResult>;
+  /** Spool depth and dead letters; absent for a store that has neither (SQLite). */
+  lossStats?(): StoreLossStats;
   history(q: HistoryQuery): Promise<HistoryPoint[]>;
   latest(): Promise<LatestReading[]>;
   /** Energy per enterprise since `since` (ms), from the meters' cumulative counters. */

@@ -125,7 +125,9 @@ describe('ACL matrix on a real broker', () => {
     expect(await connack({ ...cam, clientId: 'cam-002' })).toBe(2); // another device's id
     expect(await connack({ ...cam, clientId: 'svc-ingest' })).toBe(2); // a service's id
     expect(await connack({ ...cam, clientId: 'cam-001-2' })).toBe(2); // a suffix is for services only
-    expect(await connack({ ...cam, username: 'svc-ingest' })).toBe(4); // a device secret is not the service's
+    // The client id is checked before the secret (costs nothing); with the service's own id, the secret decides.
+    expect(await connack({ ...cam, username: 'svc-ingest' })).toBe(2);
+    expect(await connack({ ...cam, username: 'svc-ingest', clientId: 'svc-ingest' })).toBe(4); // a device secret is not the service's
     expect(await connack({ ...creds('screen'), clientId: 'svc-ingest' })).toBe(2); // the screen taking the ingest's session
     expect(await connack({ ...creds('ingest'), clientId: 'svc-screen-x' })).toBe(2);
     expect(await connack({ ...cam, clientId: '' , clean: true })).toBe(2);

@@ -16,8 +16,9 @@ export interface RawClient {
   end(): void;
 }
 
-export async function rawConnect(port: number, host = '127.0.0.1'): Promise<RawClient> {
-  const socket = connect(port, host);
+/** `localAddress` (e.g. 127.0.0.2) makes the client come from another loopback address. */
+export async function rawConnect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawClient> {
+  const socket = connect({ port, host, ...(localAddress ? { localAddress } : {}) });
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   socket.on('error', () => {}); // resets are expected in these tests
   const parser = mqttPacket.parser({ protocolVersion: 4 });

@@ -15,6 +15,12 @@ import { loadParkModel } from '../../../shared/park-model.ts';
 import { requireProgram } from '../../helpers/external.ts';
 import { startInfluxd, startInfluxV2Proxy, type Influxd, type RestartableServer } from '../../helpers/influx-servers.ts';
 import { sampleReadings } from '../../helpers/readings.ts';
+import { startPark, waitFor } from '../../helpers/park.ts';
+import mqtt from 'mqtt';
+import { registerIngestMetrics } from '../../../ingest/metrics.ts';
+import { deriveDeviceSecret } from '../../../shared/credentials.ts';
+import { createMetricsRegistry } from '../../../shared/metrics.ts';
+import { deviceTopic } from '../../../shared/topics.ts';
 
 const influxdBin = requireProgram('influxd', 'the InfluxDB store is tested against a real InfluxDB 1.6.7');
 const nginxBin = requireProgram('nginx', 'nginx rewrites /api/v2/write onto InfluxDB 1.6.7');
@@ -118,6 +124,7 @@ describe.skipIf(!influxdBin || !nginxBin)('InfluxDB store (influxd 1.6.7 behind 
     const batch = [...readings.slice(0, 5), bad, ...readings.slice(5)];
     await store.write(batch);
     expect(store.stats().deadLettered).toBe(1);
+    expect(store.lossStats()).toEqual({ spoolLines: 0, deadLettered: 1 });
     const deadFile = join(dir, `dead-${n - 1}.ndjson`);
     const entries = readFileSync(deadFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: string; reason: string; status: number });
     expect(entries).toHaveLength(1);
@@ -141,12 +148,14 @@ describe.skipIf(!influxdBin || !nginxBin)('InfluxDB store (influxd 1.6.7 behind 
       for (let i = half; i < readings.length; i += 10) await store.write(readings.slice(i, i + 10));
       expect(store.stats().mode).toBe('spooling');
       expect(store.stats().spooled).toBe(readings.length - half);
+      expect(store.lossStats().spoolLines).toBe(readings.length - half); // the depth the metrics report
       expect(store.stats().sendFailures).toBeGreaterThan(0);
     } finally {
       await influxd.start();
     }
     await store.drained();
     expect(store.stats()).toMatchObject({ mode: 'direct', replayed: readings.length - half, spoolSegments: 0, deadLettered: 0 });
+    expect(store.lossStats().spoolLines).toBe(0);
     const expected = readings.filter((r) => !(r.channel === 'status' && r.values.will)).length;
     expect(await store.keys()).toHaveLength(expected);
   });
@@ -207,5 +216,42 @@ describe.skipIf(!influxdBin || !nginxBin)('InfluxDB store (influxd 1.6.7 behind 
     const reader = await openInflux({ db: 'parity', readOnly: true });
     expect((await reader.keys()).length).toBeGreaterThan(0);
     await expect(reader.write(sampleReadings(model, { start: Date.now(), perDevice: 1, devices: 1 }))).rejects.toThrow(/read-only/);
+  });
+
+  it('reports, through the ingest and its metrics, dead letters apart from accepted readings and the real spool depth', async () => {
+    await influxd.query('CREATE DATABASE ingestloss');
+    const park = await startPark({ ingest: false, screen: false });
+    try {
+      const store = await openInflux({ db: 'ingestloss' });
+      // A far-future clock passes the ingest (limit lifted) and InfluxDB refuses it: a dead letter.
+      const ingest = await park.startIngest({ store, maxFutureMs: 1e15 });
+      const registry = createMetricsRegistry();
+      registerIngestMetrics(registry, { stats: ingest.stats });
+      const id = 'mtr-longyuan-1';
+      const c = await mqtt.connectAsync(park.mqttUrl, { clientId: id, username: id, password: deriveDeviceSecret(park.provisioned.fleetKey, park.model.id, id), reconnectPeriod: 0 });
+      const topic = deviceTopic(park.model.id, 'meter', id, 'telemetry');
+      const body = (seq: number, ts: number): string => JSON.stringify({ ts, seq, kw: 100, kwh: 1000 + seq, voltage: 400, current: 150, powerFactor: 0.95 });
+      try {
+        await c.publishAsync(topic, body(1, Date.now()), { qos: 1 });
+        await c.publishAsync(topic, body(2, 99_999_999_999_000), { qos: 1 });
+        await waitFor('dead letter counted', () => ingest.stats().deadLettered === 1, 10_000);
+        expect(ingest.stats().accepted).toBe(1);
+        expect(await registry.metrics()).toMatch(/^parkpulse_ingest_dead_letters_total 1$/m);
+        await influxd.stop();
+        try {
+          for (let seq = 3; seq < 13; seq++) await c.publishAsync(topic, body(seq, Date.now()), { qos: 1 });
+          await waitFor('ten readings spooled', () => ingest.stats().spoolDepth === 10, 20_000);
+          expect(await registry.metrics()).toMatch(/^parkpulse_ingest_spool_depth 10$/m);
+        } finally {
+          await influxd.start();
+        }
+        await store.drained();
+        expect(ingest.stats().spoolDepth).toBe(0);
+      } finally {
+        await c.endAsync();
+      }
+    } finally {
+      await park.stop();
+    }
   });
 });
