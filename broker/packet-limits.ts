@@ -9,6 +9,9 @@
 //   - after: each packet to `maxPacketBytes`.
 // It also refuses bytes that cannot be MQTT: a first packet other than CONNECT (MQTT-3.1.0-1), the
 // reserved packet types 0 and 15, or a remaining length longer than four bytes (2.2.3).
+// And it notes when the packet in progress began, so the broker can cut a connection that leaves
+// a packet half-sent (`stalled`): Aedes's keepalive does that only when the client asked for
+// one, and a client with keepalive 0 could otherwise hold its socket and buffers forever.
 import type { BrokerErrorCode } from './errors.ts';
 
 export interface PacketLimits {
@@ -18,7 +21,12 @@ export interface PacketLimits {
   maxPacketBytes: number;
 }
 
-export type GuardViolation = Extract<BrokerErrorCode, 'connect-too-large' | 'packet-too-large' | 'packet-malformed'>;
+export type GuardViolation = Extract<BrokerErrorCode, 'connect-too-large' | 'packet-too-large' | 'packet-malformed' | 'packet-incomplete'>;
+
+/** A coarse clock (one tick a second) the broker advances; reading it costs nothing per packet. */
+export interface StallClock {
+  tick: number;
+}
 
 export interface Violation {
   code: GuardViolation;
@@ -40,9 +48,15 @@ export class PacketScanner {
   private multiplier = 1;
   private lengthBytes = 0;
   private packetType = 0;
+  // Clock tick at which the current packet began, and, after a read that ended inside a packet,
+  // the tick that packet began (0: the last read ended between packets).
+  private packetStart = 0;
+  private partialSince = 0;
+  private readonly clock: StallClock;
 
-  constructor(limits: PacketLimits) {
+  constructor(limits: PacketLimits, clock: StallClock = { tick: 1 }) {
     this.limits = limits;
+    this.clock = clock;
   }
 
   /** The broker accepted the CONNECT: from now on packets are held to `maxPacketBytes`. */
@@ -74,6 +88,7 @@ export class PacketScanner {
         if (this.firstPacket && type !== CONNECT) return { code: 'packet-malformed', detail: `first packet is type ${type}, not CONNECT` };
         this.firstPacket = false;
         this.packetType = type;
+        this.packetStart = this.clock.tick;
         this.inHeader = true;
         this.length = 0;
         this.multiplier = 1;
@@ -96,6 +111,13 @@ export class PacketScanner {
       }
       this.skip = this.length;
     }
+    this.partialSince = this.inHeader || this.skip > 0 ? this.packetStart : 0;
     return null;
+  }
+
+  /** A violation when a packet has been in progress for `maxTicks` ticks of the clock or more. */
+  stalled(maxTicks: number): Violation | null {
+    if (this.partialSince === 0 || this.clock.tick - this.partialSince < maxTicks) return null;
+    return { code: 'packet-incomplete', detail: `type ${this.packetType} packet still incomplete after ${this.clock.tick - this.partialSince} s` };
   }
 }
