@@ -5,6 +5,7 @@ import { HISTORY_SERIES, type TelemetryStore } from '../../ingest/store/types.ts
 import { publicParkModel, type ParkModel } from '../../shared/park-model.ts';
 import { startOfDay } from '../../shared/time.ts';
 import { json, type Route } from './http-kit.ts';
+import { formatIssues } from '../../shared/validation.ts';
 
 export type HistoryReader = Pick<TelemetryStore, 'history' | 'energySince' | 'close'>;
 
@@ -35,7 +36,7 @@ export function historyRoutes(opts: { model: ParkModel; history: HistoryReader; 
       path: '/api/history',
       async handle({ res, url }) {
         const q = historyQuerySchema.safeParse(Object.fromEntries(url.searchParams));
-        if (!q.success) return json(res, 400, { error: 'bad-query', detail: q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+        if (!q.success) return json(res, 400, { error: 'bad-query', detail: formatIssues(q.error) });
         json(res, 200, { ...q.data, points: await opts.history.history(q.data) });
       },
     },
