@@ -80,6 +80,7 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
       registry: readRegistry(config.registryPath),
       logger,
       persistence: b.persistence,
+      ack: b.ack,
       connectTimeoutMs: b.connectTimeoutMs,
       drainTimeoutMs: b.drainTimeoutMs,
       limits: b.limits,

@@ -13,7 +13,8 @@ import { canPublish, canSubscribe, clientIdAllowed } from './acl.ts';
 import { createAuthenticator } from './authenticator.ts';
 import { createMemoryPersistence } from './memory-persistence.ts';
 import { createSafeEmitter } from './safe-emitter.ts';
-import { enableDurableDelivery, type DurableDelivery } from './durable-delivery.ts';
+import { enableAckChain, type AckChain, type AckChainStats } from './ack-chain.ts';
+import { enableDurableDelivery, guardDuplicates, type DurableDelivery } from './durable-delivery.ts';
 import { openDiskPersistence, type DiskPersistence } from './durable-persistence.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
 import { createAdmissionGate, DEFAULT_ADMISSION, type AdmissionLimits } from './admission-gate.ts';
@@ -23,6 +24,7 @@ import { createKdfBudget, DEFAULT_KDF_LIMITS, type KdfLimits } from './kdf-budge
 import { PacketGuard, type StallClock } from './packet-guard.ts';
 import { createTokenBucket, type RateLimit, type TokenBucket } from './rate-limiter.ts';
 import { isCleanIdentifier, topicProblem } from './text-checks.ts';
+import { shorten } from '../shared/text.ts';
 
 export interface BrokerLimits {
   /** Open connections at most (all transports); further sockets are closed at once. Default 5000. */
@@ -88,6 +90,13 @@ export interface BrokerOptions {
    * durability" has the cost); the broker then acknowledges a message only once it is stored.
    */
   persistence?: { kind: 'memory' } | { kind: 'disk'; dir: string };
+  /**
+   * When a device's QoS 1 message is acknowledged with the memory persistence. `receipt` (default
+   * here): on receipt, as Aedes does. `ingest` (the park's default, `--broker-ack`): once every
+   * persistent ingest session that takes it has acknowledged it, i.e. once it is durable in the
+   * store (ack-chain.ts). The disk persistence acknowledges once the message is on disk.
+   */
+  ack?: 'receipt' | 'ingest';
 }
 
 export interface BrokerStats {
@@ -105,6 +114,8 @@ export interface BrokerStats {
   /** True while device reads are paused. */
   admissionHeld: boolean;
   refused: Partial<Record<BrokerErrorCode, number>>;
+  /** With `ack: 'ingest'`: device messages whose PUBACK waits for the ingest; null otherwise. */
+  ackChain: AckChainStats | null;
   /** scrypt runs (secret verifications that could not be answered from memory). */
   kdfRuns: number;
 }
@@ -132,7 +143,7 @@ interface ParserEvents {
 }
 
 /** A bounded, printable excerpt of client-chosen text for a log line. */
-const excerpt = (s: string | undefined): string | undefined => (s !== undefined && s.length > 80 ? `${s.slice(0, 80)}…` : s);
+const excerpt = (s: string | undefined): string | undefined => (s === undefined ? s : shorten(s, 81));
 
 // Aedes errors that are refusals in our terms, so they are counted like the others.
 const AEDES_ERRORS: Record<string, BrokerErrorCode> = {
@@ -176,7 +187,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const owed = new WeakMap<Client, number>();
   const accounts = new WeakMap<Client, Account>();
   const buckets = new WeakMap<Client, TokenBucket>();
-  const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, messagesOut: 0, busQueued: 0, admissionPauses: 0, admissionHeld: false, refused: {}, kdfRuns: 0 };
+  const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, messagesOut: 0, busQueued: 0, admissionPauses: 0, admissionHeld: false, refused: {}, kdfRuns: 0, ackChain: null };
   const refuse = (code: BrokerErrorCode, fields: Record<string, unknown>): void => {
     stats.refused[code] = (stats.refused[code] ?? 0) + 1;
     // Throttled per code: a flood of bad input stays visible without flooding the log.
@@ -190,13 +201,14 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
 
   const disk: DiskPersistence | null = opts.persistence?.kind === 'disk' ? await openDiskPersistence(opts.persistence.dir) : null;
   let durable: DurableDelivery | null = null;
+  let chain: AckChain | null = null;
   const bus = createSafeEmitter({ concurrency: 100 });
   const busLength = (): number => (bus as unknown as { length: number }).length;
   const gate = createAdmissionGate(limits.admission, busLength);
   const aedes = await Aedes.createBroker({
     // With a disk persistence the id must differ per start: stored queue keys are broker id +
     // counter, and the counter restarts at 0, so a reused id would overwrite queued messages of
-    // the previous run (FACTS.md; test/broker/durable-restart.test.ts lost 297 of 600 that way).
+    // the previous run (docs/facts.md; test/broker/durable-restart.test.ts lost 297 of 600 that way).
     // Time-based ids also keep the queues in age order across restarts.
     id: disk ? `parkpulse-${parkId}-${Date.now()}` : `parkpulse-${parkId}`,
     // Aedes's bus, safe from the stack overflow Aedes 1.2 hits under QoS 0 overload (safe-emitter.ts).
@@ -252,11 +264,15 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       if (!clientIdAllowed(account, clientId)) return fail('auth-client-id-mismatch', {});
       // Refuse a last will the account could never publish, at connect rather than at death.
       if (willTopic !== undefined && !canPublish(account, parkId, willTopic)) return fail('auth-will-denied', { topic: willTopic });
+      // The throttle is asked again right before the scrypt run (it may have waited in the queue
+      // behind the first failures of the same address), and the run is skipped for a client that
+      // hung up meanwhile.
+      const throttled = (): boolean => throttle.throttled(remote, clientId);
       auth
-        .verify(account, password, { throttled: () => throttle.throttled(remote, clientId) })
+        .verify(account, password, { throttled, wanted: () => !client.closed && !throttled() })
         .then((result) => {
           // Still a failed authentication: an address that keeps trying stays throttled.
-          if (result === 'throttled') return fail('auth-throttled', {});
+          if (result === 'throttled' || (result === 'busy' && throttled())) return fail('auth-throttled', {});
           if (result === 'busy') return done(connectRefusal('auth-busy', { remote, clientId }), false);
           if (result === 'bad-secret') return fail('auth-bad-credentials', { reason: 'bad-secret' });
           throttle.succeeded(remote, clientId);
@@ -310,12 +326,16 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         return done(new BrokerError('publish-denied', packet.topic));
       }
       stats.publishesIn++;
-      if (durable && packet.qos === 1) {
-        owed.set(client, (owed.get(client) ?? 0) + 1);
-        return durable.routeBeforeAck(client, packet, (err) => {
-          owed.set(client, (owed.get(client) ?? 1) - 1);
-          done(err ?? null);
-        });
+      if ((durable || chain) && packet.qos === 1) {
+        // A will is not acknowledged to anyone: with the chain it is routed as Aedes does.
+        const hold = durable ? durable.routeBeforeAck : account.type === 'device' && !client.closed ? chain!.hold : null;
+        if (hold) {
+          owed.set(client, (owed.get(client) ?? 0) + 1);
+          return hold(client, packet, (err) => {
+            owed.set(client, (owed.get(client) ?? 1) - 1);
+            done(err ?? null);
+          });
+        }
       }
       done(null);
     },
@@ -342,6 +362,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   if (disk) {
     durable = enableDurableDelivery(aedes);
     log.info({ id: aedes.id, dir: opts.persistence?.kind === 'disk' ? opts.persistence.dir : undefined }, 'durable mode: QoS 1 queues on disk');
+  } else if (opts.ack === 'ingest') {
+    chain = enableAckChain(aedes, { logger: opts.logger, isIngest: (c) => { const a = accounts.get(c); return a?.type === 'service' && a.role === 'ingest'; } });
   }
 
   aedes.on('clientReady', (client) => {
@@ -414,7 +436,9 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
           packet.unsubscriptions = packet.unsubscriptions.map((t) => (levelsAbove(t, AEDES_MAX_LEVELS) ? TOO_DEEP_FILTER : t));
         }
       });
-      durable?.guardClient(client);
+      // A delivery Aedes' counter filter dropped would never be acknowledged, and with the chain
+      // its device's PUBACK would wait for ever: both modes use the exact duplicate filter.
+      if (durable || chain) guardDuplicates(client);
     },
     accountOf: (client) => accounts.get(client),
     refuse,
@@ -436,7 +460,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         }
       }
     },
-    stats: () => ({ ...stats, kdfRuns: auth.stats.kdfRuns, connections: live.size, busQueued: busLength(), admissionPauses: gate.closings, admissionHeld: gate.closed, refused: { ...stats.refused } }),
+    stats: () => ({ ...stats, kdfRuns: auth.stats.kdfRuns, connections: live.size, busQueued: busLength(), admissionPauses: gate.closings, admissionHeld: gate.closed, refused: { ...stats.refused }, ackChain: chain?.stats() ?? null }),
     limits,
     aedes,
     async close() {

@@ -12,7 +12,7 @@
 //    above the highest counter that client has seen (lib/client.js `dedupe`). With a disk
 //    persistence, messages reach the client out of counter order (a retained message waits for
 //    its own disk write, a later one does not), so 3-6% of live QoS 1 messages were dropped and
-//    sat in the offline queue until the next reconnect (FACTS.md). The filter exists against the
+//    sat in the offline queue until the next reconnect (docs/facts.md). The filter exists against the
 //    same message arriving twice (overlapping subscriptions); here it remembers the message ids
 //    (broker id + counter) each client recently got and drops only a true repeat.
 import type { Aedes, Client, PublishPacket } from 'aedes';
@@ -66,27 +66,34 @@ export function enableDurableDelivery(aedes: Aedes): DurableDelivery {
       });
     },
 
-    guardClient(client) {
-      const c = client as unknown as ClientInternals;
-      const deliverQoS = c.deliverQoS;
-      const deliver0 = c.deliver0;
-      const recent = new Set<string>();
-      const admit = (packet: DeliveredPacket): boolean => {
-        if (!packet.brokerId) return true; // retained on subscribe: never filtered (Aedes neither)
-        const key = `${packet.brokerId}:${packet.brokerCounter}`;
-        if (recent.has(key)) return false;
-        recent.add(key);
-        if (recent.size > RECENT_PER_CLIENT) recent.delete(recent.values().next().value!);
-        // Aedes' own counter check then always passes.
-        delete c.duplicates[packet.brokerId];
-        return true;
-      };
-      c.deliver0 = (packet, cb) => (admit(packet) ? deliver0(packet, cb) : setImmediate(cb));
-      c.deliverQoS = (packet, cb) => {
-        // A QoS 0 delivery goes on to (the wrapped) deliver0, which filters it.
-        if (packet.qos === 0) return deliverQoS(packet, cb);
-        return admit(packet) ? deliverQoS(packet, cb) : setImmediate(cb);
-      };
-    },
+    guardClient: guardDuplicates,
+  };
+}
+
+/**
+ * Replaces a client's duplicate filter (call right after Aedes creates the client): drops only a
+ * message the client got already (same broker id and counter), never one that arrives out of
+ * counter order. Used in every mode where a lost delivery matters (see correction 2 above).
+ */
+export function guardDuplicates(client: Client): void {
+  const c = client as unknown as ClientInternals;
+  const deliverQoS = c.deliverQoS;
+  const deliver0 = c.deliver0;
+  const recent = new Set<string>();
+  const admit = (packet: DeliveredPacket): boolean => {
+    if (!packet.brokerId) return true; // retained on subscribe: never filtered (Aedes neither)
+    const key = `${packet.brokerId}:${packet.brokerCounter}`;
+    if (recent.has(key)) return false;
+    recent.add(key);
+    if (recent.size > RECENT_PER_CLIENT) recent.delete(recent.values().next().value!);
+    // Aedes' own counter check then always passes.
+    delete c.duplicates[packet.brokerId];
+    return true;
+  };
+  c.deliver0 = (packet, cb) => (admit(packet) ? deliver0(packet, cb) : setImmediate(cb));
+  c.deliverQoS = (packet, cb) => {
+    // A QoS 0 delivery goes on to (the wrapped) deliver0, which filters it.
+    if (packet.qos === 0) return deliverQoS(packet, cb);
+    return admit(packet) ? deliverQoS(packet, cb) : setImmediate(cb);
   };
 }

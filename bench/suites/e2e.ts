@@ -33,6 +33,8 @@ export interface E2eOptions {
   liveIntervalMs: number;
   coalesceMs: number;
   brokerPersistence: 'memory' | 'disk';
+  /** When the broker acknowledges a device (--broker-ack): once stored (`ingest`, the default) or on receipt (the old path). */
+  brokerAck: 'ingest' | 'receipt';
   /** V8 CPU profiles of broker and ingest. */
   profile: boolean;
 }
@@ -42,7 +44,7 @@ export interface E2eOptions {
  * (latency when not overloaded; at 10k it still keeps up, with p99 over a second), and the 30k
  * target (throughput when overloaded, and where the CPU goes: profiled).
  */
-export const E2E_DEFAULTS: E2eOptions = { devices: 1000, ratePerDevice: 8, publishers: 4, steadyS: 20, liveIntervalMs: 100, coalesceMs: 250, brokerPersistence: 'memory', profile: false };
+export const E2E_DEFAULTS: E2eOptions = { devices: 1000, ratePerDevice: 8, publishers: 4, steadyS: 20, liveIntervalMs: 100, coalesceMs: 250, brokerPersistence: 'memory', brokerAck: 'ingest', profile: false };
 export const E2E_TARGET: E2eOptions = { ...E2E_DEFAULTS, ratePerDevice: 30, steadyS: 15, profile: true };
 
 interface PubLine { t: number; sent: number; acked: number; connected: number; final?: boolean; devices?: [string, number, number][]; connectMs?: number | null; cpuUs: number }
@@ -74,10 +76,10 @@ async function metric(port: number, name: string): Promise<Record<string, number
   return out;
 }
 
-export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchResult> {
+export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchResult & { sustained: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'parkpulse-bench-e2e-'));
   chmodSync(dir, 0o755);
-  const profDir = join(ctx.outDir, `e2e-profiles-${o.brokerPersistence}-${o.devices * o.ratePerDevice}`);
+  const profDir = join(ctx.outDir, `e2e-profiles-${o.brokerPersistence}-${o.brokerAck}-${o.devices * o.ratePerDevice}`);
   if (o.profile) mkdirSync(profDir, { recursive: true });
   const model = buildLoadModel(o.devices, loadParkModel());
   ctx.progress(`provisioning ${o.devices} load devices`);
@@ -92,7 +94,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
   const sqlitePath = join(dir, 'parkpulse.db');
   try {
     procs.broker = node('broker', ['broker', ...common, '--broker-host', '127.0.0.1', '--broker-port', String(ports.broker), '--broker-ws-port', String(ports.ws), '--broker-http-port', String(ports.brokerHttp),
-      '--broker-rate-per-sec', '0', '--broker-max-connections', '20000', '--broker-persistence', o.brokerPersistence]);
+      '--broker-rate-per-sec', '0', '--broker-max-connections', '20000', '--broker-persistence', o.brokerPersistence, '--broker-ack', o.brokerAck]);
     await waitPort(ports.broker, procs.broker, 'broker');
     procs.ingest = node('ingest', ['ingest', ...common, '--ingest-http-host', '127.0.0.1', '--ingest-http-port', String(ports.ingestHttp), '--live-interval-ms', String(o.liveIntervalMs), '--sqlite-path', sqlitePath]);
     await waitPort(ports.ingestHttp, procs.ingest, 'ingest');
@@ -233,7 +235,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     const sustained = (steadyEnd.accepted - steadyStart.accepted) / ((steadyEnd.t - steadyStart.t) / 1000);
     screenLatencies.sort((a, b) => a - b);
     const genCpu = finals.reduce((s, f) => s + f.cpuUs, 0) / Math.max(1, finals.reduce((s, f) => s + f.sent, 0));
-    const label = ` @${(o.devices * o.ratePerDevice) / 1000}k${o.brokerPersistence === 'disk' ? ' (durable broker)' : ''}`;
+    const label = ` @${(o.devices * o.ratePerDevice) / 1000}k${o.brokerPersistence === 'disk' ? ' (durable broker)' : ''}, ack ${o.brokerAck}`;
     const rows: BenchRow[] = [
       { metric: `offered${label}`, value: o.devices * o.ratePerDevice, unit: 'msg/s', note: `${o.devices} devices x ${o.ratePerDevice}/s, QoS 1, ${o.publishers} publisher processes` },
       { metric: `sustained into the store${label}`, value: Math.round(sustained), unit: 'msg/s', note: `over ${o.steadyS} s steady state; target 30000` },
@@ -244,7 +246,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       { metric: `broker refusals${label}`, value: refused, unit: '', note: 'slow-consumer = a subscriber (the ingest) cut for not draining within the drain timeout' },
       { metric: 'load generator CPU per message', value: genCpu, unit: 'µs', note: `all connected after ${Math.max(...finals.map((f) => f.connectMs ?? NaN))} ms` },
     ];
-    const chartFile = join(ctx.outDir, `e2e-timeline-${o.brokerPersistence}-${o.devices * o.ratePerDevice}.html`);
+    const chartFile = join(ctx.outDir, `e2e-timeline-${o.brokerPersistence}-${o.brokerAck}-${o.devices * o.ratePerDevice}.html`);
     writeE2eChart(chartFile, o, samples, pubs.map((p) => p.lines), screenTimeline, t0, { from: (steadyStart.t - t0) / 1000, to: (steadyEnd.t - t0) / 1000 });
     rows.push({ metric: `timeline chart${label}`, value: chartFile, unit: '', note: 'throughput and latency over time (HTML)' });
     for (const [name, samples] of Object.entries(rss)) {
@@ -261,7 +263,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
         for (const f of p.top.slice(0, 8)) ctx.progress(`   ${String(f.selfPct).padStart(5)}%  ${f.name}  ${f.where}`);
       }
     }
-    return { rows, details: { options: o, durableLatencyMs: durable, screenSamples: screenLatencies.length, perDeviceStored: storedBy.size, rss, profiles } };
+    return { rows, sustained, details: { options: o, sustainedPerSec: sustained, durableLatencyMs: durable, screenSamples: screenLatencies.length, perDeviceStored: storedBy.size, rss, profiles } };
   } finally {
     for (const p of Object.values(procs)) if (p.running) await p.stop('SIGKILL', 5000);
     rmSync(dir, { recursive: true, force: true });
@@ -317,12 +319,22 @@ function writeE2eChart(
 
 export const e2eSuite: BenchSuite = {
   name: 'e2e',
-  description: 'devices -> broker -> ingest -> SQLite -> screen WebSocket, each its own process, at 8k and at the 30k target: rate, latency to durable and to the screen, loss, memory, CPU profile, timeline chart',
-  estimatedSeconds: 100,
+  description: 'devices -> broker -> ingest -> SQLite -> screen WebSocket, each its own process, at 8k and at the 30k target, PUBACK once stored (--broker-ack ingest) beside PUBACK on receipt: rate, latency to durable and to the screen, loss, memory, CPU profile, timeline chart',
+  estimatedSeconds: 400,
   async run(ctx) {
+    // The chained acknowledgement (a PUBACK once stored) beside the old one (on receipt), same run.
     const soak = ctx.soak ? { steadyS: 600 } : {};
-    const capacity = await runE2e(ctx, { ...E2E_DEFAULTS, ...soak });
-    const target = await runE2e(ctx, { ...E2E_TARGET });
-    return { rows: [...capacity.rows, ...target.rows], details: { atCapacity: capacity.details, atTarget: target.details } };
+    const rows: BenchRow[] = [];
+    const details: Record<string, unknown> = {};
+    for (const [name, base] of [['capacity', { ...E2E_DEFAULTS, ...soak }], ['target', E2E_TARGET]] as const) {
+      const old = await runE2e(ctx, { ...base, brokerAck: 'receipt', profile: false });
+      const now = await runE2e(ctx, { ...base, brokerAck: 'ingest' });
+      rows.push(...old.rows, ...now.rows, {
+        metric: `sustained ack ingest / ack receipt @${(base.devices * base.ratePerDevice) / 1000}k`, value: Math.round((now.sustained / Math.max(1, old.sustained)) * 100) / 100, unit: 'x',
+        note: `${Math.round(now.sustained)} vs ${Math.round(old.sustained)} msg/s; target >= 1`,
+      });
+      details[name] = { ackReceipt: old.details, ackIngest: now.details };
+    }
+    return { rows, details };
   },
 };

@@ -106,6 +106,7 @@ export const SETTINGS = {
       kind: oneOf({ flag: 'broker-persistence', env: 'BROKER_PERSISTENCE', choices: ['memory', 'disk'], default: 'memory', help: 'where the broker keeps QoS 1 queues of offline sessions: memory (fast; lost on a crash) or disk (LevelDB; survives a crash, slower: see README)' }),
       dir: path({ flag: 'broker-persistence-dir', env: 'BROKER_PERSISTENCE_DIR', under: 'broker-queue', help: 'LevelDB folder of the disk persistence' }),
     },
+    ack: oneOf({ flag: 'broker-ack', env: 'BROKER_ACK', choices: ['ingest', 'receipt'], default: 'ingest', help: 'memory persistence: when a device\'s QoS 1 message is acknowledged: ingest = once the ingest has stored it (a PUBACK means durable in the store), receipt = on receipt (the broker alone; lost on a crash); the disk persistence acknowledges once on disk' }),
   },
   ingest: {
     shard: custom({

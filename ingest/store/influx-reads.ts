@@ -1,4 +1,4 @@
-// The store's reads in InfluxQL, mirroring the SQLite store's answers (sqlite-schema.ts): history
+// The store's reads in InfluxQL, mirroring the SQLite store's answers (sqlite-reads.ts): history
 // buckets for the screen, latest reading per device, energy from the cumulative kWh counters,
 // seq high-water marks and stored keys. Buckets are aligned to the epoch like SQLite's
 // (ts / b) * b, and only buckets with data are returned (fill(none)).

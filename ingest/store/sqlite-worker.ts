@@ -1,9 +1,11 @@
 // The embedded store's worker thread: owns the better-sqlite3 connection so that synchronous
-// commits never block the event loop that routes MQTT and serves the screen (FACTS.md: a commit on
-// the main thread starved a prototype's WebSocket fan-out).
+// commits never block the event loop that routes MQTT and serves the screen (docs/facts.md: a large commit
+// takes about a second on a loaded machine, all of it taken from whichever thread runs it).
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { createReader, createSchema, createWriter, upsertDevices, type DeviceRow } from './sqlite-schema.ts';
+import { createSchema } from './sqlite-migration.ts';
+import { createReader } from './sqlite-reads.ts';
+import { createWriter, upsertDevices, type DeviceRow } from './sqlite-writer.ts';
 
 export interface SqliteWorkerData {
   path: string;

@@ -21,6 +21,7 @@ import { auditCsvHeader, auditCsvLine } from './audit-csv.ts';
 import { HttpError } from './errors.ts';
 import { json, readJsonBody, type Route, type RouteContext } from './http-kit.ts';
 import type { OperatorAuth } from './operator-auth.ts';
+import { formatIssues } from '../../shared/validation.ts';
 
 export interface AlertsApiOptions {
   model: ParkModel;
@@ -93,7 +94,7 @@ const REPLY_STATUS: Record<string, number> = { 'alert-not-found': 404, 'invalid-
 
 function query<S extends z.ZodType>(schema: S, url: URL): z.output<S> {
   const parsed = schema.safeParse(Object.fromEntries(url.searchParams));
-  if (!parsed.success) throw new HttpError('bad-query', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success) throw new HttpError('bad-query', formatIssues(parsed.error));
   return parsed.data;
 }
 
@@ -121,7 +122,7 @@ export function createAlertsApi(opts: AlertsApiOptions): AlertsApi {
     const raw = await readJsonBody(req, 4096);
     const schema = verb === 'ack' ? ackBody : verb === 'shelve' ? shelveBody : unshelveBody;
     const body = schema.safeParse(raw);
-    if (!body.success) throw new HttpError('bad-request', body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!body.success) throw new HttpError('bad-request', formatIssues(body.error));
     const by = session.operator;
     let reply: AlertReply;
     if (verb === 'ack') reply = await actions.send({ action: 'ack', alertId, by, note: (body.data as z.output<typeof ackBody>).note });

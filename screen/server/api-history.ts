@@ -8,6 +8,7 @@ import { startOfDay } from '../../shared/time.ts';
 import type { DeviceKind } from '../../shared/topics.ts';
 import { pickBucket } from './buckets.ts';
 import { json, type Route } from './http-kit.ts';
+import { formatIssues } from '../../shared/validation.ts';
 
 export type HistoryReader = Pick<TelemetryStore, 'history' | 'energySince' | 'deviceLog' | 'close'>;
 
@@ -42,7 +43,6 @@ const DEVICE_CHART_MS = 3_600_000;
 const DEVICE_LOG_MS = DAY;
 const DEVICE_LOG_LIMIT = 20;
 
-const issues = (e: z.ZodError): string => e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
 
 export function historyRoutes(opts: { model: ParkModel; history: HistoryReader; now: () => number }): Route[] {
   const parkJson = JSON.stringify(publicParkModel(opts.model));
@@ -59,7 +59,7 @@ export function historyRoutes(opts: { model: ParkModel; history: HistoryReader; 
       path: '/api/history',
       async handle({ res, url }) {
         const q = historyQuerySchema.safeParse(Object.fromEntries(url.searchParams));
-        if (!q.success) return json(res, 400, { error: 'bad-query', detail: issues(q.error) });
+        if (!q.success) return json(res, 400, { error: 'bad-query', detail: formatIssues(q.error) });
         const { series, from, to, device } = q.data;
         if (device !== undefined) {
           const d = opts.model.deviceById.get(device);
@@ -75,7 +75,7 @@ export function historyRoutes(opts: { model: ParkModel; history: HistoryReader; 
       path: '/api/energy',
       async handle({ res, url }) {
         const q = rangeSchema.safeParse(Object.fromEntries(url.searchParams));
-        if (!q.success) return json(res, 400, { error: 'bad-query', detail: issues(q.error) });
+        if (!q.success) return json(res, 400, { error: 'bad-query', detail: formatIssues(q.error) });
         json(res, 200, { ...q.data, enterprises: await opts.history.energySince(q.data.from, q.data.to) });
       },
     },

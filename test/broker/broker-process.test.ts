@@ -140,7 +140,7 @@ describe('the broker process', () => {
     const rss = async (): Promise<number> => metric(await metrics(), 'parkpulse_process_resident_memory_bytes');
     const before = await rss();
     // Each attacker declares 200 MB and tries to send 64 MB of it, 1 MB at a time as fast as the
-    // broker reads. Without the guard Aedes buffers every byte (FACTS.md: +150 MB for one socket).
+    // broker reads. Without the guard Aedes buffers every byte (docs/facts.md: +65 MiB of buffers for 64 MiB sent).
     const attack = async (): Promise<number> => {
       const s = connect(ports.tcp, '127.0.0.1');
       await new Promise((r) => s.once('connect', r));

@@ -126,7 +126,7 @@ describe('broker durable mode (aedes-persistence-level)', () => {
     const t = await plainAedes(join(dir, 'plain-load'));
     try {
       const { sent, live } = await load(t);
-      // FACTS.md measured 3-6%; anything above zero is the behaviour the broker corrects.
+      // A few percent in the runs of docs/facts.md; anything above zero is the behaviour the broker corrects.
       expect(live, 'Aedes delivered every message live: the upstream dedupe may be fixed').toBeLessThan(sent);
     } finally {
       await t.close();

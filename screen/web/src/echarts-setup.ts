@@ -28,7 +28,7 @@ export const COLORS = {
 
 export const FONT = '"Barlow Condensed", "Noto Sans SC", "Noto Sans CJK SC", sans-serif';
 
-/** Axis styling in design px (SCREEN-DESIGN.md §5). */
+/** Axis styling in design px (docs/screen-design.md §5). */
 export function axisStyle(): Record<string, unknown> {
   return {
     axisLabel: { color: COLORS.axis, fontSize: px(14), fontFamily: FONT },

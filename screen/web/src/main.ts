@@ -37,7 +37,7 @@ async function getJson<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** Fonts first: a canvas does not repaint when a late font arrives (SCREEN-DESIGN.md §3). */
+/** Fonts first: a canvas does not repaint when a late font arrives (docs/screen-design.md §3). */
 async function fontsReady(): Promise<void> {
   const loads = ['400 16px "Noto Sans SC"', '700 16px "Noto Sans SC"', '600 16px "Barlow Condensed"'].map((f) => document.fonts.load(f, '0123丹徒园区'));
   await Promise.race([Promise.allSettled(loads), new Promise((r) => setTimeout(r, 3000))]);
