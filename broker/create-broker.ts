@@ -264,11 +264,15 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       if (!clientIdAllowed(account, clientId)) return fail('auth-client-id-mismatch', {});
       // Refuse a last will the account could never publish, at connect rather than at death.
       if (willTopic !== undefined && !canPublish(account, parkId, willTopic)) return fail('auth-will-denied', { topic: willTopic });
+      // The throttle is asked again right before the scrypt run (it may have waited in the queue
+      // behind the first failures of the same address), and the run is skipped for a client that
+      // hung up meanwhile.
+      const throttled = (): boolean => throttle.throttled(remote, clientId);
       auth
-        .verify(account, password, { throttled: () => throttle.throttled(remote, clientId) })
+        .verify(account, password, { throttled, wanted: () => !client.closed && !throttled() })
         .then((result) => {
           // Still a failed authentication: an address that keeps trying stays throttled.
-          if (result === 'throttled') return fail('auth-throttled', {});
+          if (result === 'throttled' || (result === 'busy' && throttled())) return fail('auth-throttled', {});
           if (result === 'busy') return done(connectRefusal('auth-busy', { remote, clientId }), false);
           if (result === 'bad-secret') return fail('auth-bad-credentials', { reason: 'bad-secret' });
           throttle.succeeded(remote, clientId);
