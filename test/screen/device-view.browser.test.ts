@@ -15,9 +15,9 @@ import { addOperator } from '../../shared/operators.ts';
 import { zonedParts } from '../../shared/time.ts';
 import type { DeviceClient } from '../../simulators/device-client.ts';
 import { watchAlerts, type AlertWatch } from '../helpers/alert-watch.ts';
-import { CHROMIUM, launchBrowser, type Browser } from '../helpers/browser.ts';
+import { CHROMIUM, launchBrowser, type Browser } from '../../testkit/browser.ts';
 import { createTestDevices, type TestDevices } from '../helpers/devices.ts';
-import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../../testkit/park.ts';
 import { auditText } from '../helpers/text-audit.ts';
 
 // Screenshots for people (docs/img holds copies for the README).

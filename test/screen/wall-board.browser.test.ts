@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../shared/schema.ts';
 import type { DeviceClient } from '../../simulators/device-client.ts';
 import { watchAlerts, type AlertWatch } from '../helpers/alert-watch.ts';
-import { CHROMIUM, launchBrowser, type Browser, type WallDiagnostics } from '../helpers/browser.ts';
+import { CHROMIUM, launchBrowser, type Browser, type WallDiagnostics } from '../../testkit/browser.ts';
 import { createTestDevices, reportNodeAndMeter, type TestDevices } from '../helpers/devices.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 const ARTIFACTS = join(process.cwd(), 'artifacts', 'screen');
 const LONG = 600_000;

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
-import { CHROMIUM, launchBrowser, type Browser } from '../helpers/browser.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { CHROMIUM, launchBrowser, type Browser } from '../../testkit/browser.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 import { auditText } from '../helpers/text-audit.ts';
 
 // Screenshots for people (docs/img holds copies for the README).

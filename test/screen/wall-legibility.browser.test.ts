@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../shared/schema.ts';
 import { alertsActiveTopic } from '../../shared/topics.ts';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
-import { CHROMIUM, launchBrowser, type Browser } from '../helpers/browser.ts';
-import { startPark, type TestPark } from '../helpers/park.ts';
+import { CHROMIUM, launchBrowser, type Browser } from '../../testkit/browser.ts';
+import { startPark, type TestPark } from '../../testkit/park.ts';
 import { auditText, type TextAudit } from '../helpers/text-audit.ts';
 
 const ARTIFACTS = join(process.cwd(), 'artifacts', 'screen');
