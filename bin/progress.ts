@@ -1,6 +1,7 @@
 // Progress for long-running CLI jobs, on stderr (stdout stays free for the summary or JSON).
 // On a terminal: one line redrawn in place, at most ~10 times a second. Piped or in a log file: a
 // plain line every `everyMs`, so CI logs show progress without a flood of carriage returns.
+import { shorten } from '../shared/text.ts';
 
 export interface ProgressStream {
   write(text: string): unknown;
@@ -46,7 +47,7 @@ export function createProgress(opts: ProgressOptions): Progress {
   const compose = (text: string, fraction?: number | null): string => (fraction === undefined || fraction === null ? text : `${bar(fraction)}  ${text}`);
   const fit = (line: string): string => {
     const cols = opts.stream.columns ?? 120;
-    return line.length > cols - 1 ? `${line.slice(0, cols - 2)}…` : line;
+    return shorten(line, cols - 1);
   };
 
   function draw(line: string, force: boolean): void {

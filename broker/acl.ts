@@ -1,8 +1,9 @@
 // Who may publish and subscribe where. Pure functions over an account and a topic, so the whole
-// matrix is testable without a socket.
+// matrix is testable without a socket. The filters are built by the topic grammar's own functions
+// (shared/topics.ts, shared/shard-topics.ts), never spelled out here.
 import type { Account } from '../shared/registry.ts';
-import { allShardsDeviceFilters } from '../shared/shard-topics.ts';
-import { CHANNELS, DEVICE_KINDS } from '../shared/topics.ts';
+import { allShardsDeviceFilters, shardPartsFilter } from '../shared/shard-topics.ts';
+import { alertsFilter, CHANNELS, commandTopic, deviceFilters, deviceTopic, liveFilter, noticesFilter, opsFilter, SYS_FILTER } from '../shared/topics.ts';
 
 /** True when every topic matched by `requested` is also matched by `allowed` (MQTT-4.7 wildcards). */
 export function filterCovers(allowed: string, requested: string): boolean {
@@ -27,32 +28,32 @@ function hasWildcard(topic: string): boolean {
 /** Topics (no wildcards) an account may publish on, as filters. */
 export function publishFilters(account: Account, parkId: string): string[] {
   if (account.type === 'device') {
-    return CHANNELS.map((ch) => `park/${parkId}/${account.kind}/${account.id}/${ch}`);
+    return CHANNELS.map((ch) => deviceTopic(parkId, account.kind, account.id, ch));
   }
   switch (account.role) {
     case 'ingest': // a shard of a sharded park publishes its parts under shards/ for the aggregator
-      return [`park/${parkId}/live/#`, `park/${parkId}/alerts/#`, `park/${parkId}/shards/#`];
+      return [liveFilter(parkId), alertsFilter(parkId), shardPartsFilter(parkId)];
     case 'screen':
-      return [`park/${parkId}/notices/#`, `park/${parkId}/ops/#`];
+      return [noticesFilter(parkId), opsFilter(parkId)];
     case 'recorder': // reads only; a recording tool never writes into the park
       return [];
     case 'aggregator': // a sharded park's live state and open alerts, merged from its shards
-      return [`park/${parkId}/live/#`, `park/${parkId}/alerts/#`];
+      return [liveFilter(parkId), alertsFilter(parkId)];
   }
 }
 
 /** Filters an account may subscribe to (requested filters must be covered by one). */
 export function subscribeFilters(account: Account, parkId: string): string[] {
-  if (account.type === 'device') return [`park/${parkId}/${account.kind}/${account.id}/command`];
+  if (account.type === 'device') return [commandTopic(parkId, account.kind, account.id)];
   switch (account.role) {
     case 'ingest': // device topics as they are, or as a cluster's shard mappings rewrote them
-      return [...DEVICE_KINDS.map((k) => `park/${parkId}/${k}/+/+`), ...allShardsDeviceFilters(parkId), `park/${parkId}/ops/#`, '$SYS/#'];
+      return [...deviceFilters(parkId), ...allShardsDeviceFilters(parkId), opsFilter(parkId), SYS_FILTER];
     case 'screen':
-      return [`park/${parkId}/live/#`, `park/${parkId}/alerts/#`, `park/${parkId}/notices/#`, '$SYS/#'];
+      return [liveFilter(parkId), alertsFilter(parkId), noticesFilter(parkId), SYS_FILTER];
     case 'recorder': // device topics only: what devices said, not what services derived
-      return [...DEVICE_KINDS.map((k) => `park/${parkId}/${k}/+/+`), ...allShardsDeviceFilters(parkId)];
+      return [...deviceFilters(parkId), ...allShardsDeviceFilters(parkId)];
     case 'aggregator':
-      return [`park/${parkId}/shards/#`, `park/${parkId}/ops/#`, '$SYS/#'];
+      return [shardPartsFilter(parkId), opsFilter(parkId), SYS_FILTER];
   }
 }
 

@@ -2,7 +2,8 @@
 // so a limit keyed by client id alone lets any stranger lock a device out by failing in its name.
 // Failures are counted per source address and per address + client id instead: over either
 // budget, that address (or that id from that address) gets no more secret verifications until the
-// window ends. Everything else goes on as before: the genuine device from its own address, and
+// window ends. The broker asks again right before each scrypt run, so attempts that queued while
+// the first ones were being checked cannot slip past once those failed. Everything else goes on as before: the genuine device from its own address, and
 // even from the same address a device whose secret the broker verified before (a digest
 // comparison, no verification needed; authenticator.ts). A success clears its address + client id
 // count. Tables are bounded: a scanner cycling through addresses or ids cannot grow them forever.
@@ -24,6 +25,7 @@ export interface AuthThrottle {
   /** True when this address, or this client id from it, used up its failure budget. */
   throttled(address: string, clientId: string): boolean;
   failed(address: string, clientId: string): void;
+  /** The secret was right: clears the address + client id count (the address keeps its own). */
   succeeded(address: string, clientId: string): void;
   readonly size: number;
 }

@@ -20,6 +20,8 @@ export type VerifyResult = 'ok' | 'bad-secret' | 'throttled' | 'busy';
 export interface VerifyOptions {
   /** Asked only when a scrypt run would be needed: true refuses it (`throttled`). */
   throttled?: () => boolean;
+  /** Asked before the scrypt run starts (it may have waited): false skips it (`busy`). */
+  wanted?: () => boolean;
 }
 
 export interface Authenticator {
@@ -104,10 +106,14 @@ export function createAuthenticator(initial: RegistryData, budget: KdfBudget): A
       const key = `${account.id}:${account.generation}:${d}`;
       let job = pending.get(key);
       if (!job) {
-        job = budget.run(account.secret, () => {
-          stats.kdfRuns++;
-          return verifySecret(password, account.secret);
-        });
+        job = budget.run(
+          account.secret,
+          () => {
+            stats.kdfRuns++;
+            return verifySecret(password, account.secret);
+          },
+          opts.wanted,
+        );
         pending.set(key, job);
         void job.finally(() => pending.delete(key)).catch(() => {});
       }

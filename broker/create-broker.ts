@@ -24,6 +24,7 @@ import { createKdfBudget, DEFAULT_KDF_LIMITS, type KdfLimits } from './kdf-budge
 import { PacketGuard, type StallClock } from './packet-guard.ts';
 import { createTokenBucket, type RateLimit, type TokenBucket } from './rate-limiter.ts';
 import { isCleanIdentifier, topicProblem } from './text-checks.ts';
+import { shorten } from '../shared/text.ts';
 
 export interface BrokerLimits {
   /** Open connections at most (all transports); further sockets are closed at once. Default 5000. */
@@ -142,7 +143,7 @@ interface ParserEvents {
 }
 
 /** A bounded, printable excerpt of client-chosen text for a log line. */
-const excerpt = (s: string | undefined): string | undefined => (s !== undefined && s.length > 80 ? `${s.slice(0, 80)}…` : s);
+const excerpt = (s: string | undefined): string | undefined => (s === undefined ? s : shorten(s, 81));
 
 // Aedes errors that are refusals in our terms, so they are counted like the others.
 const AEDES_ERRORS: Record<string, BrokerErrorCode> = {
@@ -207,7 +208,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const aedes = await Aedes.createBroker({
     // With a disk persistence the id must differ per start: stored queue keys are broker id +
     // counter, and the counter restarts at 0, so a reused id would overwrite queued messages of
-    // the previous run (FACTS.md; test/broker/durable-restart.test.ts lost 297 of 600 that way).
+    // the previous run (docs/facts.md; test/broker/durable-restart.test.ts lost 297 of 600 that way).
     // Time-based ids also keep the queues in age order across restarts.
     id: disk ? `parkpulse-${parkId}-${Date.now()}` : `parkpulse-${parkId}`,
     // Aedes's bus, safe from the stack overflow Aedes 1.2 hits under QoS 0 overload (safe-emitter.ts).
@@ -263,11 +264,15 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       if (!clientIdAllowed(account, clientId)) return fail('auth-client-id-mismatch', {});
       // Refuse a last will the account could never publish, at connect rather than at death.
       if (willTopic !== undefined && !canPublish(account, parkId, willTopic)) return fail('auth-will-denied', { topic: willTopic });
+      // The throttle is asked again right before the scrypt run (it may have waited in the queue
+      // behind the first failures of the same address), and the run is skipped for a client that
+      // hung up meanwhile.
+      const throttled = (): boolean => throttle.throttled(remote, clientId);
       auth
-        .verify(account, password, { throttled: () => throttle.throttled(remote, clientId) })
+        .verify(account, password, { throttled, wanted: () => !client.closed && !throttled() })
         .then((result) => {
           // Still a failed authentication: an address that keeps trying stays throttled.
-          if (result === 'throttled') return fail('auth-throttled', {});
+          if (result === 'throttled' || (result === 'busy' && throttled())) return fail('auth-throttled', {});
           if (result === 'busy') return done(connectRefusal('auth-busy', { remote, clientId }), false);
           if (result === 'bad-secret') return fail('auth-bad-credentials', { reason: 'bad-secret' });
           throttle.succeeded(remote, clientId);

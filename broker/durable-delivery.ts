@@ -12,7 +12,7 @@
 //    above the highest counter that client has seen (lib/client.js `dedupe`). With a disk
 //    persistence, messages reach the client out of counter order (a retained message waits for
 //    its own disk write, a later one does not), so 3-6% of live QoS 1 messages were dropped and
-//    sat in the offline queue until the next reconnect (FACTS.md). The filter exists against the
+//    sat in the offline queue until the next reconnect (docs/facts.md). The filter exists against the
 //    same message arriving twice (overlapping subscriptions); here it remembers the message ids
 //    (broker id + counter) each client recently got and drops only a true repeat.
 import type { Aedes, Client, PublishPacket } from 'aedes';

@@ -21,17 +21,21 @@ export interface KdfLimits {
    * ~50 ms a run: a fifth of a core however many addresses an attack comes from). 0 disables it.
    */
   perSecond: number;
-  /** Failed runs allowed at once above the rate; default 40. */
+  /** Failed runs allowed at once above the rate; default 10. */
   burst: number;
   /** Verifications waiting for a free slot at most; default 1024 (a park's whole fleet at once). */
   maxQueued: number;
 }
 
-export const DEFAULT_KDF_LIMITS: Readonly<KdfLimits> = Object.freeze({ concurrency: 2, perSecond: 4, burst: 40, maxQueued: 1024 });
+export const DEFAULT_KDF_LIMITS: Readonly<KdfLimits> = Object.freeze({ concurrency: 2, perSecond: 4, burst: 10, maxQueued: 1024 });
 
 export interface KdfBudget {
-  /** Runs `check` (true: the secret was right) within the budget, or resolves to 'busy' without running it. */
-  run(cost: { N: number; r: number; p: number }, check: () => Promise<boolean>): Promise<boolean | 'busy'>;
+  /**
+   * Runs `check` (true: the secret was right) within the budget, or resolves to 'busy' without
+   * running it; also without running it when `wanted()` says no at the head of the queue (the
+   * client hung up while it waited).
+   */
+  run(cost: { N: number; r: number; p: number }, check: () => Promise<boolean>, wanted?: () => boolean): Promise<boolean | 'busy'>;
   readonly stats: { runs: number; failures: number; busy: number; running: number; queued: number };
 }
 
@@ -70,7 +74,7 @@ export function createKdfBudget(limits: KdfLimits, now: () => number = Date.now)
   };
 
   return {
-    async run(cost, check) {
+    async run(cost, check, wanted) {
       const weight = kdfWeight(cost);
       if (!available(weight)) return busy();
       if (running >= limits.concurrency) {
@@ -81,7 +85,7 @@ export function createKdfBudget(limits: KdfLimits, now: () => number = Date.now)
       stats.queued = queue.length;
       try {
         // Checked again at the head of the queue: failures while it waited may have spent the budget.
-        if (!available(weight)) return busy();
+        if (!available(weight) || wanted?.() === false) return busy();
         stats.runs++;
         const ok = await check();
         if (!ok && limits.perSecond > 0) {

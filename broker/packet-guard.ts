@@ -1,87 +1,47 @@
-// A guard in front of the broker on the raw byte stream. Aedes has no maximum packet size: it
-// buffers whatever remaining length a packet declares, so one anonymous socket declaring a 200 MB
-// CONNECT grew the broker by ~150 MB (FACTS.md). This stream reads only the MQTT fixed headers
-// (type byte + remaining-length varint, MQTT 3.1.1 section 2.2) and skips the bodies, so it costs a
-// few operations per packet, and cuts the connection as soon as a header announces too much:
-//   - before the broker accepted the CONNECT: every packet and all bytes together are held to
-//     `maxConnectBytes` (a CONNECT with will and credentials is a few hundred bytes);
-//   - after: each packet to `maxPacketBytes`.
-// It also cuts bytes that cannot be MQTT: a first packet other than CONNECT (MQTT-3.1.0-1), the
-// reserved packet types 0 and 15, or a remaining length longer than four bytes (2.2.3).
-// And it notes when the packet in progress began, so the broker can cut a connection that leaves
-// a packet half-sent (`checkStall`): Aedes's keepalive does that only when the client asked for
-// one, and a client with keepalive 0 could otherwise hold its socket and buffers forever.
+// A guard in front of the broker on the raw byte stream of one connection: a Duplex between the
+// transport and Aedes that puts three small parts together, each in its own file:
+//   - packet-limits.ts: fixed-header size and shape checks, and half-sent packets; a violation
+//     cuts the connection;
+//   - read-hold.ts: reads pause for stream backpressure or while the admission gate holds the device;
+//   - write-cork.ts: one writev per client per event-loop turn.
+// What is left here: the stream plumbing, and a gentle close that lets written data leave first.
 import { Duplex } from 'node:stream';
 import type { AdmissionGate, Holdable } from './admission-gate.ts';
-import type { BrokerErrorCode } from './errors.ts';
+import { PacketScanner, type GuardViolation, type PacketLimits, type StallClock } from './packet-limits.ts';
+import { ReadHold } from './read-hold.ts';
+import { WriteCork } from './write-cork.ts';
 
-export interface PacketLimits {
-  /** Bytes a connection may send before its CONNECT is accepted (each packet and in all). */
-  maxConnectBytes: number;
-  /** Largest remaining length of one packet after authentication, bytes. */
-  maxPacketBytes: number;
-}
-
-export type GuardViolation = Extract<BrokerErrorCode, 'connect-too-large' | 'packet-too-large' | 'packet-malformed' | 'packet-incomplete'>;
-
-const CONNECT = 1;
-
-/** A coarse clock (one tick a second) the broker advances; reading it costs nothing per packet. */
-export interface StallClock {
-  tick: number;
-}
+export type { GuardViolation, PacketLimits, StallClock } from './packet-limits.ts';
 
 export class PacketGuard extends Duplex implements Holdable {
   /** The transport stream (socket, TLS socket, WebSocket stream). */
   readonly inner: Duplex;
   /** The peer's address as the transport saw it (the auth failure budget is kept per address). */
   readonly remoteAddress: string;
-  private readonly limits: PacketLimits;
+  private readonly scanner: PacketScanner;
+  private readonly reads: ReadHold;
+  private readonly batchedWrites: WriteCork;
   private readonly onViolation: (code: GuardViolation, detail: string) => void;
-  private authenticated = false;
-  private preAuthBytes = 0;
-  private firstPacket = true;
-  // Scanner state: bytes of the current body still to skip, or the header being read.
-  private skip = 0;
-  private inHeader = false;
-  private length = 0;
-  private multiplier = 1;
-  private lengthBytes = 0;
-  private packetType = 0;
-  // Broker clock tick at which the current packet began, and, after a read that
-  // ended inside a packet, the tick that packet began (0: the last read ended between packets).
-  private packetStart = 0;
-  private partialSince = 0;
-  // Reading stops for either of two reasons: Aedes has not taken what was pushed (stream
-  // backpressure) or the admission gate holds this device (admission-gate.ts).
-  private wantsData = true;
-  private held = false;
   private gate: AdmissionGate | null = null;
-  private stash: Buffer[] = [];
   private closingGently = false;
-
-  private readonly clock: StallClock;
+  private lingerMs = 0;
 
   constructor(inner: Duplex, limits: PacketLimits, onViolation: (code: GuardViolation, detail: string) => void, remoteAddress = 'unknown', clock: StallClock = { tick: 1 }) {
     super({ allowHalfOpen: false });
-    this.clock = clock;
     this.inner = inner;
     this.remoteAddress = remoteAddress;
-    this.limits = limits;
     this.onViolation = onViolation;
+    this.scanner = new PacketScanner(limits, clock);
+    this.reads = new ReadHold(inner, (chunk) => this.push(chunk));
+    this.batchedWrites = new WriteCork(inner);
     inner.on('data', (chunk: Buffer) => {
-      if (!this.scan(chunk)) return;
-      // Held by the gate: what the socket still delivered waits here (one chunk at most, the
-      // transport is paused), not in the readable buffer Aedes drains.
-      if (this.held) {
-        this.stash.push(chunk);
+      const violation = this.scanner.scan(chunk);
+      if (violation) {
+        this.violate(violation.code, violation.detail);
         return;
       }
-      if (!this.push(chunk)) {
-        this.wantsData = false;
-        inner.pause();
-      }
-      this.gate?.admit(this);
+      // Held already: the gate has this connection; only data handed on asks it again.
+      if (this.reads.deliver(chunk)) this.gate?.admit(this);
     });
     inner.on('end', () => this.push(null));
     inner.on('error', (err) => this.destroy(err));
@@ -91,7 +51,7 @@ export class PacketGuard extends Duplex implements Holdable {
 
   /** The broker accepted the CONNECT: from now on packets are held to `maxPacketBytes`. */
   markAuthenticated(): void {
-    this.authenticated = true;
+    this.scanner.markAuthenticated();
   }
 
   /** From now on this connection's reads pause while the gate is closed (device accounts). */
@@ -100,16 +60,12 @@ export class PacketGuard extends Duplex implements Holdable {
   }
 
   hold(): void {
-    this.held = true;
-    this.inner.pause();
+    this.reads.hold();
   }
 
   release(): void {
     if (this.closingGently) return;
-    this.held = false;
-    if (this.destroyed) return;
-    for (const chunk of this.stash.splice(0)) if (!this.push(chunk)) this.wantsData = false;
-    if (this.wantsData) this.inner.resume();
+    this.reads.release(this.destroyed);
   }
 
   /**
@@ -130,62 +86,9 @@ export class PacketGuard extends Duplex implements Holdable {
         if (this.destroyed || (this.writableLength === 0 && this.inner.writableLength === 0) || Date.now() >= deadline) return resolve();
         setTimeout(check, 5);
       };
-      // After this turn: writes made in it are still corked (corkUntilNextTurn).
+      // After this turn: writes made in it are still corked (write-cork.ts).
       setImmediate(check);
     });
-  }
-
-  private lingerMs = 0;
-
-  /** Checks every fixed header that starts in this chunk; false when the connection was cut. */
-  private scan(chunk: Buffer): boolean {
-    const n = chunk.length;
-    let i = 0;
-    if (!this.authenticated) {
-      this.preAuthBytes += n;
-      if (this.preAuthBytes > this.limits.maxConnectBytes) {
-        return this.violate('connect-too-large', `over ${this.limits.maxConnectBytes} bytes before the CONNECT was accepted`);
-      }
-    }
-    while (i < n) {
-      if (this.skip > 0) {
-        const step = Math.min(this.skip, n - i);
-        this.skip -= step;
-        i += step;
-        continue;
-      }
-      const byte = chunk[i++]!;
-      if (!this.inHeader) {
-        const type = byte >> 4;
-        if (type === 0 || type === 15) return this.violate('packet-malformed', `reserved packet type ${type}`);
-        if (this.firstPacket && type !== CONNECT) return this.violate('packet-malformed', `first packet is type ${type}, not CONNECT`);
-        this.firstPacket = false;
-        this.packetType = type;
-        this.packetStart = this.clock.tick;
-        this.inHeader = true;
-        this.length = 0;
-        this.multiplier = 1;
-        this.lengthBytes = 0;
-        continue;
-      }
-      this.length += (byte & 0x7f) * this.multiplier;
-      this.multiplier *= 128;
-      this.lengthBytes++;
-      if (byte & 0x80) {
-        if (this.lengthBytes === 4) return this.violate('packet-malformed', 'remaining length longer than 4 bytes');
-        continue;
-      }
-      this.inHeader = false;
-      if (!this.authenticated && this.length > this.limits.maxConnectBytes) {
-        return this.violate('connect-too-large', `type ${this.packetType} declares ${this.length} bytes > ${this.limits.maxConnectBytes}`);
-      }
-      if (this.length > this.limits.maxPacketBytes) {
-        return this.violate('packet-too-large', `type ${this.packetType} declares ${this.length} bytes > ${this.limits.maxPacketBytes}`);
-      }
-      this.skip = this.length;
-    }
-    this.partialSince = this.inHeader || this.skip > 0 ? this.packetStart : 0;
-    return true;
   }
 
   /**
@@ -193,40 +96,25 @@ export class PacketGuard extends Duplex implements Holdable {
    * or more (the broker calls it every tick for every connection). True when it cut.
    */
   checkStall(maxTicks: number): boolean {
-    if (this.partialSince === 0 || this.destroyed || this.clock.tick - this.partialSince < maxTicks) return false;
-    this.violate('packet-incomplete', `type ${this.packetType} packet still incomplete after ${this.clock.tick - this.partialSince} s`);
+    if (this.destroyed) return false;
+    const violation = this.scanner.stalled(maxTicks);
+    if (!violation) return false;
+    this.violate(violation.code, violation.detail);
     return true;
   }
 
-  private violate(code: GuardViolation, detail: string): false {
+  private violate(code: GuardViolation, detail: string): void {
     this.onViolation(code, detail);
     this.inner.destroy();
     this.destroy();
-    return false;
   }
 
   override _read(): void {
-    this.wantsData = true;
-    if (!this.held) this.inner.resume();
-  }
-
-  private corked = false;
-
-  /**
-   * Holds the transport's writes until the next turn of the event loop, so every packet Aedes writes
-   * to this client in one turn leaves in one writev: the profile of the end-to-end benchmark had
-   * 30% of the broker's CPU in writev, one syscall per delivered message (syscalls are costly here,
-   * FACTS.md).
-   */
-  private corkUntilNextTurn(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.inner.cork();
-    setImmediate(() => this.flushCork());
+    this.reads.wanted();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.corkUntilNextTurn();
+    this.batchedWrites.untilNextTurn();
     // Accepted by the transport: done at once. Otherwise wait for its drain, so this stream's own
     // buffer (and its 'drain', which Aedes's drain timeout watches) follows the transport's.
     if (this.inner.write(chunk)) cb();
@@ -234,7 +122,7 @@ export class PacketGuard extends Duplex implements Holdable {
   }
 
   override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
-    this.corkUntilNextTurn();
+    this.batchedWrites.untilNextTurn();
     this.inner.cork();
     let ok = true;
     for (const { chunk } of chunks) ok = this.inner.write(chunk);
@@ -243,22 +131,15 @@ export class PacketGuard extends Duplex implements Holdable {
     else this.once('innerDrain', () => cb());
   }
 
-  /** Hands what is held for this turn to the transport now (a CONNACK before a refusal's close). */
-  private flushCork(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    if (!this.inner.destroyed) this.inner.uncork();
-  }
-
   override _final(cb: (err?: Error | null) => void): void {
-    this.flushCork();
+    this.batchedWrites.flush();
     this.inner.end();
     cb();
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.removeAllListeners('innerDrain');
-    this.flushCork();
+    this.batchedWrites.flush();
     if (this.closingGently && !this.inner.destroyed) {
       const inner = this.inner;
       inner.removeAllListeners('data');

@@ -4,7 +4,7 @@
 //    delivery completes it takes the next queued message and delivers it in the same call stack; if
 //    those deliveries also complete synchronously (a client that is gone, a QoS 0 drop) it recurses,
 //    and a long queue overflows the stack: under QoS 0 overload Aedes 1.2 crashed with "RangeError:
-//    Maximum call stack size exceeded" in Qlobber.match / MQEmitter._do (FACTS.md; reproduced by the
+//    Maximum call stack size exceeded" in Qlobber.match / MQEmitter._do (docs/facts.md; reproduced by the
 //    broker benchmark and test/broker/safe-emitter.test.ts). Here a delivery started from that
 //    recursion beyond a small depth goes back to the head of the queue and is taken up on the next
 //    turn of the event loop, its slot still counted, so nothing overtakes it and order is kept.

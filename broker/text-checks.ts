@@ -1,5 +1,5 @@
 // Checks on the strings a client sends (client id, user name, topics, filters). Aedes accepts NUL,
-// control characters and ill-formed UTF-8 in all of them (FACTS.md); MQTT 3.1.1 forbids or
+// control characters and ill-formed UTF-8 in all of them (docs/facts.md); MQTT 3.1.1 forbids or
 // discourages each:
 //   MQTT-1.5.3-1  ill-formed UTF-8 and encodings of U+D800..U+DFFF must close the connection;
 //   MQTT-1.5.3-2  U+0000 must close the connection;

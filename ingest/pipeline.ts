@@ -7,6 +7,8 @@ import { MAX_DEVICE_PAYLOAD_BYTES, payloadSchemas } from '../shared/schema.ts';
 import { parseDeviceTopic, type DeviceTopic } from '../shared/topics.ts';
 import type { RejectReason } from './errors.ts';
 import type { Reading } from './store/types.ts';
+import { formatIssue } from '../shared/validation.ts';
+import { shorten } from '../shared/text.ts';
 
 export interface RawMessage {
   topic: string;
@@ -52,7 +54,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Text shown in logs for a hostile topic: bounded, control characters escaped. */
 export function printableTopic(topic: string): string {
-  const cut = topic.length > 120 ? `${topic.slice(0, 120)}…` : topic;
+  const cut = shorten(topic, 121);
   return JSON.stringify(cut);
 }
 
@@ -97,8 +99,7 @@ export function validateStep(model: ParkModel): Step {
       if (!schema) return { reason: 'channel-unsupported', detail: `${topic.kind}/${topic.channel}` };
       const result = schema.safeParse(ctx.json);
       if (!result.success) {
-        const issue = result.error.issues[0];
-        return { reason: 'schema-invalid', detail: `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` };
+        return { reason: 'schema-invalid', detail: formatIssue(result.error.issues[0]) };
       }
       ctx.device = device;
       ctx.payload = result.data as Context['payload'];

@@ -1,12 +1,12 @@
 // Console operators: a JSON file (<data-dir>/operators.json, mode 0600) of names and scrypt hashes
 // of their passwords, managed with `parkpulse operator add|passwd|remove|list` and read by the
 // screen server at sign-in (re-read when the file changes, so adding an operator needs no restart).
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_SCRYPT, hashSecret, secretHashSchema, verifySecret, type SecretHash } from './credentials.ts';
 import { OPERATOR_NAME_PATTERN } from './schema.ts';
 import { OperatorError } from './errors.ts';
+import { readJsonFile, writeJsonFileAtomic } from './json-file.ts';
 
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 256;
@@ -37,23 +37,12 @@ export function validatePassword(password: string): void {
 
 export function readOperators(path: string): OperatorsFile {
   if (!existsSync(path)) return { version: 1, operators: [] };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new OperatorError('operators-file-invalid', `cannot read operators ${path}: ${(err as Error).message}`);
-  }
-  const parsed = operatorsFileSchema.safeParse(raw);
-  if (!parsed.success) throw new OperatorError('operators-file-invalid', `invalid operators file ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return readJsonFile(path, operatorsFileSchema, 'operators file', (detail) => new OperatorError('operators-file-invalid', detail));
 }
 
 /** Atomic (temp file + rename), owner-only. */
 export function writeOperators(path: string, data: OperatorsFile): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(data, null, 1)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+  writeJsonFileAtomic(path, data, { mode: 0o600 });
 }
 
 type Cost = { N: number; r: number; p: number };

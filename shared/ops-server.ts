@@ -3,9 +3,9 @@
 // The broker and the ingest listen on their own small HTTP port for these (BROKER_HTTP_PORT,
 // INGEST_HTTP_PORT); the screen serves them on its own port. Nothing here is secret, but nothing
 // here is for browsers either: plain text and JSON, no caching.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MetricsRegistry } from './metrics.ts';
+import { listenHttp } from './http-listen.ts';
 
 export interface ReadinessCheck {
   /** Service name in the /readyz answer (`broker`, `ingest`, `screen`). */
@@ -54,17 +54,11 @@ export interface OpsListener {
 }
 
 export async function listenOps(opts: OpsOptions & { host?: string; port: number }): Promise<OpsListener> {
-  const server = createServer((req, res) => {
+  const { server, port } = await listenHttp((req, res) => {
     if (!handleOps(req, res, opts)) send(res, 404, 'application/json', '{"error":"not-found"}');
-  });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
-  });
+  }, opts);
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,9 +1,10 @@
 // The park model: zones, enterprises and every device with its zone and map position.
 // Devices, meters and the map all come from this one data file.
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DEVICE_KINDS, ID_PATTERN, type DeviceKind } from './topics.ts';
+import { readJson } from './json-file.ts';
+import { formatIssues } from './validation.ts';
 
 const point = z.tuple([z.number(), z.number()]);
 
@@ -23,6 +24,8 @@ export const enterpriseSchema = z.strictObject({
   name: z.string().min(1),
   short: z.string().min(1),
   nameEn: z.string().min(1),
+  /** The English counterpart of `short`: map labels, rankings, chips. */
+  shortEn: z.string().min(1),
   zone: z.string(),
   profile: z.enum(LOAD_PROFILES),
   /** Contracted supply capacity, kW: the line the enterprise's load is compared against. */
@@ -38,6 +41,8 @@ export const deviceSchema = z.strictObject({
   id: z.string().regex(ID_PATTERN),
   kind: z.enum(DEVICE_KINDS),
   name: z.string().min(1),
+  /** English name (the wall and console with lang=en, alert titles in English). */
+  nameEn: z.string().min(1),
   zone: z.string(),
   enterprise: z.string().optional(),
   /** Map position in map units. */
@@ -103,7 +108,7 @@ function deepFreeze<T>(value: T): T {
 export function buildParkModel(raw: unknown): ParkModel {
   const parsed = parkModelSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`invalid park model: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(`invalid park model: ${formatIssues(parsed.error)}`);
   }
   const data = parsed.data;
   const byKind = new Map<DeviceKind, Device[]>(DEVICE_KINDS.map((k) => [k, []]));
@@ -119,13 +124,7 @@ export function buildParkModel(raw: unknown): ParkModel {
 }
 
 export function loadParkModel(path: string = DEFAULT_PARK_MODEL_PATH): ParkModel {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`cannot read park model ${path}: ${(err as Error).message}`);
-  }
-  return buildParkModel(raw);
+  return buildParkModel(readJson(path, 'park model'));
 }
 
 /** The part of the model a browser needs to draw the map (no internals). */

@@ -1,12 +1,13 @@
 // The account registry: every device and service account with the scrypt hash of its secret.
 // Written by `parkpulse provision`, read by the broker. It never holds a secret in plain text.
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_SCRYPT, LOAD_SCRYPT, deriveDeviceSecret, generateSecret, hashSecret, secretHashSchema } from './credentials.ts';
 import { isLoadDeviceId } from './load-model.ts';
 import type { ParkModel } from './park-model.ts';
 import { DEVICE_KINDS, ID_PATTERN } from './topics.ts';
+import { readJsonFile, writeJsonFileAtomic } from './json-file.ts';
 
 /** Service roles; each gets exactly the topics it needs (see broker/acl.ts). */
 export const SERVICE_ROLES = ['ingest', 'screen', 'recorder', 'aggregator'] as const;
@@ -46,23 +47,12 @@ export type Account = z.infer<typeof accountSchema>;
 export type RegistryData = z.infer<typeof registrySchema>;
 
 export function readRegistry(path: string): RegistryData {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`cannot read registry ${path}: ${(err as Error).message} (run: npm start -- provision)`);
-  }
-  const parsed = registrySchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`invalid registry ${path}: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
-  return parsed.data;
+  return readJsonFile(path, registrySchema, 'registry', (detail) => new Error(`${detail} (run: npm start -- provision)`));
 }
 
 /** Atomic write (temp file + rename), owner-only permissions. */
 export function writeRegistry(path: string, data: RegistryData): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(data, null, 1)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+  writeJsonFileAtomic(path, data, { mode: 0o600 });
 }
 
 function readOrCreateSecretFile(path: string): string {

@@ -99,6 +99,15 @@ export function noticesFilter(parkId: string): string {
   return `park/${parkId}/notices/#`;
 }
 
+/** Operator actions and service-to-service requests (`ops/alerts`, replies). */
+export function opsFilter(parkId: string): string {
+  assertId('park', parkId);
+  return `park/${parkId}/ops/#`;
+}
+
+/** The broker's own topics (MQTT-4.7.2: `$` topics are the server's). */
+export const SYS_FILTER = '$SYS/#';
+
 export interface DeviceTopic {
   parkId: string;
   kind: DeviceKind;

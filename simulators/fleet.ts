@@ -3,8 +3,7 @@
 // restarted fleet continues where it stopped instead of repeating sequence numbers.
 // Scenarios drive single devices through `takeOffline`, `bringOnline`, `setFault`, `sendEvent`
 // and `publishRaw`; load tests add a connection ramp and sized payloads.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { deriveDeviceSecret } from '../shared/credentials.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Device, ParkModel } from '../shared/park-model.ts';
@@ -13,6 +12,7 @@ import { createThrottledLog } from '../shared/throttled-log.ts';
 import { createDeviceClient, type DeviceClient, type Published } from './device-client.ts';
 import { createBehaviour, type AlarmRates, type DeviceBehaviour, type DeviceFault } from './profiles.ts';
 import { withDefaults } from '../shared/options.ts';
+import { writeFileAtomic } from '../shared/json-file.ts';
 
 export interface FleetOptions {
   model: ParkModel;
@@ -177,9 +177,7 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
     if (!opts.statePath) return;
     const state: SavedState = { savedAt: new Date(now()).toISOString(), devices: { ...saved?.devices } };
     for (const [id, c] of clients) state.devices[id] = { nextSeq: c.nextSeq + reserve, values: behaviours.get(id)!.state() };
-    mkdirSync(dirname(opts.statePath), { recursive: true });
-    writeFileSync(`${opts.statePath}.tmp`, JSON.stringify(state));
-    renameSync(`${opts.statePath}.tmp`, opts.statePath);
+    writeFileAtomic(opts.statePath, JSON.stringify(state));
   }
   saveState(SEQ_RESERVE);
   if (opts.statePath) timers.push(setInterval(() => saveState(SEQ_RESERVE), 10_000));

@@ -5,6 +5,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { TextDecoder } from 'node:util';
 import { z } from 'zod';
+import { formatIssues } from '../shared/validation.ts';
 
 export const recordedLineSchema = z.strictObject({
   topic: z.string().min(1),
@@ -43,7 +44,7 @@ export function decodeLine(text: string): RecordedLine {
     throw new Error(`not JSON: ${(err as Error).message}`);
   }
   const parsed = recordedLineSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+  if (!parsed.success) throw new Error(formatIssues(parsed.error));
   return parsed.data;
 }
 

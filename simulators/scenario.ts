@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ParkModel } from '../shared/park-model.ts';
 import { CAMERA_EVENT_TYPES } from '../shared/schema.ts';
+import { formatIssues } from '../shared/validation.ts';
 
 const UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
@@ -138,7 +139,7 @@ function modelProblems(s: ScenarioStep, model: ParkModel): string[] {
 export function buildScenario(raw: unknown, model: ParkModel, source = 'scenario'): Scenario {
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`${source}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new Error(`${source}: ${formatIssues(parsed.error)}`);
   }
   const problems = parsed.data.steps.flatMap((s, i) => modelProblems(s, model).map((p) => `steps.${i} (${s.action}): ${p}`));
   if (problems.length > 0) throw new Error(`${source}: ${problems.join('; ')}`);

@@ -102,7 +102,7 @@ export function leanConnect(opts: LeanClientOptions): Promise<LeanClient> {
   const roomWaiters: (() => void)[] = [];
   const subWaiters = new Map<number, (granted: number[]) => void>();
 
-  // Many publishes in one tick become one write (FACTS.md: syscalls are costly on this VM).
+  // Many publishes in one tick become one write (docs/facts.md: syscalls are costly on this VM).
   const flush = (): void => {
     if (out.length === 0) return;
     const chunk = out.length === 1 ? out[0]! : Buffer.concat(out);

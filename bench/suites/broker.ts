@@ -1,7 +1,7 @@
 // The broker alone, ours against Debian's Mosquitto under the same load generator in the same run:
 // 4 publisher processes (100 load meters each, own connections and credentials, flat out) and one
 // subscriber to every meter topic, QoS 0 and QoS 1; the routed rate as a ratio. The QoS 0 run is
-// an overload (publishers faster than the subscriber): the broker must survive it (FACTS.md: Aedes
+// an overload (publishers faster than the subscriber): the broker must survive it (docs/facts.md: Aedes
 // 1.2 crashed with a RangeError in 3 of 6 such runs).
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -11,8 +11,9 @@ import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { buildLoadModel, loadDevicesOf } from '../../shared/load-model.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
 import { provision, serviceAccountId } from '../../shared/registry.ts';
-import { startMosquitto, type Mosquitto } from '../../test/helpers/mosquitto.ts';
-import { freePort, spawnManaged, type Managed } from '../../test/helpers/processes.ts';
+import { startMosquitto, type Mosquitto } from '../../testkit/mosquitto.ts';
+import { CLI } from '../../testkit/cli.ts';
+import { freePort, startTs, type Managed } from '../../testkit/processes.ts';
 import type { BenchContext, BenchRow, BenchSuite } from '../harness.ts';
 import { cpuSeconds, rssMb, runJsonProcess } from '../lib/processes.ts';
 import type { PublisherConfig } from '../load/publisher.ts';
@@ -88,7 +89,7 @@ export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker'
     p50: subFinal.p50 ?? null, p99: subFinal.p99 ?? null,
     brokerCpuPct: ((cpu1 - cpu0) / elapsed) * 100, brokerRssMb: peakRss || null,
     subscriberDisconnected: subFinal.disconnected === true,
-    // The crash FACTS.md reports came as clients disconnected: look a moment after they have.
+    // The crash docs/facts.md reports came as clients disconnected: look a moment after they have.
     brokerAlive: await new Promise((r) => setTimeout(r, 2000)).then(() => alive(o.port)),
     generatorCpuUsPerMsg: sent > 0 ? genCpu / sent : 0,
   };
@@ -97,7 +98,7 @@ export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker'
 export async function startOurBroker(dir: string, loadDevices: number, extra: string[] = []): Promise<{ proc: Managed; port: number; httpPort: number; brokerPid: number }> {
   const port = await freePort();
   const httpPort = await freePort();
-  const proc = spawnManaged(process.execPath, ['--import', 'tsx', 'bin/parkpulse.ts', 'broker', '--data-dir', dir, '--load-devices', String(loadDevices),
+  const proc = startTs(CLI, ['broker', '--data-dir', dir, '--load-devices', String(loadDevices),
     '--broker-host', '127.0.0.1', '--broker-port', String(port), '--broker-ws-port', String(await freePort()), '--broker-http-port', String(httpPort),
     // A benchmark drives single connections far above a device's rate, and thousands of them.
     '--broker-rate-per-sec', '0', '--broker-max-connections', '20000', '--log-level', 'warn',
@@ -162,7 +163,7 @@ export const brokerSuite: BenchSuite = {
           await ours.proc.stop('SIGKILL', 5000);
         }
         // Mosquitto's default in-flight window (20 QoS 1 messages per client) would cap its subscriber
-        // at a few thousand a second; lift it, and its queue limits, as FACTS.md's comparison did.
+        // at a few thousand a second; lift it, and its queue limits, so the comparison is of the brokers, not of a setting.
         const mosquitto: Mosquitto = await startMosquitto(join(dir, `m${results.length}`), accounts, model.id, ['max_inflight_messages 0', 'max_queued_messages 0', 'set_tcp_nodelay true']);
         try {
           results.push(await loadRun(ctx, { broker: 'mosquitto', pid: mosquitto.pid, port: mosquitto.port, ...run, parkId: model.id, fleetKey: provisioned.fleetKey, ids, subscriber }));

@@ -12,6 +12,7 @@ import { ConfigError } from '../errors.ts';
 import { COMMAND_NAMES, DEVICE_ACTIONS, isCommand, isToolCommand, positionals, type Command, type DeviceAction } from './commands.ts';
 import { flatten, schemaOf } from './setting.ts';
 import { SETTINGS } from './settings.ts';
+import { formatIssues } from '../../shared/validation.ts';
 
 const ROWS = flatten(SETTINGS);
 const settingsSchema = schemaOf(SETTINGS);
@@ -120,7 +121,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
 
   const result = configSchema.safeParse(out);
   if (!result.success) {
-    throw new ConfigError('config-invalid', result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    throw new ConfigError('config-invalid', formatIssues(result.error));
   }
   return deepFreeze(result.data);
 }

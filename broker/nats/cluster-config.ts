@@ -18,7 +18,7 @@
 // protects better, while nats-server pays the cost at every connect and for every connected
 // client at every reload.
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
@@ -28,6 +28,7 @@ import { CHANNELS, DEVICE_KINDS } from '../../shared/topics.ts';
 import { ClusterConfigError } from '../errors.ts';
 import type { ClusterNode, ClusterSpec } from './cluster-spec.ts';
 import { natsPermissions, type NatsPermissions } from './nats-permissions.ts';
+import { writeFileAtomic } from '../../shared/json-file.ts';
 
 export interface NatsUser {
   user: string;
@@ -189,10 +190,7 @@ export function writeClusterFiles(outDir: string, files: Record<string, string>)
   const written: string[] = [];
   for (const [name, text] of Object.entries(files)) {
     const path = join(outDir, name);
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, text, { mode: 0o600 });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, path);
+    writeFileAtomic(path, text, { mode: 0o600 });
     written.push(path);
   }
   return written;

@@ -2,11 +2,11 @@
 // parks it serves (each park's data folder holds its registry and secrets), and the few settings
 // the cluster's MQTT and JetStream need. `parkpulse cluster-config FILE` turns it into nats-server
 // configuration (broker/nats/cluster-config.ts).
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { MAX_SHARDS } from '../../shared/shard-topics.ts';
 import { ClusterSpecError } from '../errors.ts';
+import { readJsonFile } from '../../shared/json-file.ts';
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'letters, digits, _ and -');
 const port = z.number().int().min(1).max(65535);
@@ -82,17 +82,10 @@ export type ClusterNode = ClusterSpec['nodes'][number];
 
 /** Reads and validates a cluster file; the parks' paths are resolved against its folder. */
 export function loadClusterSpec(path: string): ClusterSpec {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new ClusterSpecError('cluster-file-invalid', `cannot read cluster file ${path}: ${(err as Error).message}`);
-  }
-  const parsed = clusterSpecSchema.safeParse(raw);
-  if (!parsed.success) throw new ClusterSpecError('cluster-file-invalid', `invalid cluster file ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const spec = readJsonFile(path, clusterSpecSchema, 'cluster file', (detail) => new ClusterSpecError('cluster-file-invalid', detail));
   const base = dirname(resolve(path));
   return {
-    ...parsed.data,
-    parks: parsed.data.parks.map((p) => ({ ...p, dataDir: resolve(base, p.dataDir), ...(p.parkModel ? { parkModel: resolve(base, p.parkModel) } : {}) })),
+    ...spec,
+    parks: spec.parks.map((p) => ({ ...p, dataDir: resolve(base, p.dataDir), ...(p.parkModel ? { parkModel: resolve(base, p.parkModel) } : {}) })),
   };
 }

@@ -19,6 +19,7 @@ import type { ApplyResult } from './device-tracks.ts';
 import { createLifecycle, type Changes } from './lifecycle.ts';
 import { alertTitle, createRuleEvaluator, PULSE_RULES } from './rules.ts';
 import type { AlertRules } from './rules-config.ts';
+import { formatIssue } from '../../shared/validation.ts';
 
 export interface AlertingOptions {
   model: ParkModel;
@@ -217,10 +218,10 @@ export function createAlerting(opts: AlertingOptions): Alerting {
       const r = (raw ?? {}) as Record<string, unknown>;
       const requestId = typeof r.requestId === 'string' && ID_PATTERN.test(r.requestId) ? r.requestId : null;
       const actor = typeof r.by === 'string' && r.by.length > 0 ? r.by.slice(0, 64) : 'unknown';
-      const issue = parsed.error.issues[0];
-      warn('invalid-action', { requestId, issue: issue?.message }, 'invalid operator action refused');
+      const issue = formatIssue(parsed.error.issues[0]);
+      warn('invalid-action', { requestId, issue }, 'invalid operator action refused');
       stats.refused++;
-      flush([refusalAudit({ actor, action: 'invalid-request', alertId: typeof r.alertId === 'string' ? r.alertId.slice(0, 128) : null, code: 'invalid-action', requestId, detail: { issue: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`.slice(0, 200) } })]);
+      flush([refusalAudit({ actor, action: 'invalid-request', alertId: typeof r.alertId === 'string' ? r.alertId.slice(0, 128) : null, code: 'invalid-action', requestId, detail: { issue: issue.slice(0, 200) } })]);
       if (requestId) reply({ requestId, ok: false, code: 'invalid-action', alert: null });
       return;
     }

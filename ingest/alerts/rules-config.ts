@@ -1,10 +1,11 @@
 // The alert rules' thresholds: one JSON file (shared/park/alert-rules.json by default), validated
 // here. Every field has a default, so a file names only what it changes; an unknown rule or field
 // is an error (a typo must not silently leave a rule at its default).
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ALERT_RULE_IDS, ALERT_SEVERITIES, type AlertRuleId } from '../../shared/schema.ts';
+import { ALERT_SEVERITIES, type AlertRuleId } from '../../shared/schema.ts';
+import { readJson } from '../../shared/json-file.ts';
+import { formatIssues } from '../../shared/validation.ts';
 
 export const DEFAULT_ALERT_RULES_PATH = fileURLToPath(new URL('../../shared/park/alert-rules.json', import.meta.url));
 
@@ -97,17 +98,11 @@ export type RuleConfig<R extends AlertRuleId> = AlertRules['rules'][R];
 export function parseAlertRules(raw: unknown, source = 'alert rules'): AlertRules {
   const parsed = alertRulesSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`invalid ${source}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new Error(`invalid ${source}: ${formatIssues(parsed.error)}`);
   }
   return Object.freeze(parsed.data);
 }
 
 export function loadAlertRules(path: string = DEFAULT_ALERT_RULES_PATH): AlertRules {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`cannot read alert rules ${path}: ${(err as Error).message}`);
-  }
-  return parseAlertRules(raw, `alert rules ${path}`);
+  return parseAlertRules(readJson(path, 'alert rules'), `alert rules ${path}`);
 }

@@ -39,7 +39,7 @@ export function writeBucket(e: InfluxEndpoint): string {
 
 /**
  * 2.x/3.x take `Token <token>`; 1.x with authentication wants Basic (it refuses `Token` with 401,
- * influx-test-recipe.md), and its v2-compatible token is `username:password`.
+ * docs/testing-external-servers.md), and its v2-compatible token is `username:password`.
  */
 export function authorizationHeader(token: string | undefined): Record<string, string> {
   if (!token) return {};

@@ -1,6 +1,6 @@
 // Readings as InfluxDB line protocol (precision µs, see influx-schema.ts pointTime). Hand-built
-// with escaping rather than the client's Point class: FACTS.md measured ~2.5 µs per Point and ~1.1 µs
-// per template line, and the lines are also what the spool keeps on disk. The measurement and tag
+// with escaping rather than the client's Point class: a Point took 1.6x the time of a template
+// line (docs/facts.md), and the lines are also what the spool keeps on disk. The measurement and tag
 // part of a line repeats for every reading of a device, so it is built once and cached.
 import type { Reading } from './types.ts';
 import { StoreError } from './errors.ts';

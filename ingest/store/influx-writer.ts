@@ -2,7 +2,7 @@
 // outcome of each send honestly.
 //
 // The WriteApi keeps retries in memory only, sends full batches in the background without
-// awaiting them, and swallows their errors (influx-test-recipe.md). So: maxRetries 0 (our spool
+// awaiting them, and swallows their errors (docs/testing-external-servers.md). So: maxRetries 0 (our spool
 // retries), a batchSize above anything sent at once (no background batch ever fires), and
 // `await flush()` per send, which then rejects with the server's error.
 import { HttpError, InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';

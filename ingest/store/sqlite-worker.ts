@@ -1,9 +1,11 @@
 // The embedded store's worker thread: owns the better-sqlite3 connection so that synchronous
-// commits never block the event loop that routes MQTT and serves the screen (FACTS.md: a commit on
-// the main thread starved a prototype's WebSocket fan-out).
+// commits never block the event loop that routes MQTT and serves the screen (docs/facts.md: a large commit
+// takes about a second on a loaded machine, all of it taken from whichever thread runs it).
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { createReader, createSchema, createWriter, upsertDevices, type DeviceRow } from './sqlite-schema.ts';
+import { createSchema } from './sqlite-migration.ts';
+import { createReader } from './sqlite-reads.ts';
+import { createWriter, upsertDevices, type DeviceRow } from './sqlite-writer.ts';
 
 export interface SqliteWorkerData {
   path: string;
@@ -18,7 +20,8 @@ export type WorkerRequest =
   | { id: number; op: 'write'; rows: Parameters<ReturnType<typeof createWriter>['write']>[0] }
   | { id: number; op: 'history'; args: Parameters<ReturnType<typeof createReader>['history']>[0] }
   | { id: number; op: 'latest' }
-  | { id: number; op: 'energySince'; since: number }
+  | { id: number; op: 'energySince'; since: number; until?: number }
+  | { id: number; op: 'deviceLog'; args: Parameters<ReturnType<typeof createReader>['deviceLog']>[0] }
   | { id: number; op: 'kwhBaselines'; since: number }
   | { id: number; op: 'maxSeqByDevice' }
   | { id: number; op: 'keys'; filter?: { device?: string } }
@@ -73,7 +76,10 @@ port.on('message', (req: WorkerRequest) => {
         result = reader.latest();
         break;
       case 'energySince':
-        result = reader.energySince(req.since);
+        result = reader.energySince(req.since, req.until);
+        break;
+      case 'deviceLog':
+        result = reader.deviceLog(req.args);
         break;
       case 'kwhBaselines':
         result = reader.kwhBaselines(req.since);

@@ -8,6 +8,7 @@ import type { Logger } from '../../shared/logger.ts';
 import { alertReplySchema, REFUSED_ATTEMPTS, type AlertAction, type AlertReply } from '../../shared/schema.ts';
 import { opsAlertsTopic } from '../../shared/topics.ts';
 import { HttpError } from './errors.ts';
+import { formatIssue } from '../../shared/validation.ts';
 
 export type RefusedAttempt = (typeof REFUSED_ATTEMPTS)[number];
 export type ActionInput = Extract<AlertAction, { action: 'ack' | 'shelve' | 'unshelve' }> extends infer A ? (A extends unknown ? Omit<A, 'requestId' | 'at'> : never) : never;
@@ -120,7 +121,7 @@ export function createAlertActions(opts: AlertActionsOptions): AlertActions {
         return true;
       }
       if (!parsed.success) {
-        log.warn({ topic: t, issue: parsed.error.issues[0]?.message }, 'reply does not match its schema; ignored');
+        log.warn({ topic: t, issue: formatIssue(parsed.error.issues[0]) }, 'reply does not match its schema; ignored');
         return true;
       }
       clearTimeout(p.timer);

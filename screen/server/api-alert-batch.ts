@@ -15,6 +15,7 @@ import type { ActionInput, AlertActions } from './alert-actions.ts';
 import { HttpError } from './errors.ts';
 import { json, readJsonBody, type Route } from './http-kit.ts';
 import type { OperatorAuth } from './operator-auth.ts';
+import { formatIssues } from '../../shared/validation.ts';
 
 export const BATCH_PATH = /^\/api\/alerts\/batch\/(?<verb>ack|shelve|unshelve)$/;
 
@@ -54,7 +55,7 @@ export function batchRoutes(opts: BatchRoutesOptions): Route[] {
         const verb = params.verb as Verb;
         const session = opts.auth.require(req, { attempted: verb, alertId: null });
         const parsed = BODIES[verb].safeParse(await readJsonBody(req, 64 * 1024));
-        if (!parsed.success) throw new HttpError('bad-request', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+        if (!parsed.success) throw new HttpError('bad-request', formatIssues(parsed.error));
         const body = parsed.data as { ids: string[]; note: string; minutes?: number };
         const by = session.operator;
         const batch = { id: `b-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`, size: body.ids.length };

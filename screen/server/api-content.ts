@@ -3,7 +3,7 @@
 // the wall; changing either needs a signed-in operator (and the origin check create-screen.ts runs
 // for every state-changing request), and every change is logged with the operator's name.
 import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import type { Logger } from '../../shared/logger.ts';
 import { DEFAULT_KPI_PATH, loadKpiSet, parseKpiSet } from '../../shared/kpis.ts';
@@ -11,6 +11,8 @@ import type { KpiSet, Notice } from '../../shared/schema.ts';
 import { HttpError } from './errors.ts';
 import { json, readJsonBody, type Route } from './http-kit.ts';
 import type { OperatorAuth } from './operator-auth.ts';
+import { writeJsonFileAtomic } from '../../shared/json-file.ts';
+import { formatIssues } from '../../shared/validation.ts';
 
 export interface KpiSource {
   /** The current set: the operator's file when present and valid, else the bundled default. */
@@ -122,9 +124,7 @@ export function contentRoutes(opts: ContentOptions): Route[] {
           throw new HttpError('bad-request', (err as Error).message);
         }
         // Write beside, then rename: the wall never reads half a file.
-        const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-        writeFileSync(tmp, `${JSON.stringify(set, null, 2)}\n`, { mode: 0o644 });
-        renameSync(tmp, file);
+        writeJsonFileAtomic(file, set, { indent: 2 });
         log.info({ operator: session.operator, id: set.id, file }, 'KPI set replaced by an operator');
         json(res, 200, { id: set.id, by: session.operator });
       },
@@ -136,7 +136,7 @@ export function contentRoutes(opts: ContentOptions): Route[] {
       async handle({ req, res }) {
         const session = opts.auth.require(req, null);
         const body = newNoticeSchema.safeParse(await readJsonBody(req, 8 * 1024));
-        if (!body.success) throw new HttpError('bad-request', body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+        if (!body.success) throw new HttpError('bad-request', formatIssues(body.error));
         const b = body.data;
         const at = now();
         const from = b.from ?? at;

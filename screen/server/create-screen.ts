@@ -29,6 +29,7 @@ import { createStaticFiles } from './static-files.ts';
 import { DEFAULT_CHIME_REMINDER_MS, wallRoutes } from './api-wall.ts';
 import { createUpgradeGuard, type UpgradeRefusal, type ViewerAccess } from './upgrade-guard.ts';
 import { withDefaults } from '../../shared/options.ts';
+import { formatIssue } from '../../shared/validation.ts';
 
 export type { HistoryReader } from './api-history.ts';
 
@@ -164,7 +165,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
     }
     const parsed = h.schema.safeParse(raw);
     if (parsed.success) h.apply(parsed.data, packet.retain);
-    else log.warn({ topic, issue: parsed.error.issues[0]?.message }, 'message does not match its schema; ignored');
+    else log.warn({ topic, issue: formatIssue(parsed.error.issues[0]) }, 'message does not match its schema; ignored');
   });
 
   const routes: Route[] = [

@@ -1,6 +1,6 @@
 // Puts the screen core on an HTTP port (HTTP requests and the WebSocket upgrade).
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { listenHttp } from '../../shared/http-listen.ts';
 import type { Screen } from './create-screen.ts';
 
 export interface ScreenListener {
@@ -14,17 +14,10 @@ export interface ScreenListener {
 }
 
 export async function listenScreen(screen: Screen, opts: { host?: string; port: number }): Promise<ScreenListener> {
-  const server = createServer((req, res) => screen.handleRequest(req, res));
+  const { server, port } = await listenHttp((req, res) => screen.handleRequest(req, res), opts);
   server.on('upgrade', (req, socket, head) => screen.handleUpgrade(req, socket, head));
-  // Slowloris guard: a client must send its headers within 10 s.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
-  });
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     server,
     close: async () => {
       server.close();

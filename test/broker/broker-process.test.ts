@@ -9,14 +9,14 @@ import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { readFleetKey } from '../../shared/registry.ts';
-import { freePort, runCli, startCli, type CliProcess } from '../helpers/cli-process.ts';
+import { freePort, runCli, startCli, type Managed } from '../../testkit/cli.ts';
 import { connackCode } from '../helpers/connack.ts';
-import { waitFor } from '../helpers/park.ts';
+import { waitFor } from '../../testkit/park.ts';
 import { makeCert, OPENSSL, type TestCert } from '../helpers/tls.ts';
 
 describe('the broker process', () => {
   let dir: string;
-  let broker: CliProcess;
+  let broker: Managed;
   let cert: TestCert | null = null;
   const ports = { tcp: 0, ws: 0, tls: 0, wss: 0, http: 0 };
   let fleetKey: string;
@@ -140,7 +140,7 @@ describe('the broker process', () => {
     const rss = async (): Promise<number> => metric(await metrics(), 'parkpulse_process_resident_memory_bytes');
     const before = await rss();
     // Each attacker declares 200 MB and tries to send 64 MB of it, 1 MB at a time as fast as the
-    // broker reads. Without the guard Aedes buffers every byte (FACTS.md: +150 MB for one socket).
+    // broker reads. Without the guard Aedes buffers every byte (docs/facts.md: +65 MiB of buffers for 64 MiB sent).
     const attack = async (): Promise<number> => {
       const s = connect(ports.tcp, '127.0.0.1');
       await new Promise((r) => s.once('connect', r));

@@ -20,7 +20,7 @@ import { silentLogger } from '../../shared/logger.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
 import { provision, serviceAccountId, type Provisioned } from '../../shared/registry.ts';
 import { deviceFilters, deviceTopic } from '../../shared/topics.ts';
-import { TEST_SCRYPT } from '../helpers/park.ts';
+import { TEST_SCRYPT } from '../../testkit/park.ts';
 
 const model = loadParkModel();
 const meters = model.devices.filter((d) => d.kind === 'meter').slice(0, 4);
@@ -126,7 +126,7 @@ describe('broker durable mode (aedes-persistence-level)', () => {
     const t = await plainAedes(join(dir, 'plain-load'));
     try {
       const { sent, live } = await load(t);
-      // FACTS.md measured 3-6%; anything above zero is the behaviour the broker corrects.
+      // A few percent in the runs of docs/facts.md; anything above zero is the behaviour the broker corrects.
       expect(live, 'Aedes delivered every message live: the upstream dedupe may be fixed').toBeLessThan(sent);
     } finally {
       await t.close();

@@ -9,7 +9,7 @@ import { WebSocket } from 'ws';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { serviceAccountId, type RegistryData } from '../../shared/registry.ts';
 import { deviceTopic } from '../../shared/topics.ts';
-import { startPark, waitFor, type StartParkOptions, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type StartParkOptions, type TestPark } from '../../testkit/park.ts';
 import { connectPacket, rawConnect, type RawClient } from '../helpers/raw-mqtt.ts';
 
 const STRANGER = '127.0.0.2';
@@ -278,5 +278,40 @@ describe('a rate-limit cut', () => {
     expect(taken).toBe(40);
     expect(acked).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(refused(park, 'rate-limited')).toBe(1);
+  });
+});
+
+describe('a revoked device on the wall', () => {
+  let park: TestPark;
+  beforeAll(async () => {
+    park = await startPark({ screen: false });
+  });
+  afterAll(async () => park?.stop());
+
+  it('goes offline in the live state at once when its account is revoked (its will, published by the broker)', async () => {
+    const { createTestDevices } = await import('../helpers/devices.ts');
+    const devices = createTestDevices(park);
+    const watcher = await mqtt.connectAsync(park.mqttUrl, { clientId: 'svc-screen-revoke', username: 'svc-screen', password: park.provisioned.serviceSecrets.screen, reconnectPeriod: 0 });
+    open.push(watcher);
+    const statuses: string[] = [];
+    watcher.on('message', (_t, p) => {
+      const d = (JSON.parse(p.toString()) as { devices: { id: string; status: string; cause: string | null }[] }).devices.find((x) => x.id === 'g5-04');
+      if (d) statuses.push(`${d.status}:${d.cause}`);
+    });
+    await watcher.subscribeAsync(`park/${park.model.id}/live/delta`, { qos: 0 });
+    try {
+      const node = await devices.connect('g5-04');
+      await node.publish('telemetry', { rsrpDbm: -85, sinrDb: 15, dlMbps: 600, ulMbps: 80, latencyMs: 12, connectedUes: 40 });
+      await waitFor('online on the wall', () => statuses.at(-1) === 'online:null', 10_000);
+      const registry: RegistryData = structuredClone(park.provisioned.registry);
+      registry.accounts.find((a) => a.id === 'g5-04')!.status = 'revoked';
+      const revokedAt = Date.now();
+      park.broker.replaceRegistry(registry);
+      await waitFor('offline on the wall', () => statuses.at(-1) === 'offline:status-offline', 5000);
+      expect(Date.now() - revokedAt).toBeLessThan(2000);
+    } finally {
+      park.broker.replaceRegistry(park.provisioned.registry);
+      await devices.closeAll();
+    }
   });
 });

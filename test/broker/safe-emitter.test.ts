@@ -1,5 +1,5 @@
 // Aedes's message bus under overload: a long queue drained by deliveries that complete at once
-// overflows the stack in mqemitter 7.1 (the crash FACTS.md reports for Aedes 1.2 under QoS 0
+// overflows the stack in mqemitter 7.1 (the crash docs/facts.md reports for Aedes 1.2 under QoS 0
 // overload); the safe emitter drains the same queue completely, in order.
 import MQEmitter from 'mqemitter';
 import { describe, expect, it } from 'vitest';

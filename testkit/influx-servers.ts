@@ -1,5 +1,5 @@
 // Real InfluxDB-speaking servers for tests and benchmarks, each in a temporary folder on a free
-// port, unprivileged (influx-test-recipe.md):
+// port, unprivileged (docs/testing-external-servers.md):
 //   - Debian's influxd 1.6.7: InfluxQL on /query, v1 /write, and 404 on /api/v2/write;
 //   - nginx in front of it, rewriting /api/v2/write to /write, so the very WriteApi code path that
 //     talks to InfluxDB 2.x works against 1.6.7;
