@@ -194,6 +194,18 @@ describe.skipIf(!CHROMIUM)('the device view and the console history', () => {
     expect(Number(await page.locator('#view-trends').getAttribute('data-bucket-ms'))).toBeLessThanOrEqual(hourBucket);
     await page.screenshot({ path: join(SHOTS, 'console-trends.png') });
 
+    // The same in Chinese: the tabs, the week's bucket and the title as the wall words it.
+    const zh = await browser.context.newPage();
+    await zh.setViewportSize({ width: 1600, height: 1000 });
+    await zh.goto(`${park.screenUrl}/console`);
+    await zh.waitForSelector('#live-alerts tr[data-alert-id]');
+    expect(await zh.locator(`#live-alerts tr[data-alert-id="${alertId}"] td.title span`).first().innerText()).toBe('入侵告警 · 中海桥梁·摄像机2');
+    await zh.click('nav.tabs button[data-view=trends]');
+    await zh.waitForSelector('#view-trends[data-state="ready"]');
+    await zh.click('#view-trends button[data-range=week]');
+    await waitFor('the week loaded (zh)', async () => (await zh.locator('#trends-bucket').innerText()) === '每点 30 分钟', 15_000);
+    await zh.close();
+
     // The audit trail names the alert by title and device.
     await page.click('nav.tabs button[data-view=audit]');
     await page.waitForSelector(`#audit-records td.audit-alert[data-alert-id="${alertId}"]`);

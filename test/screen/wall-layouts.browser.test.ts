@@ -101,6 +101,15 @@ describe.skipIf(!CHROMIUM)('wall shapes', () => {
       expect(a.small, JSON.stringify(a.small.slice(0, 10))).toEqual([]);
       expect(a.chartSmall, JSON.stringify(a.chartSmall.slice(0, 10))).toEqual([]);
       if (lang === 'zh') await page.screenshot({ path: join(SHOTS, 'wall-48x9.jpg'), type: 'jpeg', quality: 80 });
+      // The device view on the wide wall: over the overview, at the same design size as on 16:9, legible.
+      await page.evaluate(() => (window as unknown as { __parkpulse: { deviceView: { open(id: string): Promise<void> } } }).__parkpulse.deviceView.open('mtr-longyuan-1'));
+      await page.waitForSelector('#device-view[data-state="ready"]', { timeout: 10_000 });
+      const box = (await page.locator('#device-view').boundingBox())!;
+      expect(box.x + box.width).toBeLessThan(1920);
+      expect(box.width / box.height).toBeCloseTo(1260 / 800, 1);
+      const withView = await auditText(page);
+      expect(withView.cut, JSON.stringify(withView.cut)).toEqual([]);
+      expect(withView.small).toEqual([]);
       await page.close();
     }
   });

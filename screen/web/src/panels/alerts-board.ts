@@ -51,6 +51,7 @@ export function setupAlertsBoard(openDevice: (id: string) => void = () => {}): v
   let page = 0;
   let open: Alert[] = [];
   let lastApp: App | null = null;
+  let lastRows = '';
 
   const renderMute = (): void => {
     mute.textContent = `♪ ${isMuted() ? t('mute') : t('unmute')}`;
@@ -70,11 +71,12 @@ export function setupAlertsBoard(openDevice: (id: string) => void = () => {}): v
     const now = Date.now();
     if (open.length === 0) {
       board.innerHTML = `<div class="board-empty">${escapeHtml(t('noAlerts'))}</div>`;
+      lastRows = '';
       footer.textContent = '';
       return;
     }
     const layout = layoutBoard(open, firstSeen, now, ROWS, page);
-    board.innerHTML = layout.rows
+    const html = layout.rows
       .map(({ alert: a, pinned }) => {
         const seen = firstSeen.get(a.id) ?? 0;
         const flash = pinned && now - seen < FLASH_MS ? ' flash' : '';
@@ -86,6 +88,8 @@ export function setupAlertsBoard(openDevice: (id: string) => void = () => {}): v
           <span class="two state"><span>${escapeHtml(state[0])}</span><small>${escapeHtml(state[1])}</small></span></div>`;
       })
       .join('');
+    // Rows are rewritten only when they change: a row being touched or clicked stays the same element.
+    if (html !== lastRows) board.innerHTML = lastRows = html;
     if (layout.moreTotal === 0) {
       footer.textContent = '';
       footer.dataset.more = '0';
