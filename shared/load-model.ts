@@ -46,6 +46,7 @@ export function buildLoadModel(n: number, base: ParkModel): ParkModel {
       id: loadDeviceId(i + 1),
       kind: 'meter',
       name: `负载测试·电表${i + 1}`,
+      nameEn: `Load test meter ${i + 1}`,
       zone: LOAD_ZONE,
       enterprise: LOAD_ENTERPRISE,
       x: Math.round((x0 + ((col + 0.5) / cols) * (x1 - x0)) * 10) / 10,
@@ -59,7 +60,7 @@ export function buildLoadModel(n: number, base: ParkModel): ParkModel {
     enterprises: [
       ...data.enterprises,
       {
-        id: LOAD_ENTERPRISE, name: '负载测试区', short: '负载测试区', nameEn: 'Load test (synthetic)', zone: LOAD_ZONE,
+        id: LOAD_ENTERPRISE, name: '负载测试区', short: '负载测试区', nameEn: 'Load test (synthetic)', shortEn: 'Load test', zone: LOAD_ZONE,
         profile: 'continuous', contractKw: n * KW_PER_LOAD_METER, stage: 'operating', source: 'neutral', plot: [x0, y0, x1 - x0, y1 - y0],
       },
     ],

@@ -24,6 +24,8 @@ export const enterpriseSchema = z.strictObject({
   name: z.string().min(1),
   short: z.string().min(1),
   nameEn: z.string().min(1),
+  /** The English counterpart of `short`: map labels, rankings, chips. */
+  shortEn: z.string().min(1),
   zone: z.string(),
   profile: z.enum(LOAD_PROFILES),
   /** Contracted supply capacity, kW: the line the enterprise's load is compared against. */
@@ -39,6 +41,8 @@ export const deviceSchema = z.strictObject({
   id: z.string().regex(ID_PATTERN),
   kind: z.enum(DEVICE_KINDS),
   name: z.string().min(1),
+  /** English name (the wall and console with lang=en, alert titles in English). */
+  nameEn: z.string().min(1),
   zone: z.string(),
   enterprise: z.string().optional(),
   /** Map position in map units. */

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret, generateSecret } from '../shared/credentials.ts';
 import { loadParkModel } from '../shared/park-model.ts';
 import { provision, registrySchema, SERVICE_ROLES } from '../shared/registry.ts';
-import { TEST_SCRYPT } from './helpers/park.ts';
+import { TEST_SCRYPT } from '../testkit/park.ts';
 
 function entropy(s: string): number {
   const counts = new Map<string, number>();

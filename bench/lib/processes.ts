@@ -1,8 +1,8 @@
 // Processes of a benchmark run: load generators and services in their own processes (so the load
 // generator never shares a core's event loop with what it measures), their JSON lines, their RSS.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startTs, type Managed } from '../../testkit/processes.ts';
 
 const ROOT = process.cwd();
 
@@ -19,28 +19,26 @@ export interface JsonProcess<L> {
   exited: Promise<number | null>;
 }
 
-/** Runs `node --import tsx <script> '<json>'`, reading JSON lines from stdout. */
+/** Runs `node --import tsx <script> '<json>'` (testkit's startTs), reading JSON lines from stdout. */
 export function runJsonProcess<L extends { final?: boolean }>(script: string, config: unknown, extraNodeArgs: string[] = []): JsonProcess<L> {
-  const child: ChildProcess = spawn(process.execPath, [...extraNodeArgs, '--import', 'tsx', join(ROOT, script), JSON.stringify(config)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: L[] = [];
   const waiters: { test: (l: L) => boolean; resolve: (l: L) => void }[] = [];
-  let err = '';
   let buf = '';
   let resolveFinal!: (l: L) => void;
   let rejectFinal!: (e: Error) => void;
   let settled = false;
   const final = new Promise<L>((res, rej) => ((resolveFinal = (l) => ((settled = true), res(l))), (rejectFinal = (e) => ((settled = true), rej(e)))));
   final.catch(() => {}); // awaited by the caller; never an unhandled rejection of the bench itself
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
+  const onStdout = (text: string): void => {
+    buf += text;
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
-      const text = buf.slice(0, nl);
+      const line0 = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      if (!text.trim()) continue;
+      if (!line0.trim()) continue;
       let line: L;
       try {
-        line = JSON.parse(text) as L;
+        line = JSON.parse(line0) as L;
       } catch {
         continue;
       }
@@ -53,29 +51,28 @@ export function runJsonProcess<L extends { final?: boolean }>(script: string, co
         }
       }
     }
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    err += d.toString();
-    if (err.length > 100_000) err = err.slice(-50_000);
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  };
+  const proc: Managed = startTs(join(ROOT, script), [JSON.stringify(config)], { cwd: ROOT, nodeArgs: extraNodeArgs, onStdout, ownGroup: false });
+  // stderr only: stdout is the JSON lines.
+  const err = (): string => proc.output().split('\n').filter((l) => !l.startsWith('{')).join('\n');
+  const exited = proc.exited.then((code) => (typeof code === 'number' ? code : null));
   void exited.then((code) => {
-    if (!settled) rejectFinal(new Error(`${script} exited (${code}) without a final report: ${err.slice(-500)}`));
+    if (!settled) rejectFinal(new Error(`${script} exited (${code}) without a final report: ${err().slice(-500)}`));
   });
   return {
-    pid: child.pid!,
+    pid: proc.pid,
     lines,
     final,
     waitFor(test, timeoutMs = 60_000) {
       const hit = lines.find(test);
       if (hit) return Promise.resolve(hit);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${script}: no matching line within ${timeoutMs} ms; stderr: ${err.slice(-500)}`)), timeoutMs);
+        const timer = setTimeout(() => reject(new Error(`${script}: no matching line within ${timeoutMs} ms; stderr: ${err().slice(-500)}`)), timeoutMs);
         waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
       });
     },
-    stderr: () => err,
-    kill: (signal = 'SIGTERM') => void child.kill(signal),
+    stderr: err,
+    kill: (signal = 'SIGTERM') => void proc.stop(signal),
     exited,
   };
 }

@@ -11,8 +11,9 @@ import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { buildLoadModel, loadDevicesOf } from '../../shared/load-model.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
 import { provision, serviceAccountId } from '../../shared/registry.ts';
-import { startMosquitto, type Mosquitto } from '../../test/helpers/mosquitto.ts';
-import { freePort, spawnManaged, type Managed } from '../../test/helpers/processes.ts';
+import { startMosquitto, type Mosquitto } from '../../testkit/mosquitto.ts';
+import { CLI } from '../../testkit/cli.ts';
+import { freePort, startTs, type Managed } from '../../testkit/processes.ts';
 import type { BenchContext, BenchRow, BenchSuite } from '../harness.ts';
 import { cpuSeconds, rssMb, runJsonProcess } from '../lib/processes.ts';
 import type { PublisherConfig } from '../load/publisher.ts';
@@ -97,7 +98,7 @@ export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker'
 export async function startOurBroker(dir: string, loadDevices: number, extra: string[] = []): Promise<{ proc: Managed; port: number; httpPort: number; brokerPid: number }> {
   const port = await freePort();
   const httpPort = await freePort();
-  const proc = spawnManaged(process.execPath, ['--import', 'tsx', 'bin/parkpulse.ts', 'broker', '--data-dir', dir, '--load-devices', String(loadDevices),
+  const proc = startTs(CLI, ['broker', '--data-dir', dir, '--load-devices', String(loadDevices),
     '--broker-host', '127.0.0.1', '--broker-port', String(port), '--broker-ws-port', String(await freePort()), '--broker-http-port', String(httpPort),
     // A benchmark drives single connections far above a device's rate, and thousands of them.
     '--broker-rate-per-sec', '0', '--broker-max-connections', '20000', '--log-level', 'warn',

@@ -14,7 +14,8 @@ import { buildLoadModel, loadDevicesOf } from '../../shared/load-model.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
 import { provision } from '../../shared/registry.ts';
 import type { WsServerMessage } from '../../shared/schema.ts';
-import { freePort, spawnManaged, type Managed } from '../../test/helpers/processes.ts';
+import { CLI } from '../../testkit/cli.ts';
+import { freePort, startTs, type Managed } from '../../testkit/processes.ts';
 import type { BenchContext, BenchResult, BenchRow, BenchSuite } from '../harness.ts';
 import { summarizeProfiles, type ProfileSummary } from '../lib/cpu-profile.ts';
 import { bucketDiff, bucketQuantile, type Buckets } from '../lib/histogram.ts';
@@ -89,7 +90,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
   const common = ['--data-dir', dir, '--load-devices', String(o.devices), '--mqtt-url', `mqtt://127.0.0.1:${ports.broker}`, '--log-level', 'warn'];
   // One folder per process: each thread (main, store worker, loader) writes its own profile there.
   const prof = (name: string): string[] => (o.profile ? ['--cpu-prof', '--cpu-prof-dir', join(profDir, name)] : []);
-  const node = (name: string, args: string[]): Managed => spawnManaged(process.execPath, [...prof(name), '--import', 'tsx', 'bin/parkpulse.ts', ...args]);
+  const node = (name: string, args: string[]): Managed => startTs(CLI, args, { nodeArgs: prof(name) });
   const procs: Record<string, Managed> = {};
   const sqlitePath = join(dir, 'parkpulse.db');
   try {

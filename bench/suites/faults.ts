@@ -4,7 +4,7 @@
 // restarted; then every acknowledged (device, seq) is looked up in the store. The old behaviour
 // (`--broker-ack receipt`: PUBACK on receipt) runs the same faults beside it for comparison.
 import type { BenchRow, BenchSuite } from '../harness.ts';
-import { runPubackFaults, type Deployment, type PubackFaultResult } from '../../test/helpers/puback-faults.ts';
+import { runPubackFaults, type Deployment, type PubackFaultResult } from '../../testkit/puback-faults.ts';
 
 const DEVICES = 1000;
 const RATE = 8;

@@ -11,8 +11,8 @@ import { createInfluxStore } from '../../ingest/store/influx-store.ts';
 import type { Reading } from '../../ingest/store/types.ts';
 import { silentLogger } from '../../shared/logger.ts';
 import { loadParkModel, type ParkModel } from '../../shared/park-model.ts';
-import { findProgram } from '../../test/helpers/external.ts';
-import { startInfluxd, startInfluxV2Proxy, startVictoriaMetrics } from '../../test/helpers/influx-servers.ts';
+import { findProgram } from '../../testkit/external.ts';
+import { startInfluxd, startInfluxV2Proxy, startVictoriaMetrics } from '../../testkit/influx-servers.ts';
 import type { BenchSuite } from '../harness.ts';
 
 const BATCH = 5000;

@@ -4,8 +4,8 @@
 import { join } from 'node:path';
 import type { CDPSession } from 'playwright-core';
 import { createFleet } from '../../simulators/fleet.ts';
-import { CHROMIUM, launchBrowser } from '../../test/helpers/browser.ts';
-import { startPark } from '../../test/helpers/park.ts';
+import { CHROMIUM, launchBrowser } from '../../testkit/browser.ts';
+import { startPark } from '../../testkit/park.ts';
 import type { BenchSuite } from '../harness.ts';
 
 const DEFAULT_INTERVAL_MS = 2000;

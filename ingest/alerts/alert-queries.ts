@@ -87,3 +87,18 @@ export function auditRange(db: AlertDb, afterSeq: number, limit: number, range: 
   const sql = `SELECT * FROM audit WHERE ${w.sql.join(' AND ')} ORDER BY seq LIMIT ${Math.min(Math.max(1, limit), 5000)}`;
   return (db.db.prepare(sql).all(...w.args) as AuditRow[]).map(auditFromRow);
 }
+
+export interface AlertCount {
+  /** Bucket start, ms. */
+  t: number;
+  severity: string;
+  n: number;
+}
+
+/** Alerts opened per bucket and severity in [from, to) (the console's alert counts over time). */
+export function alertCounts(db: AlertDb, q: { from: number; to: number; bucketMs: number }): AlertCount[] {
+  const b = Math.max(1, Math.round(q.bucketMs));
+  return db.db
+    .prepare(`SELECT (opened_at / ${b}) * ${b} AS t, severity, COUNT(*) AS n FROM alerts WHERE opened_at >= ? AND opened_at < ? GROUP BY 1, 2 ORDER BY 1`)
+    .all(Math.floor(q.from), Math.ceil(q.to)) as AlertCount[];
+}

@@ -22,7 +22,7 @@ export function alertTitle(rule: AlertRuleId, subject: Subject): { title: string
 }
 
 export function deviceSubject(d: Device): Subject {
-  return { id: d.id, device: d.id, kind: d.kind, zone: d.zone, enterprise: d.enterprise ?? null, name: d.name, nameEn: d.id };
+  return { id: d.id, device: d.id, kind: d.kind, zone: d.zone, enterprise: d.enterprise ?? null, name: d.name, nameEn: d.nameEn };
 }
 
 const round = (v: number, digits = 1): number => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -60,7 +60,7 @@ export function createRuleEvaluator(model: ParkModel, config: AlertRules, book?:
   const enterpriseSubjects = new Map<string, Subject>();
   for (const e of model.enterprises) {
     const first = meters.get(e.id)?.[0];
-    if (first) enterpriseSubjects.set(e.id, { id: e.id, device: first.id, kind: 'meter', zone: e.zone, enterprise: e.id, name: e.short, nameEn: e.nameEn });
+    if (first) enterpriseSubjects.set(e.id, { id: e.id, device: first.id, kind: 'meter', zone: e.zone, enterprise: e.id, name: e.short, nameEn: e.shortEn });
   }
 
   // The offline condition is the device's effective status (device-status.ts), as the wall shows it.

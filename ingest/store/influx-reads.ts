@@ -4,11 +4,11 @@
 // (ts / b) * b, and only buckets with data are returned (fill(none)).
 import type { ParkModel } from '../../shared/park-model.ts';
 import { StoreError } from './errors.ts';
-import type { EnterpriseEnergy, HistoryPoint, HistoryQuery, HistorySeries, LatestReading, StoredKey, TelemetryStore } from './types.ts';
+import type { DeviceLog, EnterpriseEnergy, HistoryPoint, HistoryQuery, HistorySeries, LatestReading, StoredKey, TelemetryStore } from './types.ts';
 import { EVENT_MEASUREMENT, MEASUREMENTS, STATUS_MEASUREMENT, TELEMETRY_MEASUREMENTS } from './influx-schema.ts';
 import { columnsOf, ident, literal, msTime, type InfluxQl, type Series } from './influx-query.ts';
 
-export type StoreReader = Pick<TelemetryStore, 'history' | 'latest' | 'energySince' | 'kwhBaselines' | 'maxSeqByDevice' | 'keys'>;
+export type StoreReader = Pick<TelemetryStore, 'history' | 'latest' | 'energySince' | 'deviceLog' | 'kwhBaselines' | 'maxSeqByDevice' | 'keys'>;
 
 /** A GROUP BY time() without a bounded bucket count can exhaust the server's memory. */
 const MAX_BUCKETS = 100_000;
@@ -25,6 +25,8 @@ const HISTORY: Record<HistorySeries, Aggregate> = {
   'node5g.dl': { measurement: 'node5g', field: 'dl_mbps', fn: 'MEAN', sumOverDevices: true },
   'node5g.ul': { measurement: 'node5g', field: 'ul_mbps', fn: 'MEAN', sumOverDevices: true },
   'camera.events': { measurement: EVENT_MEASUREMENT.measurement, field: 'seq', fn: 'COUNT', sumOverDevices: false },
+  'camera.fps': { measurement: 'camera', field: 'fps', fn: 'MEAN', sumOverDevices: false },
+  'camera.bitrate': { measurement: 'camera', field: 'bitrate_kbps', fn: 'MEAN', sumOverDevices: false },
 };
 
 export function historyQuery(q: HistoryQuery): string {
@@ -33,7 +35,7 @@ export function historyQuery(q: HistoryQuery): string {
   const to = Math.ceil(q.to);
   if ((to - from) / b > MAX_BUCKETS) throw new StoreError('influx-query', `history: ${Math.ceil((to - from) / b)} buckets asked, ${MAX_BUCKETS} at most`);
   const a = HISTORY[q.series];
-  const range = `time >= ${msTime(from)} AND time < ${msTime(to)}`;
+  const range = `time >= ${msTime(from)} AND time < ${msTime(to)}${q.device ? ` AND "device" = ${literal(q.device)}` : ''}`;
   if (!a.sumOverDevices) {
     return `SELECT ${a.fn}(${ident(a.field)}) AS v FROM ${ident(a.measurement)} WHERE ${range} GROUP BY time(${b}ms) fill(none)`;
   }
@@ -60,11 +62,12 @@ export function createInfluxReader(ql: InfluxQl, model: ParkModel): StoreReader 
   const meters = model.devices.filter((d) => d.kind === 'meter');
   const enterpriseOf = new Map(model.devices.map((d) => [d.id, d.enterprise ?? null]));
 
-  /** Per meter: LAST(kwh) before `since`, and FIRST/MIN/MAX since it. */
-  async function kwhAround(since: number): Promise<Map<string, { before?: number; first?: number; min?: number; max?: number }>> {
+  /** Per meter: LAST(kwh) before `since`, and FIRST/MIN/MAX from it (to `until` when given). */
+  async function kwhAround(since: number, until?: number): Promise<Map<string, { before?: number; first?: number; min?: number; max?: number }>> {
+    const end = until === undefined ? '' : ` AND time < ${msTime(Math.ceil(until))}`;
     const [before, after] = await ql.query(
       `SELECT LAST("kwh") AS kwh FROM "meter" WHERE time < ${msTime(since)} GROUP BY "device"; ` +
-        `SELECT FIRST("kwh") AS first, MIN("kwh") AS min, MAX("kwh") AS max FROM "meter" WHERE time >= ${msTime(since)} GROUP BY "device"`,
+        `SELECT FIRST("kwh") AS first, MIN("kwh") AS min, MAX("kwh") AS max FROM "meter" WHERE time >= ${msTime(since)}${end} GROUP BY "device"`,
     );
     const out = new Map<string, { before?: number; first?: number; min?: number; max?: number }>();
     const entry = (device: string) => out.get(device) ?? out.set(device, {}).get(device)!;
@@ -105,8 +108,23 @@ export function createInfluxReader(ql: InfluxQl, model: ParkModel): StoreReader 
       return out;
     },
 
-    async energySince(since) {
-      const around = await kwhAround(since);
+    async deviceLog(q) {
+      const where = `"device" = ${literal(q.device)} AND time >= ${msTime(Math.floor(q.from))} AND time < ${msTime(Math.ceil(q.to))}`;
+      const limit = Math.max(1, Math.floor(q.limit));
+      const [events, status] = await ql.query(
+        `SELECT "seq", "event_type", "confidence" FROM ${ident(EVENT_MEASUREMENT.measurement)} WHERE ${where} ORDER BY time DESC LIMIT ${limit}; ` +
+          `SELECT "seq", "state", "will" FROM ${ident(STATUS_MEASUREMENT.measurement)} WHERE ${where} ORDER BY time DESC LIMIT ${limit}`,
+      );
+      const out: DeviceLog = { events: [], status: [] };
+      for (const { row } of rows(events ?? [])) out.events.push({ ts: Math.floor(row.time as number), seq: row.seq as number, type: String(row.event_type), confidence: typeof row.confidence === 'number' ? row.confidence : null });
+      for (const { row } of rows(status ?? [])) out.status.push({ ts: Math.floor(row.time as number), seq: row.seq as number, state: String(row.state), will: row.will === true });
+      // Newest first; a will repeats its session's seq and follows that session's online (as SQLite orders them).
+      out.status.sort((a, b) => b.ts - a.ts || b.seq - a.seq || Number(b.will) - Number(a.will));
+      return out;
+    },
+
+    async energySince(since, until) {
+      const around = await kwhAround(since, until);
       const sums = new Map<string, number>();
       for (const [device, e] of around) {
         const enterprise = enterpriseOf.get(device);

@@ -2,25 +2,28 @@
 // InfluxDB side gives in InfluxQL (influx-reads.ts).
 import type Database from 'better-sqlite3';
 import { ALL_TABLES, data, objectType, STATUS_TABLE, TABLES } from './sqlite-schema.ts';
-import type { EnterpriseEnergy, HistoryPoint, HistoryQuery, LatestReading, StoredKey } from './types.ts';
+import type { DeviceLog, DeviceLogQuery, EnterpriseEnergy, HistoryPoint, HistoryQuery, LatestReading, StoredKey } from './types.ts';
 
 // Bucket start of a row: better-sqlite3 binds JS numbers as REAL, so the width is cast for an
 // integer division.
 const BUCKET = '(t.ts / CAST(@b AS INTEGER)) * CAST(@b AS INTEGER)';
-const RANGE = 't.ts >= @from AND t.ts < @to';
-const perDeviceSum = (table: string, col: string): string => `SELECT bucket AS t, SUM(v) AS v FROM (
-    SELECT ${BUCKET} AS bucket, t.device_id, AVG(t.${col}) AS v FROM ${table} t WHERE ${RANGE} GROUP BY bucket, t.device_id)
+// With a device, its rows only: the (device_id, seq) key finds them without the ts index.
+const range = (device: boolean): string => `t.ts >= @from AND t.ts < @to${device ? ' AND t.device_id = (SELECT id FROM devices WHERE device = @device)' : ''}`;
+const perDeviceSum = (table: string, col: string) => (device: boolean): string => `SELECT bucket AS t, SUM(v) AS v FROM (
+    SELECT ${BUCKET} AS bucket, t.device_id, AVG(t.${col}) AS v FROM ${table} t WHERE ${range(device)} GROUP BY bucket, t.device_id)
   GROUP BY bucket ORDER BY bucket`;
-const mean = (table: string, col: string): string => `SELECT ${BUCKET} AS t, AVG(t.${col}) AS v FROM ${table} t WHERE ${RANGE} GROUP BY 1 ORDER BY 1`;
+const mean = (table: string, col: string) => (device: boolean): string => `SELECT ${BUCKET} AS t, AVG(t.${col}) AS v FROM ${table} t WHERE ${range(device)} GROUP BY 1 ORDER BY 1`;
 
-const HISTORY_SQL: Record<HistoryQuery['series'], string> = {
+const HISTORY_SQL: Record<HistoryQuery['series'], (device: boolean) => string> = {
   'park.power': perDeviceSum('meter_telemetry_data', 'kw'),
   'node5g.rsrp': mean('node5g_telemetry_data', 'rsrp_dbm'),
   'node5g.sinr': mean('node5g_telemetry_data', 'sinr_db'),
   'node5g.latency': mean('node5g_telemetry_data', 'latency_ms'),
   'node5g.dl': perDeviceSum('node5g_telemetry_data', 'dl_mbps'),
   'node5g.ul': perDeviceSum('node5g_telemetry_data', 'ul_mbps'),
-  'camera.events': `SELECT ${BUCKET} AS t, COUNT(*) AS v FROM camera_events_data t WHERE ${RANGE} GROUP BY 1 ORDER BY 1`,
+  'camera.events': (device) => `SELECT ${BUCKET} AS t, COUNT(*) AS v FROM camera_events_data t WHERE ${range(device)} GROUP BY 1 ORDER BY 1`,
+  'camera.fps': mean('camera_telemetry_data', 'fps'),
+  'camera.bitrate': mean('camera_telemetry_data', 'bitrate_kbps'),
 };
 
 /** How far back a meter's counter reading before `since` is looked for (its baseline). */
@@ -29,7 +32,8 @@ const BASELINE_LOOKBACK_MS = 86_400_000;
 export interface Reader {
   history(q: HistoryQuery): HistoryPoint[];
   latest(): LatestReading[];
-  energySince(since: number): EnterpriseEnergy[];
+  energySince(since: number, until?: number): EnterpriseEnergy[];
+  deviceLog(q: DeviceLogQuery): DeviceLog;
   kwhBaselines(since: number): Record<string, number>;
   maxSeqByDevice(): Record<string, number>;
   keys(filter?: { device?: string }): StoredKey[];
@@ -47,7 +51,17 @@ export function createReader(db: Database.Database): Reader {
   return {
     history(q) {
       if (!ready()) return [];
-      return db.prepare(HISTORY_SQL[q.series]).all({ b: Math.max(1, Math.round(q.bucketMs)), from: Math.floor(q.from), to: Math.ceil(q.to) }) as HistoryPoint[];
+      const args = { b: Math.max(1, Math.round(q.bucketMs)), from: Math.floor(q.from), to: Math.ceil(q.to), ...(q.device ? { device: q.device } : {}) };
+      return db.prepare(HISTORY_SQL[q.series](q.device !== undefined)).all(args) as HistoryPoint[];
+    },
+    deviceLog(q) {
+      if (!ready()) return { events: [], status: [] };
+      const args = { device: q.device, from: Math.floor(q.from), to: Math.ceil(q.to), limit: q.limit };
+      const where = 't.device_id = (SELECT id FROM devices WHERE device = @device) AND t.ts >= @from AND t.ts < @to';
+      const events = db.prepare(`SELECT t.ts AS ts, t.seq AS seq, t.type AS type, t.confidence AS confidence FROM camera_events_data t WHERE ${where} ORDER BY t.ts DESC LIMIT @limit`).all(args) as DeviceLog['events'];
+      const status = (db.prepare(`SELECT t.ts AS ts, t.seq AS seq, t.state AS state, t.will AS will FROM device_status_data t WHERE ${where} ORDER BY t.ts DESC, t.seq DESC, t.will DESC LIMIT @limit`).all(args) as { ts: number; seq: number; state: string; will: number | null }[])
+        .map((r) => ({ ...r, will: r.will === 1 }));
+      return { events, status };
     },
     latest() {
       if (!ready()) return [];
@@ -65,12 +79,13 @@ export function createReader(db: Database.Database): Reader {
       }
       return out;
     },
-    energySince(since) {
+    energySince(since, until) {
       if (!ready()) return [];
+      const to = until === undefined ? '' : ' AND t.ts < @until';
       return db.prepare(`SELECT b.enterprise AS enterprise, ROUND(SUM(m.last - b.kwh), 3) AS kwh
         FROM (${baselineSql}) b
-        JOIN (SELECT d.device AS device, MAX(t.kwh) AS last FROM meter_telemetry_data t JOIN devices d ON d.id = t.device_id WHERE t.ts >= @since GROUP BY t.device_id) m ON m.device = b.device
-        WHERE b.enterprise IS NOT NULL AND b.kwh IS NOT NULL GROUP BY b.enterprise ORDER BY kwh DESC`).all({ since: Math.floor(since) }) as EnterpriseEnergy[];
+        JOIN (SELECT d.device AS device, MAX(t.kwh) AS last FROM meter_telemetry_data t JOIN devices d ON d.id = t.device_id WHERE t.ts >= @since${to} GROUP BY t.device_id) m ON m.device = b.device
+        WHERE b.enterprise IS NOT NULL AND b.kwh IS NOT NULL GROUP BY b.enterprise ORDER BY kwh DESC`).all({ since: Math.floor(since), ...(until === undefined ? {} : { until: Math.ceil(until) }) }) as EnterpriseEnergy[];
     },
     kwhBaselines(since) {
       if (!ready()) return {};

@@ -20,7 +20,8 @@ export type WorkerRequest =
   | { id: number; op: 'write'; rows: Parameters<ReturnType<typeof createWriter>['write']>[0] }
   | { id: number; op: 'history'; args: Parameters<ReturnType<typeof createReader>['history']>[0] }
   | { id: number; op: 'latest' }
-  | { id: number; op: 'energySince'; since: number }
+  | { id: number; op: 'energySince'; since: number; until?: number }
+  | { id: number; op: 'deviceLog'; args: Parameters<ReturnType<typeof createReader>['deviceLog']>[0] }
   | { id: number; op: 'kwhBaselines'; since: number }
   | { id: number; op: 'maxSeqByDevice' }
   | { id: number; op: 'keys'; filter?: { device?: string } }
@@ -75,7 +76,10 @@ port.on('message', (req: WorkerRequest) => {
         result = reader.latest();
         break;
       case 'energySince':
-        result = reader.energySince(req.since);
+        result = reader.energySince(req.since, req.until);
+        break;
+      case 'deviceLog':
+        result = reader.deviceLog(req.args);
         break;
       case 'kwhBaselines':
         result = reader.kwhBaselines(req.since);

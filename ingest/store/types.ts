@@ -34,6 +34,8 @@ export const HISTORY_SERIES = [
   'node5g.dl', // sum over nodes of mean downlink Mbps
   'node5g.ul', // sum over nodes of mean uplink Mbps
   'camera.events', // count of camera events
+  'camera.fps', // mean frame rate over cameras
+  'camera.bitrate', // mean bitrate kbps over cameras
 ] as const;
 export type HistorySeries = (typeof HISTORY_SERIES)[number];
 
@@ -44,6 +46,24 @@ export interface HistoryQuery {
   to: number;
   /** Bucket width, ms. */
   bucketMs: number;
+  /** One device only (the device view): its own values, summed or averaged over itself alone. */
+  device?: string;
+}
+
+export interface DeviceLogQuery {
+  device: string;
+  /** Range start and end, ms (inclusive start, exclusive end). */
+  from: number;
+  to: number;
+  /** Rows per list at most, newest first. */
+  limit: number;
+}
+
+/** A device's recent camera events and status changes, newest first. */
+export interface DeviceLog {
+  events: { ts: number; seq: number; type: string; confidence: number | null }[];
+  /** Newest first (a will after the online of its session). `will`: the broker published the device's last will (it dropped without saying goodbye). */
+  status: { ts: number; seq: number; state: string; will: boolean }[];
 }
 
 export interface HistoryPoint {
@@ -87,8 +107,10 @@ export interface TelemetryStore {
   lossStats?(): StoreLossStats;
   history(q: HistoryQuery): Promise<HistoryPoint[]>;
   latest(): Promise<LatestReading[]>;
-  /** Energy per enterprise since `since` (ms), from the meters' cumulative counters. */
-  energySince(since: number): Promise<EnterpriseEnergy[]>;
+  /** Energy per enterprise since `since` (ms), up to `until` (ms, default now), from the meters' cumulative counters. */
+  energySince(since: number, until?: number): Promise<EnterpriseEnergy[]>;
+  /** One device's camera events and status changes in a range (the device view). */
+  deviceLog(q: DeviceLogQuery): Promise<DeviceLog>;
   /** Each meter's kWh counter at `since` (ms): its last reading before, else its first after. */
   kwhBaselines(since: number): Promise<Record<string, number>>;
   /** Highest stored seq per device, to resume gap counting after a restart. */

@@ -8,7 +8,8 @@ import type { ServerResponse } from 'node:http';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import { openAlertDb, type AlertDb } from '../../ingest/alerts/alert-db.ts';
-import { auditRange, MAX_PAGE, searchAlerts, searchAudit } from '../../ingest/alerts/alert-queries.ts';
+import { alertCounts, auditRange, MAX_PAGE, searchAlerts, searchAudit } from '../../ingest/alerts/alert-queries.ts';
+import { pickBucket } from './buckets.ts';
 import { createChainVerifier } from '../../ingest/alerts/audit-chain.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
@@ -71,6 +72,18 @@ const auditSearchSchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).optional(),
 });
 const exportSchema = z.strictObject({ from: ms, to: ms });
+const countsSchema = z.strictObject({ from: z.coerce.number().int().min(0).max(1e14), to: z.coerce.number().int().min(0).max(1e14), maxPoints: z.coerce.number().int().min(10).max(1000).optional() })
+  .refine((q) => q.to > q.from, 'to must be after from')
+  .refine((q) => q.to - q.from <= 366 * 86_400_000, 'range is a year at most');
+const DEVICE_ALERTS_PATH = /^\/api\/devices\/(?<id>[a-z0-9][a-z0-9-]{0,63})\/alerts$/;
+
+/** What the wall's device view shows of an alert: no operator notes (the wall is not signed in). */
+function wallAlert(a: Alert): Record<string, unknown> {
+  return {
+    id: a.id, rule: a.rule, severity: a.severity, state: a.state, title: a.title, titleEn: a.titleEn, openedAt: a.openedAt, clearedAt: a.clearedAt, count: a.count,
+    ack: a.ack ? { by: a.ack.by, at: a.ack.at } : null, shelvedUntil: a.shelvedUntil, shelf: a.shelf ? { by: a.shelf.by, at: a.shelf.at } : null,
+  };
+}
 const note = z.string().trim().min(1, 'a note is required').max(500);
 const ackBody = z.strictObject({ note });
 const shelveBody = z.strictObject({ note, minutes: z.number().int().min(1).max(7 * 24 * 60) });
@@ -150,11 +163,47 @@ export function createAlertsApi(opts: AlertsApiOptions): AlertsApi {
       },
     },
     {
+      // The device view (wall and console): the device's open alerts, then its latest closed ones.
+      method: 'GET',
+      path: DEVICE_ALERTS_PATH,
+      handle({ res, params }) {
+        const id = params.id!;
+        if (!model.deviceById.has(id)) return json(res, 404, { error: 'device-not-found' });
+        const open = active.filter((a) => a.device === id);
+        let past: Alert[] = [];
+        try {
+          past = searchAlerts(store(), { device: id, limit: 10 }).filter((a) => !open.some((o) => o.id === a.id));
+        } catch (err) {
+          if (!(err instanceof HttpError)) throw err; // no alert database yet: the open ones still show
+        }
+        json(res, 200, { alerts: [...open, ...past].slice(0, 10).map(wallAlert) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/alerts/counts',
+      handle({ req, res, url }) {
+        auth.require(req, null);
+        const q = query(countsSchema, url);
+        const bucketMs = pickBucket(q.from, q.to, q.maxPoints);
+        json(res, 200, { from: q.from, to: q.to, bucketMs, counts: alertCounts(store(), { from: q.from, to: q.to, bucketMs }) });
+      },
+    },
+    {
       method: 'GET',
       path: '/api/audit',
       handle({ req, res, url }) {
         auth.require(req, null);
-        json(res, 200, { records: searchAudit(store(), query(auditSearchSchema, url)) });
+        const s = store();
+        const records = searchAudit(s, query(auditSearchSchema, url));
+        // Each record's alert by title and device (an operator reads those, not ids).
+        const alerts: Record<string, { title: string; titleEn: string; device: string }> = {};
+        for (const r of records) {
+          if (!r.alertId || alerts[r.alertId]) continue;
+          const a = active.find((x) => x.id === r.alertId) ?? s.alert(r.alertId);
+          if (a) alerts[a.id] = { title: a.title, titleEn: a.titleEn, device: a.device };
+        }
+        json(res, 200, { records, alerts });
       },
     },
     {

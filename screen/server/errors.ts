@@ -18,6 +18,7 @@ export const SCREEN_ERRORS = defineCatalog({
   'cross-origin': e(403, false, 'a state-changing request from an origin not in SCREEN_ALLOWED_ORIGINS'),
   'not-found': e(404, false, 'no such resource'),
   'alert-not-found': e(404, false, 'no alert with this id'),
+  'device-not-found': e(404, false, 'no device with this id in the park model (the device view, one device history)'),
   'method-not-allowed': e(405, false, 'the path exists, with another method'),
   'kpi-file-not-configured': e(409, false, 'this screen server has no KPI file (KPI_FILE) to write'),
   'too-many-notices': e(409, false, 'the notice board is full: withdraw a notice first'),

@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.ts';
-import { findProgram } from '../helpers/external.ts';
+import { runCli } from '../../testkit/cli.ts';
+import { findProgram } from '../../testkit/external.ts';
 
 describe('parkpulse cluster-config', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pp-cluster-cli-'));

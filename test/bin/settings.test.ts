@@ -16,7 +16,7 @@ const byEnv = new Map(rows.map((r) => [r.setting.env, r.setting]));
 /** Upper-case names the README uses that are not settings (test variables, a constant), each with the file that has it. */
 const NOT_SETTINGS: Record<string, string> = {
   OPERATOR_PASSWORD: 'bin/parkpulse.ts',
-  PARKPULSE_REQUIRE_EXTERNAL: 'test/helpers/external.ts',
+  PARKPULSE_REQUIRE_EXTERNAL: 'testkit/external.ts',
   LIVENESS_RUNS: 'test/screen/wall-liveness.browser.test.ts',
   LOAD_SCRYPT: 'shared/credentials.ts',
   FUZZ_SEED: 'test/broker/fuzz.test.ts',

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLoadModel } from '../../shared/load-model.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
-import { embeddedFlags, runCli } from '../helpers/cli.ts';
-import { startPark, waitFor } from '../helpers/park.ts';
+import { embeddedFlags, runCli } from '../../testkit/cli.ts';
+import { startPark, waitFor } from '../../testkit/park.ts';
 
 const dirs: string[] = [];
 const tmp = (): string => {

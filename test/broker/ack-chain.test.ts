@@ -16,7 +16,7 @@ import { deviceFilters, deviceTopic } from '../../shared/topics.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TEST_SCRYPT, waitFor } from '../helpers/park.ts';
+import { TEST_SCRYPT, waitFor } from '../../testkit/park.ts';
 import { connectPacket, rawConnect, type RawClient } from '../helpers/raw-mqtt.ts';
 
 const model = loadParkModel();

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { serviceAccountId } from '../../shared/registry.ts';
 import { connackCode } from '../helpers/connack.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 import { connectPacket, rawConnect } from '../helpers/raw-mqtt.ts';
 
 type Who = 'camera' | 'node5g' | 'meter' | 'ingest' | 'screen';

@@ -10,7 +10,7 @@ import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { serviceAccountId } from '../../shared/registry.ts';
 import { deviceFilters, deviceTopic } from '../../shared/topics.ts';
 import { leanConnect, type LeanClient } from '../../bench/load/lean-client.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 describe('the admission gate', () => {
   it('holds streams at the high water and releases them all at the low water', async () => {

@@ -9,14 +9,14 @@ import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { readFleetKey } from '../../shared/registry.ts';
-import { freePort, runCli, startCli, type CliProcess } from '../helpers/cli-process.ts';
+import { freePort, runCli, startCli, type Managed } from '../../testkit/cli.ts';
 import { connackCode } from '../helpers/connack.ts';
-import { waitFor } from '../helpers/park.ts';
+import { waitFor } from '../../testkit/park.ts';
 import { makeCert, OPENSSL, type TestCert } from '../helpers/tls.ts';
 
 describe('the broker process', () => {
   let dir: string;
-  let broker: CliProcess;
+  let broker: Managed;
   let cert: TestCert | null = null;
   const ports = { tcp: 0, ws: 0, tls: 0, wss: 0, http: 0 };
   let fleetKey: string;

@@ -3,7 +3,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { connackCode } from '../helpers/connack.ts';
-import { startPark, type TestPark } from '../helpers/park.ts';
+import { startPark, type TestPark } from '../../testkit/park.ts';
 
 describe('broker', () => {
   let park: TestPark;

@@ -20,7 +20,7 @@ import { silentLogger } from '../../shared/logger.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
 import { provision, serviceAccountId, type Provisioned } from '../../shared/registry.ts';
 import { deviceFilters, deviceTopic } from '../../shared/topics.ts';
-import { TEST_SCRYPT } from '../helpers/park.ts';
+import { TEST_SCRYPT } from '../../testkit/park.ts';
 
 const model = loadParkModel();
 const meters = model.devices.filter((d) => d.kind === 'meter').slice(0, 4);

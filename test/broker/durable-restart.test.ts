@@ -11,9 +11,9 @@ import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
 import { provision, serviceAccountId, type Provisioned } from '../../shared/registry.ts';
 import { deviceFilters, deviceTopic } from '../../shared/topics.ts';
-import { startCli } from '../helpers/cli.ts';
-import { TEST_SCRYPT } from '../helpers/park.ts';
-import { freePort, type Managed } from '../helpers/processes.ts';
+import { startCli } from '../../testkit/cli.ts';
+import { TEST_SCRYPT } from '../../testkit/park.ts';
+import { freePort, type Managed } from '../../testkit/processes.ts';
 
 const model = loadParkModel();
 const meter = model.devices.find((d) => d.kind === 'meter')!;

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { createRng } from '../../simulators/profiles.ts';
 import { deviceTopic } from '../../shared/topics.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240630);
 const SESSIONS = 400; // connections, each with up to 12 packets: ~3,000 mutated packets in all

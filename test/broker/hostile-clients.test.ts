@@ -9,7 +9,7 @@ import { WebSocket } from 'ws';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { serviceAccountId, type RegistryData } from '../../shared/registry.ts';
 import { deviceTopic } from '../../shared/topics.ts';
-import { startPark, waitFor, type StartParkOptions, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type StartParkOptions, type TestPark } from '../../testkit/park.ts';
 import { connectPacket, rawConnect, type RawClient } from '../helpers/raw-mqtt.ts';
 
 const STRANGER = '127.0.0.2';

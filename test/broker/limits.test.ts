@@ -8,7 +8,7 @@ import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { serviceAccountId } from '../../shared/registry.ts';
 import { deviceTopic } from '../../shared/topics.ts';
 import { connackCode } from '../helpers/connack.ts';
-import { startPark, waitFor, type StartParkOptions, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type StartParkOptions, type TestPark } from '../../testkit/park.ts';
 import { connectPacket, rawConnect, type RawClient } from '../helpers/raw-mqtt.ts';
 
 const open: (RawClient | mqtt.MqttClient)[] = [];

@@ -20,10 +20,10 @@ import { readFleetKey } from '../../shared/registry.ts';
 import type { WsServerMessage } from '../../shared/schema.ts';
 import { shardOf } from '../../shared/shard-topics.ts';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
-import { startCli } from '../helpers/cli.ts';
-import { NATS_SERVER, startNatsCluster, type NatsCluster, type NatsNode } from '../helpers/nats.ts';
-import { waitFor } from '../helpers/park.ts';
-import { freePort, type Managed } from '../helpers/processes.ts';
+import { startCli } from '../../testkit/cli.ts';
+import { NATS_SERVER, startNatsCluster, type NatsCluster, type NatsNode } from '../../testkit/nats.ts';
+import { waitFor } from '../../testkit/park.ts';
+import { freePort, type Managed } from '../../testkit/processes.ts';
 import { dumpStore } from '../helpers/store-dump.ts';
 
 const model = loadParkModel();

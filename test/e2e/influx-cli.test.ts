@@ -10,11 +10,11 @@ import { createInfluxStore } from '../../ingest/store/influx-store.ts';
 import { silentLogger } from '../../shared/logger.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
 import { provision } from '../../shared/registry.ts';
-import { startCli } from '../helpers/cli.ts';
-import { requireProgram } from '../helpers/external.ts';
-import { startInfluxd, startInfluxV2Proxy, type Influxd, type RestartableServer } from '../helpers/influx-servers.ts';
-import { TEST_SCRYPT, waitFor } from '../helpers/park.ts';
-import { freePort, type Managed } from '../helpers/processes.ts';
+import { startCli } from '../../testkit/cli.ts';
+import { requireProgram } from '../../testkit/external.ts';
+import { startInfluxd, startInfluxV2Proxy, type Influxd, type RestartableServer } from '../../testkit/influx-servers.ts';
+import { TEST_SCRYPT, waitFor } from '../../testkit/park.ts';
+import { freePort, type Managed } from '../../testkit/processes.ts';
 
 const influxdBin = requireProgram('influxd', 'the CLI is tested against a real InfluxDB 1.6.7');
 const nginxBin = requireProgram('nginx', 'nginx rewrites /api/v2/write onto InfluxDB 1.6.7');

@@ -15,10 +15,10 @@ import { silentLogger } from '../../shared/logger.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
 import { provision, type Provisioned } from '../../shared/registry.ts';
 import type { WsServerMessage } from '../../shared/schema.ts';
-import { freePort, startCli, type CliProcess } from '../helpers/cli-process.ts';
-import { requireProgram } from '../helpers/external.ts';
-import { MOSQUITTO, MOSQUITTO_PASSWD, startMosquitto, type Mosquitto } from '../helpers/mosquitto.ts';
-import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../helpers/park.ts';
+import { freePort, startCli, type Managed } from '../../testkit/cli.ts';
+import { requireProgram } from '../../testkit/external.ts';
+import { MOSQUITTO, MOSQUITTO_PASSWD, startMosquitto, type Mosquitto } from '../../testkit/mosquitto.ts';
+import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../../testkit/park.ts';
 import { makeCert, OPENSSL, type TestCert } from '../helpers/tls.ts';
 
 const MOSQUITTO_PUB = requireProgram('mosquitto_pub', 'mosquitto_pub against our broker');
@@ -39,7 +39,7 @@ describe.skipIf(!MOSQUITTO || !MOSQUITTO_PASSWD)('our services with Mosquitto as
   let dir: string;
   let mosquitto: Mosquitto;
   let provisioned: Provisioned;
-  const procs: CliProcess[] = [];
+  const procs: Managed[] = [];
   const ports = { ingestHttp: 0, screen: 0 };
 
   beforeAll(async () => {

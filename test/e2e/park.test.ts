@@ -7,7 +7,7 @@ import type { WsServerMessage } from '../../shared/schema.ts';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { deviceTopic } from '../../shared/topics.ts';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 const MESSAGES = 1500;
 

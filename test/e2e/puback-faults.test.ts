@@ -3,7 +3,7 @@
 // afterwards every reading a device got a PUBACK for is in the store exactly once (device, seq).
 // A light rate keeps it in the suite; `npm run bench -- faults` runs the same at 8k msg/s.
 import { describe, expect, it } from 'vitest';
-import { runPubackFaults, type PubackFaultResult, type Target } from '../helpers/puback-faults.ts';
+import { runPubackFaults, type PubackFaultResult, type Target } from '../../testkit/puback-faults.ts';
 
 const report = (r: PubackFaultResult): string =>
   `${r.deployment}: kills ${r.kills.map((k) => `${k.target}@${k.atMs}ms`).join(', ')}; sent ${r.fleet.sent}, acked ${r.acked}, resent ${r.fleet.resent}, stored ${r.stored}, missing ${r.missing}, duplicated ${r.duplicated}, ${r.elapsedMs} ms`;

@@ -5,8 +5,8 @@ import mqtt from 'mqtt';
 import { alertReplySchema, alertsActiveSchema, type Alert, type AlertAction, type AlertReply } from '../../shared/schema.ts';
 import { serviceAccountId, serviceUsername } from '../../shared/registry.ts';
 import { alertsFilter, alertsActiveTopic, opsAlertsTopic } from '../../shared/topics.ts';
-import type { TestPark } from './park.ts';
-import { waitFor } from './park.ts';
+import type { TestPark } from '../../testkit/park.ts';
+import { waitFor } from '../../testkit/park.ts';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 

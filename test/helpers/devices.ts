@@ -2,8 +2,8 @@
 // derived secret; a device reconnected later continues its seq, as real firmware does.
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { createDeviceClient, type DeviceClient } from '../../simulators/device-client.ts';
-import type { TestPark } from './park.ts';
-import { waitFor } from './park.ts';
+import type { TestPark } from '../../testkit/park.ts';
+import { waitFor } from '../../testkit/park.ts';
 
 export interface TestDevices {
   /** Connects a device (resolves once its `online` status is out); `now` shifts its clock. */

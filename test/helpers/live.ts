@@ -3,7 +3,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { DeviceLive, LiveMessage } from '../../shared/schema.ts';
 import { liveTopic } from '../../shared/topics.ts';
-import { waitFor, type TestPark } from './park.ts';
+import { waitFor, type TestPark } from '../../testkit/park.ts';
 
 export interface LiveWatch {
   readonly seen: readonly LiveMessage[];

@@ -1,14 +1,15 @@
 // The park as a user runs it in production: broker, ingest, screen and simulator each its own CLI
 // process (node --import tsx bin/parkpulse.ts <command>), on free ports, sharing one data folder,
 // each stoppable and restartable on its own (SIGKILL for a crash, SIGTERM for a stop), through
-// spawnManaged (processes.ts).
+// startTs (testkit/processes.ts).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadParkModel, type ParkModel } from '../../shared/park-model.ts';
 import { provision, type Provisioned } from '../../shared/registry.ts';
-import { TEST_SCRYPT } from './park.ts';
-import { freePort, spawnManaged, waitForHttp, type Managed } from './processes.ts';
+import { TEST_SCRYPT } from '../../testkit/park.ts';
+import { CLI } from '../../testkit/cli.ts';
+import { freePort, startTs, waitForHttp, type Managed } from '../../testkit/processes.ts';
 
 export type ParkProcess = 'broker' | 'ingest' | 'screen' | 'sim';
 
@@ -39,7 +40,6 @@ export interface ParkProcessesOptions {
   flags?: Partial<Record<ParkProcess, string[]>>;
 }
 
-const CLI = join(process.cwd(), 'bin/parkpulse.ts');
 
 export async function startParkProcesses(opts: ParkProcessesOptions = {}): Promise<ParkProcesses> {
   const dir = mkdtempSync(join(tmpdir(), 'parkpulse-procs-'));
@@ -71,7 +71,7 @@ export async function startParkProcesses(opts: ParkProcessesOptions = {}): Promi
     wallUrl: `${screenUrl}/?token=${encodeURIComponent(provisioned.viewerToken)}`,
     async start(name) {
       if (procs.get(name)?.running) throw new Error(`${name} is running already`);
-      const p = spawnManaged(process.execPath, ['--import', 'tsx', CLI, ...args[name], ...(opts.flags?.[name] ?? [])], { env: { ...process.env } });
+      const p = startTs(CLI, [...args[name], ...(opts.flags?.[name] ?? [])]);
       procs.set(name, p);
       const url = ready[name];
       if (url) await waitForHttp(url, [200], 60_000, p);

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireProgram } from './external.ts';
+import { requireProgram } from '../../testkit/external.ts';
 
 export const OPENSSL = requireProgram('openssl', 'TLS tests generate their certificate with openssl');
 

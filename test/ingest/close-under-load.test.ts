@@ -3,7 +3,7 @@
 // them exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 describe('ingest closed under load', () => {
   let park: TestPark;

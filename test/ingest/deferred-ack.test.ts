@@ -8,7 +8,7 @@ import { createIngest, type Ingest } from '../../ingest/create-ingest.ts';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { serviceAccountId } from '../../shared/registry.ts';
 import { deviceTopic } from '../../shared/topics.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 /** The real store, with commits held until `open()`. */
 function gated(store: TelemetryStore): TelemetryStore & { open(): void; close(): Promise<void>; held: () => number } {

@@ -9,7 +9,7 @@ import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { createMetricsRegistry } from '../../shared/metrics.ts';
 import type { LiveMessage } from '../../shared/schema.ts';
 import { deviceTopic, liveTopic, type Channel, type DeviceKind } from '../../shared/topics.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 let park: TestPark;
 const clients: mqtt.MqttClient[] = [];

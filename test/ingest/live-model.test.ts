@@ -9,7 +9,7 @@ import { liveMessageSchema, type Alert, type DeviceLive, type LiveMessage } from
 import { alertsActiveTopic, liveTopic } from '../../shared/topics.ts';
 import { FAST_ALERT_RULES, watchAlerts, type AlertWatch } from '../helpers/alert-watch.ts';
 import { createTestDevices, type TestDevices } from '../helpers/devices.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 const METER = { kw: 100, kwh: 1000, voltage: 400, current: 150, powerFactor: 0.95 };
 const CAMERA = { online: true, fps: 25, bitrateKbps: 4000, storageUsedPct: 40 };

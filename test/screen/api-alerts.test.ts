@@ -9,7 +9,7 @@ import type { Alert, AuditRecord, WsServerMessage } from '../../shared/schema.ts
 import { watchAlerts, type AlertWatch } from '../helpers/alert-watch.ts';
 import { createTestDevices, type TestDevices } from '../helpers/devices.ts';
 import { httpClient, type HttpClient } from '../helpers/http-client.ts';
-import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../../testkit/park.ts';
 
 describe('alert API', () => {
   let park: TestPark;

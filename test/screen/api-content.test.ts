@@ -8,7 +8,7 @@ import { loadKpiSet } from '../../shared/kpis.ts';
 import { addOperator } from '../../shared/operators.ts';
 import type { KpiSet, Notice, WsServerMessage } from '../../shared/schema.ts';
 import { httpClient, type HttpClient } from '../helpers/http-client.ts';
-import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../../testkit/park.ts';
 
 describe('notices and KPI set over the operator API', () => {
   let park: TestPark;

@@ -12,9 +12,9 @@ import { addOperator } from '../../shared/operators.ts';
 import { ALERT_RULE_NAMES, type Alert } from '../../shared/schema.ts';
 import { zonedParts, zonedTime } from '../../shared/time.ts';
 import { watchAlerts, type AlertWatch } from '../helpers/alert-watch.ts';
-import { CHROMIUM, launchBrowser, type Browser } from '../helpers/browser.ts';
+import { CHROMIUM, launchBrowser, type Browser } from '../../testkit/browser.ts';
 import { createTestDevices, type TestDevices } from '../helpers/devices.ts';
-import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../../testkit/park.ts';
 
 const PASSWORD = 'night shift password';
 const LONG = 600_000;

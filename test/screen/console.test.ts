@@ -6,9 +6,9 @@ import type { Page } from 'playwright-core';
 import { addOperator } from '../../shared/operators.ts';
 import type { Alert } from '../../shared/schema.ts';
 import { watchAlerts, type AlertWatch } from '../helpers/alert-watch.ts';
-import { CHROMIUM, launchBrowser, type Browser } from '../helpers/browser.ts';
+import { CHROMIUM, launchBrowser, type Browser } from '../../testkit/browser.ts';
 import { createTestDevices, reportNodeAndMeter, type TestDevices } from '../helpers/devices.ts';
-import { startPark, TEST_SCRYPT, type TestPark } from '../helpers/park.ts';
+import { startPark, TEST_SCRYPT, type TestPark } from '../../testkit/park.ts';
 
 const PASSWORD = 'night shift password';
 

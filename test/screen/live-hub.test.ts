@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { createLiveHub, type LiveHub } from '../../screen/server/live-hub.ts';
 import type { DeviceLive, LiveSummary, WsServerMessage } from '../../shared/schema.ts';
 import { silentLogger } from '../../shared/logger.ts';
-import { waitFor } from '../helpers/park.ts';
+import { waitFor } from '../../testkit/park.ts';
 
 const summary = (at: number): LiveSummary => ({
   at,

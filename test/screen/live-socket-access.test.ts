@@ -11,8 +11,8 @@ import { generateSecret } from '../../shared/credentials.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { createMetricsRegistry } from '../../shared/metrics.ts';
 import type { WsServerMessage } from '../../shared/schema.ts';
-import { CHROMIUM, launchBrowser } from '../helpers/browser.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { CHROMIUM, launchBrowser } from '../../testkit/browser.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 describe('live socket access', () => {
   let park: TestPark;

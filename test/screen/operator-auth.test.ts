@@ -8,7 +8,7 @@ import { openAlertDb, type AlertDb } from '../../ingest/alerts/alert-db.ts';
 import { searchAudit } from '../../ingest/alerts/alert-queries.ts';
 import { addOperator, removeOperator } from '../../shared/operators.ts';
 import { httpClient } from '../helpers/http-client.ts';
-import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../../testkit/park.ts';
 
 const PASSWORD = 'correct horse battery';
 

@@ -2,7 +2,7 @@
 // refusals of bad requests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 describe('screen server', () => {
   let park: TestPark;

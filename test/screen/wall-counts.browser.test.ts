@@ -12,10 +12,11 @@ import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadParkModel } from '../../shared/park-model.ts';
 import { provision } from '../../shared/registry.ts';
-import { CHROMIUM, launchBrowser, type Browser } from '../helpers/browser.ts';
-import { TEST_SCRYPT, waitFor } from '../helpers/park.ts';
+import { CHROMIUM, launchBrowser, type Browser } from '../../testkit/browser.ts';
+import { TEST_SCRYPT, waitFor } from '../../testkit/park.ts';
 import { startParkProcesses, type ParkProcesses } from '../helpers/park-processes.ts';
-import { freePort, spawnManaged, waitForHttp, type Managed } from '../helpers/processes.ts';
+import { CLI } from '../../testkit/cli.ts';
+import { freePort, startTs, waitForHttp, type Managed } from '../../testkit/processes.ts';
 
 const ARTIFACTS = join(process.cwd(), 'artifacts', 'screen');
 /** A contradiction may last one delta interval (250 ms) plus a frame or two of the sampling. */
@@ -102,15 +103,15 @@ describe.skipIf(!CHROMIUM)('counts agree on the wall, also right after a restart
     const model = loadParkModel();
     const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: TEST_SCRYPT });
     const ports = { mqtt: await freePort(), ws: await freePort(), http: await freePort(), screen: await freePort() };
-    const args = ['--import', 'tsx', join(process.cwd(), 'bin/parkpulse.ts'), 'all', '--data-dir', dir, '--log-level', 'warn', '--broker-host', '127.0.0.1', '--broker-port', String(ports.mqtt),
+    const args = ['all', '--data-dir', dir, '--log-level', 'warn', '--broker-host', '127.0.0.1', '--broker-port', String(ports.mqtt),
       '--broker-ws-port', String(ports.ws), '--broker-http-port', String(ports.http), '--screen-host', '127.0.0.1', '--screen-port', String(ports.screen), '--sim-interval-ms', '500'];
-    let park: Managed = spawnManaged(process.execPath, args);
+    let park: Managed = startTs(CLI, args);
     try {
       await waitForHttp(`http://127.0.0.1:${ports.http}/readyz`, [200], 90_000, park);
       const page = await wall(`http://127.0.0.1:${ports.screen}/?token=${encodeURIComponent(provisioned.viewerToken)}`);
       await waitFor('every camera online', async () => (await samples(page)).at(-1)?.camerasOnline === cameras, 30_000, 200);
       expect(await park.stop('SIGTERM')).toBe(0); // Ctrl-C: every device leaves with the park
-      park = spawnManaged(process.execPath, args);
+      park = startTs(CLI, args);
       await waitForHttp(`http://127.0.0.1:${ports.http}/readyz`, [200], 90_000, park);
       const restartedAt = Date.now();
       await waitFor('the wall live and every camera online again', async () => {

@@ -15,8 +15,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveTopic } from '../../shared/topics.ts';
-import { CHROMIUM, launchBrowser, type Browser } from '../helpers/browser.ts';
-import { waitFor } from '../helpers/park.ts';
+import { CHROMIUM, launchBrowser, type Browser } from '../../testkit/browser.ts';
+import { waitFor } from '../../testkit/park.ts';
 import { startParkProcesses, type ParkProcess, type ParkProcesses } from '../helpers/park-processes.ts';
 
 const RUNS = Math.max(1, Number(process.env.LIVENESS_RUNS) || 1);

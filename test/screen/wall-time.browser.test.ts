@@ -7,8 +7,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zonedParts } from '../../shared/time.ts';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
-import { CHROMIUM, launchBrowser, type Browser } from '../helpers/browser.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { CHROMIUM, launchBrowser, type Browser } from '../../testkit/browser.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 interface Label {
   text: string;

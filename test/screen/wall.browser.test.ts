@@ -14,8 +14,8 @@ import { STATIC_DIR } from '../../bin/services.ts';
 import type { Alert } from '../../shared/schema.ts';
 import { alertsActiveTopic, noticesTopic } from '../../shared/topics.ts';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
-import { CHROMIUM, launchBrowser, type Browser } from '../helpers/browser.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { CHROMIUM, launchBrowser, type Browser } from '../../testkit/browser.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 const ARTIFACTS = join(process.cwd(), 'artifacts', 'screen');
 

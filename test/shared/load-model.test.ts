@@ -42,8 +42,8 @@ describe('load model', () => {
     const small = buildParkModel({
       id: 'mini', name: '小园区', nameEn: 'Mini', city: 'x', timezone: 'Asia/Shanghai', map: { width: 100, height: 100 },
       zones: [{ id: 'z', name: 'z', nameEn: 'z', polygon: [[0, 0], [50, 0], [50, 50]] }],
-      enterprises: [{ id: 'e', name: '一区', short: '一区', nameEn: 'E', zone: 'z', profile: 'office', contractKw: 100, stage: 'operating', source: 'neutral', plot: [0, 0, 10, 10] }],
-      devices: [{ id: 'mtr-e-1', kind: 'meter', name: 'm', zone: 'z', enterprise: 'e', x: 1, y: 1 }],
+      enterprises: [{ id: 'e', name: '一区', short: '一区', nameEn: 'E', shortEn: 'E', zone: 'z', profile: 'office', contractKw: 100, stage: 'operating', source: 'neutral', plot: [0, 0, 10, 10] }],
+      devices: [{ id: 'mtr-e-1', kind: 'meter', name: 'm', nameEn: 'm', zone: 'z', enterprise: 'e', x: 1, y: 1 }],
     });
     const dir = mkdtempSync(join(tmpdir(), 'parkpulse-load-'));
     try {

@@ -9,7 +9,7 @@ import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { createMetricsRegistry } from '../../shared/metrics.ts';
 import { listenOps, type OpsListener, type ReadinessCheck } from '../../shared/ops-server.ts';
 import { deviceTopic } from '../../shared/topics.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 describe('health and metrics', () => {
   let park: TestPark;

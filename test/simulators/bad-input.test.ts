@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBadInput, type BadInputResult } from '../../simulators/bad-input.ts';
 import { createFleet } from '../../simulators/fleet.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 describe('bad-input mode', () => {
   let park: TestPark;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LiveMessage } from '../../shared/schema.ts';
 import { liveTopic } from '../../shared/topics.ts';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 describe('fleet simulator', () => {
   let park: TestPark;

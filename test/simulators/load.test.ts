@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLoadModel } from '../../shared/load-model.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
 import { runLoad, shardDevices, type LoadReport } from '../../simulators/load.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 // Few enough to connect well within the run on a busy 2-core machine (connections ran at ~40/s here
 // with four other test suites on the CPUs).

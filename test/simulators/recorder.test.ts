@@ -10,7 +10,7 @@ import { createRecorder, type Recorder } from '../../simulators/recorder.ts';
 import { decodeLine, encodeLine, payloadOf, type RecordedLine } from '../../simulators/recording.ts';
 import { createRotatingWriter } from '../../simulators/rotating-writer.ts';
 import { serviceAccountId } from '../../shared/registry.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 import { dumpStore } from '../helpers/store-dump.ts';
 
 const readRecording = (files: string[]): RecordedLine[] =>

@@ -11,7 +11,7 @@ import { createFleet } from '../../simulators/fleet.ts';
 import { createRecorder, type RecorderStats } from '../../simulators/recorder.ts';
 import { decodeLine, encodeLine, payloadOf } from '../../simulators/recording.ts';
 import { createReplay, type ReplaySummary } from '../../simulators/replay.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 import { asStored, dumpStore, type StoredRow } from '../helpers/store-dump.ts';
 
 const SAMPLE = 'simulators/recordings/sample.ndjson';

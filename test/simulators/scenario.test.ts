@@ -11,7 +11,7 @@ import { createFleet, type Fleet } from '../../simulators/fleet.ts';
 import { buildScenario, loadScenario, parseDuration, type Scenario } from '../../simulators/scenario.ts';
 import { runScenario, type ScenarioReport, type StepReport } from '../../simulators/scenario-runner.ts';
 import { watchLive, type LiveWatch } from '../helpers/live.ts';
-import { startPark, waitFor, type TestPark } from '../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 const DIR = 'simulators/scenarios';
 const model = loadParkModel();

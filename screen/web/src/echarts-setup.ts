@@ -31,10 +31,10 @@ export const FONT = '"Barlow Condensed", "Noto Sans SC", "Noto Sans CJK SC", san
 /** Axis styling in design px (docs/screen-design.md §5). */
 export function axisStyle(): Record<string, unknown> {
   return {
-    axisLabel: { color: COLORS.axis, fontSize: px(12), fontFamily: FONT },
+    axisLabel: { color: COLORS.axis, fontSize: px(14), fontFamily: FONT },
     axisLine: { lineStyle: { color: 'rgba(126,183,253,.35)' } },
     splitLine: { lineStyle: { color: COLORS.split } },
-    nameTextStyle: { color: COLORS.axis, fontSize: px(12) },
+    nameTextStyle: { color: COLORS.axis, fontSize: px(14) },
   };
 }
 
@@ -42,7 +42,7 @@ export function tooltipStyle(): Record<string, unknown> {
   return {
     backgroundColor: 'rgba(0,0,0,.6)',
     borderColor: 'rgba(147,235,248,.8)',
-    textStyle: { color: '#FFF', fontSize: px(13) },
+    textStyle: { color: '#FFF', fontSize: px(14) },
   };
 }
 

@@ -59,3 +59,40 @@ export function ageText(ms: number): string {
   if (s < 7200) return t('agoMin', { n: Math.round(s / 60) });
   return t('agoHour', { n: Math.round(s / 3600) });
 }
+
+/**
+ * Chinese magnitude units written as English readers expect (docs/screen.md, "Units"): 亿元
+ * (10^8 yuan) and 万元 become CNY millions, 万美元 USD millions, 万吨 tonnes. The value keeps the
+ * source's precision (2.58 亿元 -> CNY 258 M, 211 万美元 -> USD 2.11 M). In Chinese, or for any
+ * other unit, the source's value and unit are shown as given.
+ */
+const EN_UNITS: Record<string, { factor: number; pre: string; post: string }> = {
+  亿元: { factor: 100, pre: 'CNY', post: 'M' },
+  万元: { factor: 0.01, pre: 'CNY', post: 'M' },
+  亿美元: { factor: 100, pre: 'USD', post: 'M' },
+  万美元: { factor: 0.01, pre: 'USD', post: 'M' },
+  万吨: { factor: 10_000, pre: '', post: 't' },
+};
+
+export interface Figure {
+  /** Currency before the number (English), or ''. */
+  pre: string;
+  value: number;
+  digits: number;
+  /** Unit after the number. */
+  post: string;
+}
+
+function decimalsOf(v: number): number {
+  const s = String(v);
+  return s.includes('.') ? s.split('.')[1]!.length : 0;
+}
+
+export function figure(value: number, unit: string, unitEn: string): Figure {
+  const digits = decimalsOf(value);
+  const conv = lang === 'en' ? EN_UNITS[unit] : undefined;
+  if (!conv) return { pre: '', value, digits, post: lang === 'en' ? unitEn : unit };
+  const shift = Math.round(Math.log10(conv.factor));
+  const d = Math.max(0, digits - shift);
+  return { pre: conv.pre, value: Number((value * conv.factor).toFixed(d)), digits: d, post: conv.post };
+}

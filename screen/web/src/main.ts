@@ -1,6 +1,6 @@
 // The control-room wall: boots the layout, loads the park model, KPIs and history, then follows the
 // live WebSocket stream. URL parameters: lang=en, fit=fill, kiosk=1, carousel=<seconds>,
-// page=overview|security|energy, mute=1, staleAfter=<seconds>, chimeEvery=<seconds>, boardPage=<seconds>.
+// page=overview|security|energy, layout=16x9|32x9|48x9, deviceClose=<seconds>, mute=1, staleAfter=<seconds>, chimeEvery=<seconds>, boardPage=<seconds>.
 import '@fontsource/noto-sans-sc/400.css';
 import '@fontsource/noto-sans-sc/700.css';
 import '@fontsource/barlow-condensed/600.css';
@@ -9,7 +9,8 @@ import type { ParkModelData } from '../../../shared/park-model.ts';
 import type { KpiSet } from '../../../shared/schema.ts';
 import { createApp, onRender, requestRender, type App, type Point } from './app.ts';
 import { chimeStatus, setReminderMs } from './chime.ts';
-import { applyStaticText } from './i18n.ts';
+import { createDeviceView } from './device-view.ts';
+import { applyStaticText, lang } from './i18n.ts';
 import { connectLive } from './live-client.ts';
 import { liveness } from './liveness.ts';
 import { setParkZone } from './park-time.ts';
@@ -24,7 +25,7 @@ import { setupNotices } from './panels/notices.ts';
 import { setupPower } from './panels/power.ts';
 import { setupRanking } from './panels/ranking.ts';
 import { setupSecurity } from './panels/security.ts';
-import { chartById, onChartsRebuilt, resizeVisible, startFitting } from './scale.ts';
+import { chartById, layout, onChartsRebuilt, px, resizeVisible, startFitting } from './scale.ts';
 
 const params = new URLSearchParams(location.search);
 const PAGES = ['overview', 'security', 'energy'] as const;
@@ -66,11 +67,43 @@ async function loadHistory(app: App, keys: HistoryKey[] = HISTORY.map((h) => h[0
   );
 }
 
+/** Default seconds per detail page in the second slot of a 32x9 wall. */
+const WIDE_CAROUSEL_S = 30;
+
 function setupPages(): void {
   const pages = [...document.querySelectorAll<HTMLElement>('.page')];
   const pager = document.getElementById('pager')!;
+  const asked = (PAGES as readonly string[]).includes(params.get('page') ?? '') ? (params.get('page') as Page) : null;
+  if (layout === '48x9') {
+    // Three canvases: every page at once, nothing rotates.
+    pages.forEach((el) => {
+      el.dataset.slot = String(PAGES.indexOf(el.dataset.page as Page));
+      el.classList.add('active');
+    });
+    document.body.dataset.page = 'all';
+    resizeVisible();
+    return;
+  }
+  if (layout === '32x9') {
+    // Two canvases: the overview always, a detail page beside it (in turn).
+    const interval = Number(params.get('carousel')) || WIDE_CAROUSEL_S;
+    let detail: Page = asked && asked !== 'overview' ? asked : 'security';
+    const showDetail = (page: Page): void => {
+      detail = page;
+      for (const el of pages) {
+        const isOverview = el.dataset.page === 'overview';
+        el.dataset.slot = isOverview ? '0' : '1';
+        el.classList.toggle('active', isOverview || el.dataset.page === page);
+      }
+      document.body.dataset.page = page;
+      resizeVisible();
+    };
+    showDetail(detail);
+    window.setInterval(() => showDetail(detail === 'security' ? 'energy' : 'security'), interval * 1000);
+    return;
+  }
   const interval = Number(params.get('carousel')) || 0;
-  let current: Page = (PAGES as readonly string[]).includes(params.get('page') ?? '') ? (params.get('page') as Page) : 'overview';
+  let current: Page = asked ?? 'overview';
   const show = (page: Page): void => {
     current = page;
     for (const el of pages) el.classList.toggle('active', el.dataset.page === page);
@@ -110,8 +143,22 @@ async function boot(): Promise<void> {
   setupSecurity();
   setupNetwork();
   setupPower();
-  setupMap(app);
-  setupAlertsBoard();
+  // ?deviceClose=<seconds>: how long a device view stays open on the wall (default 60).
+  const deviceView = createDeviceView({
+    model,
+    lang,
+    container: document.getElementById('screen')!,
+    live: (id) => ({ device: app.live.devices.get(id), serverNow: app.serverNow() }),
+    autoCloseMs: (Number(params.get('deviceClose')) || 60) * 1000,
+    px,
+  });
+  const openDevice = (id: string): void => void deviceView.open(id);
+  setupMap(app, openDevice);
+  setupAlertsBoard(openDevice);
+  document.getElementById('camera-grid')!.addEventListener('click', (e) => {
+    const tile = (e.target as HTMLElement).closest<HTMLElement>('[data-device]');
+    if (tile) openDevice(tile.dataset.device!);
+  });
   setupEconomy();
   setupRanking();
   setupNotices();
@@ -120,7 +167,7 @@ async function boot(): Promise<void> {
   onChartsRebuilt(() => requestRender(app, { all: true }));
 
   // Diagnostics for tests and for an engineer at the wall's console.
-  Object.assign(window, { __parkpulse: { app, chime: chimeStatus, live, liveness: () => liveness(app), chart: chartById } });
+  Object.assign(window, { __parkpulse: { app, chime: chimeStatus, live, liveness: () => liveness(app), chart: chartById, deviceView } });
 
   // The first full render: every panel has real data (used by the browser tests and the benchmark).
   const t0 = performance.now();

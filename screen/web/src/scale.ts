@@ -9,7 +9,30 @@
 import * as echarts from 'echarts/core';
 
 export const DESIGN = { width: 1920, height: 1080 } as const;
-const fitMode = new URLSearchParams(location.search).get('fit') === 'fill' ? 'fill' : 'letterbox';
+const params = new URLSearchParams(location.search);
+const fitMode = params.get('fit') === 'fill' ? 'fill' : 'letterbox';
+
+/**
+ * Wall shapes: `16x9` (one 1920x1080 design canvas), `32x9` and `48x9` (two or three canvases
+ * side by side: the overview, then the detail pages beside it instead of in turn). Chosen from the
+ * display's aspect ratio (21:9 and narrower stay 16x9) or by `?layout=`. Every layout keeps one unit
+ * for both axes, so the map is never stretched.
+ */
+export const LAYOUTS = { '16x9': 1, '32x9': 2, '48x9': 3 } as const;
+export type Layout = keyof typeof LAYOUTS;
+
+export function chooseLayout(width: number, height: number, asked: string | null): Layout {
+  if (asked && asked in LAYOUTS) return asked as Layout;
+  const aspect = width / height;
+  if (aspect >= 4.4) return '48x9';
+  if (aspect >= 2.9) return '32x9';
+  return '16x9';
+}
+
+/** The layout chosen at load (a wall does not change shape while it runs). */
+export const layout: Layout = chooseLayout(innerWidth, innerHeight, params.get('layout'));
+/** Design width of the whole wall, design px. */
+export const designWidth = DESIGN.width * LAYOUTS[layout];
 
 let unit = 1; // display px per design px (the smaller of the two axes)
 
@@ -28,9 +51,17 @@ interface ChartSlot {
 const slots = new Map<string, ChartSlot>();
 const afterRebuild: (() => void)[] = [];
 
+/** Minimum text size on the wall, design px (docs/screen.md): ECharts would draw unsized text at 12. */
+export const MIN_TEXT = 14;
+
+function applySetup(slot: ChartSlot): void {
+  slot.chart!.setOption({ textStyle: { fontSize: px(MIN_TEXT) } });
+  slot.setup(slot.chart!);
+}
+
 function init(slot: ChartSlot): void {
   slot.chart = echarts.init(slot.el, null, { renderer: 'canvas', devicePixelRatio: window.devicePixelRatio });
-  slot.setup(slot.chart);
+  applySetup(slot);
 }
 
 /** Creates a chart in the element with the given id; returns a getter (the instance changes on DPR change). */
@@ -54,10 +85,12 @@ export function onChartsRebuilt(fn: () => void): void {
 }
 
 function applyUnits(): void {
-  const sx = innerWidth / DESIGN.width;
+  const sx = innerWidth / designWidth;
   const sy = innerHeight / DESIGN.height;
   unit = Math.min(sx, sy);
   const root = document.documentElement.style;
+  root.setProperty('--dw', String(designWidth));
+  document.body.dataset.layout = layout;
   root.setProperty('--u', `${unit}px`);
   root.setProperty('--ux', `${fitMode === 'fill' ? sx : unit}px`);
   root.setProperty('--uy', `${fitMode === 'fill' ? sy : unit}px`);
@@ -68,7 +101,7 @@ function resizeAll(): void {
   for (const slot of slots.values()) {
     if (!slot.chart) continue;
     slot.chart.resize();
-    slot.setup(slot.chart); // sizes in the option follow the new unit
+    applySetup(slot); // sizes in the option follow the new unit
   }
   for (const fn of afterRebuild) fn();
 }

@@ -13,8 +13,8 @@ import { loadParkModel } from '../../../shared/park-model.ts';
 import { readFleetKey, readServiceSecret, serviceUsername, type ServiceRole } from '../../../shared/registry.ts';
 import { shardOf } from '../../../shared/shard-topics.ts';
 import { connackCode } from '../../helpers/connack.ts';
-import { NATS_SERVER, startNatsCluster, TEST_SCRYPT, type NatsCluster } from '../../helpers/nats.ts';
-import { waitFor } from '../../helpers/park.ts';
+import { NATS_SERVER, startNatsCluster, TEST_SCRYPT, type NatsCluster } from '../../../testkit/nats.ts';
+import { waitFor } from '../../../testkit/park.ts';
 
 const SHARDS = 4;
 

@@ -16,7 +16,7 @@ import { DEFAULT_PARK_MODEL_PATH } from '../../../shared/park-model.ts';
 import { revokeDevice } from '../../../shared/device-accounts.ts';
 import { readFleetKey, readRegistry, readServiceSecret } from '../../../shared/registry.ts';
 import { shardOf } from '../../../shared/shard-topics.ts';
-import { TEST_SCRYPT } from '../../helpers/park.ts';
+import { TEST_SCRYPT } from '../../../testkit/park.ts';
 
 const dirs: string[] = [];
 function clusterFile(parks: object[], extra: object = {}): string {

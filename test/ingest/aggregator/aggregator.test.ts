@@ -27,8 +27,8 @@ import { shardOf } from '../../../shared/shard-topics.ts';
 import { liveTopic } from '../../../shared/topics.ts';
 import { createFleet, type Fleet } from '../../../simulators/fleet.ts';
 import { FAST_ALERT_RULES, watchAlerts, type AlertWatch } from '../../helpers/alert-watch.ts';
-import { NATS_SERVER, startNatsCluster, type NatsCluster } from '../../helpers/nats.ts';
-import { waitFor } from '../../helpers/park.ts';
+import { NATS_SERVER, startNatsCluster, type NatsCluster } from '../../../testkit/nats.ts';
+import { waitFor } from '../../../testkit/park.ts';
 import { sampleReadings } from '../../helpers/readings.ts';
 
 const model = loadParkModel();

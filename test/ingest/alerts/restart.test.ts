@@ -7,7 +7,7 @@ import { openAlertDb, verifyTrail, type AlertDb } from '../../../ingest/alerts/a
 import type { AlertReply } from '../../../shared/schema.ts';
 import { watchAlerts, type AlertWatch } from '../../helpers/alert-watch.ts';
 import { createTestDevices, type TestDevices } from '../../helpers/devices.ts';
-import { startPark, waitFor, type TestPark } from '../../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../../testkit/park.ts';
 
 describe('alerts across an ingest restart', () => {
   let park: TestPark;

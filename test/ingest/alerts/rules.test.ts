@@ -9,7 +9,7 @@ import type { Alert } from '../../../shared/schema.ts';
 import type { DeviceClient } from '../../../simulators/device-client.ts';
 import { FAST_ALERT_RULES, watchAlerts, type AlertWatch } from '../../helpers/alert-watch.ts';
 import { createTestDevices, type TestDevices } from '../../helpers/devices.ts';
-import { startPark, waitFor, type TestPark } from '../../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../../testkit/park.ts';
 
 
 type Values = Record<string, unknown>;

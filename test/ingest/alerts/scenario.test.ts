@@ -11,7 +11,7 @@ import { createFleet, type Fleet } from '../../../simulators/fleet.ts';
 import { loadScenario } from '../../../simulators/scenario.ts';
 import { runScenario, type ScenarioReport } from '../../../simulators/scenario-runner.ts';
 import { FAST_ALERT_RULES, watchAlerts, type AlertWatch } from '../../helpers/alert-watch.ts';
-import { startPark, waitFor, type TestPark } from '../../helpers/park.ts';
+import { startPark, waitFor, type TestPark } from '../../../testkit/park.ts';
 
 const EVENT_RULES = { 'camera-intrusion': 'intrusion', 'camera-tamper': 'tamper', 'camera-loitering': 'loitering', 'camera-video-loss': 'video_loss' } as const;
 

@@ -12,10 +12,10 @@ import { createSqliteStore } from '../../../ingest/store/sqlite-store.ts';
 import { HISTORY_SERIES, type Reading, type TelemetryStore } from '../../../ingest/store/types.ts';
 import { silentLogger } from '../../../shared/logger.ts';
 import { loadParkModel } from '../../../shared/park-model.ts';
-import { requireProgram } from '../../helpers/external.ts';
-import { startInfluxd, startInfluxV2Proxy, type Influxd, type RestartableServer } from '../../helpers/influx-servers.ts';
+import { requireProgram } from '../../../testkit/external.ts';
+import { startInfluxd, startInfluxV2Proxy, type Influxd, type RestartableServer } from '../../../testkit/influx-servers.ts';
 import { sampleReadings } from '../../helpers/readings.ts';
-import { startPark, waitFor } from '../../helpers/park.ts';
+import { startPark, waitFor } from '../../../testkit/park.ts';
 import mqtt from 'mqtt';
 import { registerIngestMetrics } from '../../../ingest/metrics.ts';
 import { deriveDeviceSecret } from '../../../shared/credentials.ts';
@@ -93,6 +93,28 @@ describe.skipIf(!influxdBin || !nginxBin)('InfluxDB store (influxd 1.6.7 behind 
         });
       }
     }
+    // The device view's reads: one device's series, energy over a closed range, its events and status changes.
+    for (const [device, series] of [['mtr-longyuan-1', 'park.power'], ['g5-01', 'node5g.dl'], ['cam-001', 'camera.bitrate'], ['cam-001', 'camera.events']] as const) {
+      const q = { series, from: start - 5000, to: start + 400_000, bucketMs: 60_000, device };
+      const [a, b] = [await influx.history(q), await sqlite.history(q)];
+      expect(a.length, `${device} ${series}`).toBe(b.length);
+      a.forEach((p, i) => expect(p.v).toBeCloseTo(b[i]!.v, 6));
+    }
+    const park = await sqlite.history({ series: 'park.power', from: start - 5000, to: start + 400_000, bucketMs: 60_000 });
+    const one = await sqlite.history({ series: 'park.power', from: start - 5000, to: start + 400_000, bucketMs: 60_000, device: 'mtr-longyuan-1' });
+    expect(one.length).toBeGreaterThan(0);
+    expect(one[0]!.v).toBeLessThan(park[0]!.v); // one meter, not the park
+    const [ea, eb] = [await influx.energySince(start, start + 600_000), await sqlite.energySince(start, start + 600_000)];
+    expect(ea.map((e) => e.enterprise).sort()).toEqual(eb.map((e) => e.enterprise).sort());
+    for (const e of ea) expect(e.kwh).toBeCloseTo(eb.find((x) => x.enterprise === e.enterprise)!.kwh, 6);
+    let logged = 0;
+    for (const d of model.devices.slice(0, 20)) {
+      const q = { device: d.id, from: start - 5000, to: Date.now() + 1000, limit: 5 };
+      const [la, lb] = [await influx.deviceLog(q), await sqlite.deviceLog(q)];
+      expect(la, d.id).toEqual(lb);
+      logged += la.status.length + la.events.length;
+    }
+    expect(logged).toBeGreaterThan(0);
   });
 
   it('keeps two readings of a device in one millisecond apart, and a replay lands on its own point', async () => {

@@ -3,12 +3,13 @@
 // with the viewer token when this browser has one). The server also lets a signed-in operator's
 // session cookie open the socket, so the console needs no token of its own.
 import type { Alert } from '../../../../shared/schema.ts';
-import { connectLive, type ConnectionState } from '../live-client.ts';
+import { connectLive, type ConnectionState, type LiveClient } from '../live-client.ts';
 import { liveSocketUrl } from '../ws-url.ts';
 
 export type FeedState = ConnectionState;
 
-export function connectAlertsFeed(opts: { onAlerts(alerts: Alert[]): void; onState(state: FeedState): void }): { close(): void } {
+/** The live client itself is returned: its mirror also holds every device's live values (the device view reads them). */
+export function connectAlertsFeed(opts: { onAlerts(alerts: Alert[]): void; onState(state: FeedState): void }): LiveClient {
   return connectLive({
     url: liveSocketUrl,
     onState(state, update) {

@@ -46,6 +46,6 @@ export const api = {
     call<{ batch: string; done: number; refused: number; results: { id: string; ok: boolean; code: string | null; alert: Alert | null }[] }>('POST', `/api/alerts/batch/${verb}`, verb === 'shelve' ? { ids, note, minutes } : { ids, note }),
   history: (q: URLSearchParams) => call<{ alerts: Alert[] }>('GET', `/api/alerts/history?${q}`),
   alert: (id: string) => call<{ alert: Alert; audit: AuditRecord[] }>('GET', `/api/alerts/${encodeURIComponent(id)}`),
-  audit: (q: URLSearchParams) => call<{ records: AuditRecord[] }>('GET', `/api/audit?${q}`),
+  audit: (q: URLSearchParams) => call<{ records: AuditRecord[]; alerts: Record<string, { title: string; titleEn: string; device: string }> }>('GET', `/api/audit?${q}`),
   verify: () => call<{ ok: boolean; records: number; brokenAt?: number; reason?: string }>('GET', '/api/audit/verify'),
 };

@@ -1,12 +1,30 @@
 // The audit trail: every state change and every refused attempt, newest first, with a CSV export
 // of a time range and a check of the hash chain.
+import type { ParkModelData } from '../../../../shared/park-model.ts';
 import type { AuditRecord } from '../../../../shared/schema.ts';
 import { api } from './api.ts';
 import { h } from './dom.ts';
 import { msOf, timeField } from './time-field.ts';
-import { actionLabel, codeLabel, formatTime, reasonLabel, stateLabel, t } from './i18n.ts';
+import { actionLabel, alertTitle, codeLabel, formatTime, lang, reasonLabel, stateLabel, t } from './i18n.ts';
 
-export function createAuditView(): { el: HTMLElement; show(): void } {
+export function createAuditView(model: ParkModelData, openDevice?: (id: string) => void): { el: HTMLElement; show(): void } {
+  const deviceName = (id: string): string => {
+    const d = model.devices.find((x) => x.id === id);
+    return d ? (lang === 'en' ? d.nameEn : d.name) : id;
+  };
+  let known: Record<string, { title: string; titleEn: string; device: string }> = {};
+  const alertCell = (id: string | null): HTMLElement => {
+    if (!id) return h('td', {});
+    const a = known[id];
+    if (!a) return h('td', {}, h('small', {}, id));
+    return h(
+      'td',
+      { className: 'audit-alert', 'data-alert-id': id, title: id },
+      h('span', { className: 'title' }, alertTitle(a)),
+      ' · ',
+      h('button', { type: 'button', className: 'link device-link', 'data-device': a.device, onclick: () => openDevice?.(a.device), title: deviceName(a.device) }, a.device),
+    );
+  };
   const form = h(
     'form',
     { className: 'filters', id: 'audit-form' },
@@ -50,7 +68,7 @@ export function createAuditView(): { el: HTMLElement; show(): void } {
       h('td', { className: 'num' }, formatTime(r.at)),
       h('td', {}, r.actor),
       h('td', {}, actionLabel(r.action)),
-      h('td', {}, h('small', {}, r.alertId ?? '')),
+      alertCell(r.alertId),
       h('td', {}, r.fromState && r.toState && r.fromState !== r.toState ? `${stateLabel(r.fromState)} → ${stateLabel(r.toState)}` : stateLabel(r.toState ?? r.fromState ?? '')),
       h('td', {}, r.ok ? (r.code ? reasonLabel(r.code) : t('ok')) : `${t('refused')}: ${codeLabel(r.code ?? '')}`),
       h('td', {}, r.note ?? ''),
@@ -59,7 +77,8 @@ export function createAuditView(): { el: HTMLElement; show(): void } {
   async function load(append: boolean): Promise<void> {
     const q = params();
     if (append && oldest !== null) q.set('beforeSeq', String(oldest));
-    const { records } = await api.audit(q);
+    const { records, alerts } = await api.audit(q);
+    known = { ...known, ...alerts };
     if (append) body.append(...records.map(row));
     else body.replaceChildren(...records.map(row));
     oldest = records.at(-1)?.seq ?? oldest;

@@ -5,7 +5,7 @@
 import type { Alert } from '../../../../shared/schema.ts';
 import { api, ApiError } from './api.ts';
 import { h } from './dom.ts';
-import { codeLabel, t } from './i18n.ts';
+import { alertTitle, codeLabel, t } from './i18n.ts';
 
 export type Verb = 'ack' | 'shelve' | 'unshelve';
 const SHELVE_MINUTES = [15, 60, 240, 480, 1440];
@@ -26,7 +26,7 @@ export function openActionDialog(alerts: Alert | readonly Alert[], verb: Verb, o
   const minutes = h('select', { name: 'minutes' }, ...SHELVE_MINUTES.map((m) => h('option', { value: m }, m < 60 ? t('minutes', { n: m }) : t('hours', { n: m / 60 }))));
   const error = h('p', { className: 'error', role: 'alert' });
   const submit = h('button', { type: 'submit', className: 'primary' }, many ? t('verbMany', { verb: t(verb), n: list.length }) : t(verb));
-  const heading = many ? `${t('verbMany', { verb: t(verb), n: list.length })}${title ? ` · ${title}` : ''}` : `${t(verb)} · ${list[0]!.title}`;
+  const heading = many ? `${t('verbMany', { verb: t(verb), n: list.length })}${title ? ` · ${title}` : ''}` : `${t(verb)} · ${alertTitle(list[0]!)}`;
   const form = h(
     'form',
     // Our own message for a missing note (the native bubble is easy to miss and not translated).

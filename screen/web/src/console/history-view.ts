@@ -4,11 +4,11 @@ import { ALERT_RULE_IDS } from '../../../../shared/alert-rules-meta.ts';
 import type { Alert } from '../../../../shared/schema.ts';
 import { api } from './api.ts';
 import { h, select } from './dom.ts';
-import { actionLabel, codeLabel, formatTime, reasonLabel, ruleLabel, severityLabel, stateLabel, t } from './i18n.ts';
+import { actionLabel, alertTitle, codeLabel, formatTime, reasonLabel, ruleLabel, severityLabel, stateLabel, t } from './i18n.ts';
 import { alertNotes } from './live-view.ts';
 import { msOf, timeField } from './time-field.ts';
 
-export function createHistoryView(): { el: HTMLElement; show(): void } {
+export function createHistoryView(openDevice: (id: string) => void = () => {}): { el: HTMLElement; show(): void } {
   const all: [string, string] = ['', t('all')];
   const form = h(
     'form',
@@ -54,7 +54,7 @@ export function createHistoryView(): { el: HTMLElement; show(): void } {
         'tr',
         { 'data-alert-id': a.id, 'data-state': a.state, className: `sev-${a.severity} clickable`, onclick: () => void showDetail(a.id) },
         h('td', {}, h('span', { className: `sev sev-${a.severity}` }, severityLabel(a.severity))),
-        h('td', { className: 'title' }, a.title),
+        h('td', { className: 'title' }, alertTitle(a)),
         h('td', { className: 'num' }, formatTime(a.openedAt)),
         h('td', {}, h('span', { className: `state state-${a.state}` }, stateLabel(a.state))),
         h('td', {}, a.clearedAt ? t('cleared', { at: formatTime(a.clearedAt), reason: reasonLabel(a.clearReason ?? '') }) : alertNotes(a)),
@@ -70,8 +70,8 @@ export function createHistoryView(): { el: HTMLElement; show(): void } {
     const { alert, audit } = await api.alert(id);
     detail.hidden = false;
     detail.replaceChildren(
-      h('h3', {}, alert.title),
-      h('p', {}, `${severityLabel(alert.severity)} · ${stateLabel(alert.state)} · ${alert.device} · ${alert.key}`),
+      h('h3', {}, alertTitle(alert)),
+      h('p', {}, `${severityLabel(alert.severity)} · ${stateLabel(alert.state)} · `, h('button', { type: 'button', className: 'link device-link', 'data-device': alert.device, onclick: () => openDevice(alert.device) }, alert.device), ` · ${alert.key}`),
       h('pre', {}, JSON.stringify(alert.detail, null, 1)),
       h(
         'ol',

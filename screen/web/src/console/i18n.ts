@@ -14,6 +14,22 @@ const TEXT = {
   live: ['实时告警', 'Live alerts'],
   history: ['历史查询', 'History'],
   audit: ['审计记录', 'Audit trail'],
+  trends: ['数据趋势', 'Trends'],
+  range: ['时间范围', 'Range'],
+  lastHour: ['近1小时', 'Last hour'],
+  lastDay: ['近24小时', 'Last day'],
+  lastWeek: ['近7天', 'Last week'],
+  custom: ['自定义', 'Custom'],
+  show: ['显示', 'Show'],
+  bucket: ['每点 {b}', 'one point per {b}'],
+  parkPower: ['园区负荷 kW', 'Park power kW'],
+  network: ['5G 下行/上行 Mbps', '5G downlink/uplink Mbps'],
+  latency: ['5G 平均时延 ms', '5G latency ms'],
+  cameraEvents: ['安防事件（起）', 'Camera events'],
+  energyByEnterprise: ['各企业用电量 kWh（所选范围）', 'Energy by enterprise, kWh (range)'],
+  alertCounts: ['告警数量（按发生时间）', 'Alerts opened'],
+  brushHint: ['在图上框选一段时间可放大到该范围；滚轮或下方滑块缩放。', 'Brush a span on a chart to zoom the range to it; wheel or the slider below zooms.'],
+  badRange: ['请填写开始和结束时间（结束晚于开始，最长31天）', 'Give a start and an end (end after start, 31 days at most)'],
   severity: ['级别', 'Severity'],
   state: ['状态', 'State'],
   kind: ['设备类型', 'Device type'],
@@ -143,4 +159,9 @@ export const codeLabel = (s: string): string => pick(CODE, s);
 export function formatTime(ms: number | null): string {
   if (ms === null) return '—';
   return monthDayTime(ms);
+}
+
+/** The alert's title in the page's language: the same words the wall shows for it. */
+export function alertTitle(a: { title: string; titleEn: string }): string {
+  return lang === 'en' && a.titleEn ? a.titleEn : a.title;
 }

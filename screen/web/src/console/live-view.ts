@@ -6,7 +6,7 @@ import type { ParkModelData } from '../../../../shared/park-model.ts';
 import { openActionDialog, type BatchSummary, type Verb } from './dialogs.ts';
 import { h, select } from './dom.ts';
 import { groupAlerts, type AlertGroup } from './groups.ts';
-import { codeLabel, formatTime, kindLabel, ruleLabel, severityLabel, stateLabel, t } from './i18n.ts';
+import { alertTitle, codeLabel, formatTime, kindLabel, ruleLabel, severityLabel, stateLabel, t } from './i18n.ts';
 
 const SEVERITIES = ['critical', 'major', 'minor', 'warning'];
 const OPEN_STATES = ['active', 'flapping', 'acknowledged', 'shelved'];
@@ -36,12 +36,12 @@ export function applicable(list: readonly Alert[], verb: Verb): Alert[] {
   return list.filter((a) => a.state === 'shelved');
 }
 
-export function createLiveView(model: ParkModelData): LiveView {
+export function createLiveView(model: ParkModelData, openDevice: (id: string) => void = () => {}): LiveView {
   const zoneName = (id: string): string => {
     const z = model.zones.find((x) => x.id === id);
     return z ? (document.documentElement.lang === 'en' ? z.nameEn : z.name) : id;
   };
-  const deviceName = (id: string): string => model.devices.find((d) => d.id === id)?.name ?? id;
+  const deviceName = (id: string): string => ((d) => (d ? (document.documentElement.lang === 'en' ? d.nameEn : d.name) : id))(model.devices.find((d) => d.id === id));
   const all: [string, string] = ['', t('all')];
   const filters = h(
     'form',
@@ -118,7 +118,7 @@ export function createLiveView(model: ParkModelData): LiveView {
   }
 
   function row(a: Alert, group: string | null): HTMLTableRowElement {
-    const box = h('input', { type: 'checkbox', className: 'pick', 'data-id': a.id, checked: selected.has(a.id), 'aria-label': a.title });
+    const box = h('input', { type: 'checkbox', className: 'pick', 'data-id': a.id, checked: selected.has(a.id), 'aria-label': alertTitle(a) });
     box.addEventListener('change', () => pick([a.id], box.checked));
     return h(
       'tr',
@@ -128,8 +128,8 @@ export function createLiveView(model: ParkModelData): LiveView {
       },
       h('td', {}, box),
       h('td', {}, h('span', { className: `sev sev-${a.severity}` }, severityLabel(a.severity))),
-      h('td', { className: 'title' }, h('span', {}, a.title), h('br'), alertNotes(a)),
-      h('td', {}, h('span', {}, deviceName(a.device)), h('br'), h('small', {}, a.device)),
+      h('td', { className: 'title' }, h('span', {}, alertTitle(a)), h('br'), alertNotes(a)),
+      h('td', {}, h('button', { type: 'button', className: 'link device-link', 'data-device': a.device, onclick: () => openDevice(a.device) }, deviceName(a.device)), h('br'), h('small', {}, a.device)),
       h('td', {}, zoneName(a.zone)),
       h('td', { className: 'num' }, formatTime(a.openedAt)),
       h('td', { className: 'num' }, formatTime(a.lastSeenAt)),

@@ -8,13 +8,17 @@ import { h } from './dom.ts';
 import { createHistoryView } from './history-view.ts';
 import { codeLabel, lang, t, type TextKey } from './i18n.ts';
 import { createLiveView } from './live-view.ts';
+import { createTrendsView } from './trends-view.ts';
+import { createDeviceView, type DeviceView } from '../device-view.ts';
+import type { LiveClient } from '../live-client.ts';
 import { setParkZone } from '../park-time.ts';
 import './console.css';
 
 document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
 document.title = `${t('title')} · ${t('park')}`;
 const app = document.getElementById('app')!;
-let feed: { close(): void } | null = null;
+let feed: LiveClient | null = null;
+let deviceView: DeviceView | null = null;
 
 function header(operator: string | null, conn?: HTMLElement): HTMLElement {
   const other = new URLSearchParams(location.search);
@@ -75,10 +79,21 @@ async function showConsole(operator: string): Promise<void> {
   const model: ParkModelData = await api.park();
   // Every time the console shows or reads is in the park's zone, whatever this browser's is.
   setParkZone(model.timezone);
-  const live = createLiveView(model);
-  const history = createHistoryView();
-  const audit = createAuditView();
-  const views: Record<'live' | 'history' | 'audit', { el: HTMLElement; show?(): void }> = { live, history, audit };
+  deviceView?.close();
+  deviceView = createDeviceView({
+    model,
+    lang,
+    container: document.body,
+    live: (id) => ({ device: feed?.state.devices.get(id), serverNow: feed && feed.state.receivedAt > 0 ? feed.state.serverAt + (Date.now() - feed.state.receivedAt) : Date.now() }),
+    autoCloseMs: null,
+    px: (n) => n,
+  });
+  const openDevice = (id: string): void => void deviceView?.open(id);
+  const live = createLiveView(model, openDevice);
+  const history = createHistoryView(openDevice);
+  const trends = createTrendsView(model);
+  const audit = createAuditView(model, openDevice);
+  const views: Record<'live' | 'history' | 'trends' | 'audit', { el: HTMLElement; show?(): void }> = { live, history, trends, audit };
   const tabs = h(
     'nav',
     { className: 'tabs' },
@@ -92,7 +107,7 @@ async function showConsole(operator: string): Promise<void> {
     views[name].show?.();
   }
   const conn = h('span', { className: 'conn', id: 'conn', 'data-state': 'connecting' }, h('span', { className: 'dot' }), h('span', {}, t('connecting')));
-  app.replaceChildren(header(operator, conn), tabs, h('main', {}, live.el, history.el, audit.el));
+  app.replaceChildren(header(operator, conn), tabs, h('main', {}, live.el, history.el, trends.el, audit.el));
   feed?.close();
   feed = connectAlertsFeed({
     onAlerts: (alerts) => live.setAlerts(alerts),

@@ -18,29 +18,40 @@ const PAGE_MS = (Number(new URLSearchParams(location.search).get('boardPage')) |
 const FLASH_MS = 10_000;
 const SEVERITIES = Object.keys(SEVERITY_RANK) as AlertSeverity[];
 
+/** The zone, and the enterprise where the alert has one. */
 function where(app: App, a: Alert): string {
-  const device = app.deviceById.get(a.device);
   const zone = app.model.zones.find((z) => z.id === a.zone);
-  return `${device?.name ?? a.device}${zone ? ` · ${pick(zone.name, zone.nameEn)}` : ''}`;
+  const ent = a.enterprise ? app.enterpriseById.get(a.enterprise) : undefined;
+  return [zone ? pick(zone.name, zone.nameEn) : a.zone, ent ? pick(ent.short, ent.shortEn) : ''].filter(Boolean).join(' · ');
 }
 
-function stateText(a: Alert): string {
-  if (a.state === 'shelved' && a.shelvedUntil !== null) return `${t('state_shelved')} · ${t('shelvedUntil', { t: hm(a.shelvedUntil) })}${a.shelf ? ` · ${a.shelf.by}` : ''}`;
-  if (a.state === 'acknowledged' && a.ack) return `${t('state_acknowledged')} · ${a.ack.by}`;
-  if (a.normalSince !== null) return `${t('recovering')} · ${t(`state_${a.state}` as TextKey)}`;
-  return t(`state_${a.state}` as TextKey) + (a.ack ? ` · ${a.ack.by}` : '');
+/** The state, and on a second line who took the alert on (and until when it is shelved). */
+function stateText(a: Alert): [string, string] {
+  if (a.state === 'shelved') {
+    const until = a.shelvedUntil !== null ? hm(a.shelvedUntil) : '—';
+    return [t('state_shelved'), a.shelf ? t('shelvedBy', { by: a.shelf.by, t: until }) : t('shelvedUntil', { t: until })];
+  }
+  const by = a.ack ? t('ackedBy', { by: a.ack.by }) : '';
+  if (a.normalSince !== null) return [t('recovering'), t(`state_${a.state}` as TextKey) + (by ? ` · ${by}` : '')];
+  return [t(`state_${a.state}` as TextKey), by];
 }
 
-export function setupAlertsBoard(): void {
+/** `openDevice`: a click or touch on a row opens the alert's device view. */
+export function setupAlertsBoard(openDevice: (id: string) => void = () => {}): void {
   const board = document.getElementById('alerts-ticker')!;
   const footer = document.getElementById('alerts-more')!;
   const count = document.getElementById('alerts-count')!;
   const mute = document.getElementById('mute') as HTMLButtonElement;
+  board.addEventListener('click', (e) => {
+    const row = (e.target as HTMLElement).closest<HTMLElement>('.row[data-device]');
+    if (row) openDevice(row.dataset.device!);
+  });
   const firstSeen = new Map<string, number>();
   let first = true;
   let page = 0;
   let open: Alert[] = [];
   let lastApp: App | null = null;
+  let lastRows = '';
 
   const renderMute = (): void => {
     mute.textContent = `♪ ${isMuted() ? t('mute') : t('unmute')}`;
@@ -60,21 +71,25 @@ export function setupAlertsBoard(): void {
     const now = Date.now();
     if (open.length === 0) {
       board.innerHTML = `<div class="board-empty">${escapeHtml(t('noAlerts'))}</div>`;
+      lastRows = '';
       footer.textContent = '';
       return;
     }
     const layout = layoutBoard(open, firstSeen, now, ROWS, page);
-    board.innerHTML = layout.rows
+    const html = layout.rows
       .map(({ alert: a, pinned }) => {
         const seen = firstSeen.get(a.id) ?? 0;
         const flash = pinned && now - seen < FLASH_MS ? ' flash' : '';
         const settled = isSettled(a) ? ' settled' : '';
-        return `<div class="row sev-${a.severity} st-${a.state}${flash}${settled}${pinned ? ' pinned' : ''}" data-alert-id="${escapeHtml(a.id)}" data-opened-at="${a.openedAt}" data-state="${a.state}" data-severity="${a.severity}" data-pinned="${pinned}" data-recovering="${a.normalSince !== null}">
+        const state = stateText(a);
+        return `<div class="row sev-${a.severity} st-${a.state}${flash}${settled}${pinned ? ' pinned' : ''}" data-alert-id="${escapeHtml(a.id)}" data-device="${escapeHtml(a.device)}" data-opened-at="${a.openedAt}" data-state="${a.state}" data-severity="${a.severity}" data-pinned="${pinned}" data-recovering="${a.normalSince !== null}">
           <span>${time(a.openedAt)}</span><span class="sev">${pinned ? `<i class="new">${escapeHtml(t('alertsNew'))}</i>` : ''}${escapeHtml(t(`sev_${a.severity}` as TextKey))}</span>
-          <span class="where">${escapeHtml(where(app, a))}</span><span class="what">${escapeHtml(pick(a.title, a.titleEn))}${a.count > 1 ? ` ×${a.count}` : ''}</span>
-          <span class="state">${escapeHtml(stateText(a))}</span></div>`;
+          <span class="two what"><b>${escapeHtml(pick(a.title, a.titleEn))}${a.count > 1 ? ` ×${a.count}` : ''}</b><small class="where">${escapeHtml(where(app, a))}</small></span>
+          <span class="two state"><span>${escapeHtml(state[0])}</span><small>${escapeHtml(state[1])}</small></span></div>`;
       })
       .join('');
+    // Rows are rewritten only when they change: a row being touched or clicked stays the same element.
+    if (html !== lastRows) board.innerHTML = lastRows = html;
     if (layout.moreTotal === 0) {
       footer.textContent = '';
       footer.dataset.more = '0';

@@ -3,7 +3,7 @@
 import { onRender, type App } from '../app.ts';
 import { areaFade, axisStyle, COLORS, echarts, FONT, timeAxis, timeTooltip, tooltipStyle, valueAxis } from '../echarts-setup.ts';
 import { escapeHtml, num } from '../format.ts';
-import { t } from '../i18n.ts';
+import { pick, t } from '../i18n.ts';
 import { chart, px } from '../scale.ts';
 import { eventRows } from './events.ts';
 import { enterpriseRows } from './ranking.ts';
@@ -20,7 +20,7 @@ function cameraGrid(app: App): string {
       const live = app.live.devices.get(d.id);
       const state = live?.status ?? 'unknown';
       const fps = live?.t?.fps;
-      return `<div class="cam ${state}${openAlert.has(d.id) ? ' alerting' : ''}" data-device="${escapeHtml(d.id)}" data-status="${state}"><b>${escapeHtml(d.id)}</b><span>${escapeHtml(d.name)}</span><em>${state === 'online' && typeof fps === 'number' ? `${fps} fps` : escapeHtml(t(state))}</em></div>`;
+      return `<div class="cam ${state}${openAlert.has(d.id) ? ' alerting' : ''}" data-device="${escapeHtml(d.id)}" data-status="${state}"><b>${escapeHtml(d.id)}</b><span>${escapeHtml(pick(d.name, d.nameEn))}</span><em>${state === 'online' && typeof fps === 'number' ? `${fps} fps` : escapeHtml(t(state))}</em></div>`;
     })
     .join('');
 }
@@ -40,7 +40,7 @@ export function setupDetails(): void {
     c.setOption({
       textStyle: { fontFamily: FONT },
       grid: { left: px(60), right: px(20), top: px(36), bottom: px(60) },
-      legend: { top: 0, textStyle: { color: '#D3D6DD', fontSize: px(13) } },
+      legend: { top: 0, textStyle: { color: '#D3D6DD', fontSize: px(14) } },
       tooltip: { ...tooltipStyle(), trigger: 'axis' },
       xAxis: { type: 'category', data: [], ...axisStyle(), axisLabel: { ...(axisStyle().axisLabel as object), interval: 0, rotate: 20 } },
       yAxis: { type: 'value', name: 'kW', ...axisStyle() },
@@ -93,6 +93,6 @@ export function setupDetails(): void {
         { data: byLoad.map((r) => ({ value: Math.round(r.kw), itemStyle: { color: r.loadPct > 100 ? COLORS.critical : COLORS.series1 } })) },
       ],
     });
-    kwhRank().setOption({ yAxis: { data: rows.map((r) => r.name) }, series: [{ data: rows.map((r) => Math.round(r.kwhToday)), label: { formatter: (p: { value: number }) => num(p.value) } }] });
+    kwhRank().setOption({ yAxis: { data: rows.map((r) => r.name) }, series: [{ data: rows.map((r) => Math.round(r.kwhToday)), label: { fontSize: px(14), formatter: (p: { value: number }) => num(p.value) } }] });
   });
 }

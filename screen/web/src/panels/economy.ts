@@ -3,15 +3,18 @@
 // where the source gives one, its reporting period and its source.
 import type { KpiFigure, KpiSet } from '../../../../shared/schema.ts';
 import { onRender, type App } from '../app.ts';
-import { escapeHtml, num, tweenNumber, yoy } from '../format.ts';
+import { escapeHtml, figure, num, tweenNumber, yoy } from '../format.ts';
 import { lang, pick, t } from '../i18n.ts';
 
 const STRIP = ['budget-revenue', 'fixed-asset-investment', 'manufacturing-investment', 'industrial-output', 'taxable-sales', 'foreign-capital'];
-const SPOTLIGHT_EVERY_MS = 10_000;
+const SPOTLIGHT_EVERY_MS = 6_000;
 
-function decimals(v: number): number {
-  const s = String(v);
-  return s.includes('.') ? s.split('.')[1]!.length : 0;
+/** A value with its unit (English: CNY 258 M), the number in a <b> (tweened where data-target is set). */
+function valueHtml(value: number, unit: string, unitEn: string, opts: { tween?: boolean; signed?: boolean; unitClass?: string } = {}): string {
+  const f = figure(value, unit, unitEn);
+  const cls = opts.unitClass ? ` class="${opts.unitClass}"` : '';
+  const b = opts.tween ? `<b data-target="${f.value}" data-digits="${f.digits}">` : '<b>';
+  return `${f.pre ? `<span${cls}>${escapeHtml(f.pre)}</span>` : ''}${b}${opts.signed ? '+' : ''}${num(f.value, f.digits)}</b>${f.post ? `<span${cls}>${escapeHtml(f.post)}</span>` : ''}`;
 }
 
 /** "2024-01..06" -> "2024年1—6月" / "Jan–Jun 2024". */
@@ -30,14 +33,21 @@ export function periodText(p: string): string {
 function card(f: KpiFigure, setPeriod: string): string {
   const y = yoy(f.yoyPct);
   return `<div class="kpi" data-kpi="${escapeHtml(f.id)}">
-    <div class="kpi-label">${escapeHtml(pick(f.label, f.labelEn))}</div>
-    <div class="kpi-value"><b data-target="${f.value}" data-digits="${decimals(f.value)}">${num(f.value, decimals(f.value))}</b><span class="unit">${escapeHtml(pick(f.unit, f.unitEn))}</span></div>
+    <div class="kpi-label" title="${escapeHtml(pick(f.label, f.labelEn))}">${escapeHtml(pick(f.label, f.labelEn))}</div>
+    <div class="kpi-value">${valueHtml(f.value, f.unit, f.unitEn, { tween: true, unitClass: 'unit' })}</div>
     <div class="kpi-foot">${y.text ? `<span class="yoy ${y.cls}">${escapeHtml(t('yoy'))} ${y.text}</span>` : `<span class="yoy none">${escapeHtml(t('yoy'))} —</span>`}${f.period !== setPeriod ? `<span class="kpi-period">${escapeHtml(periodText(f.period))}</span>` : ''}</div>
   </div>`;
 }
 
+/**
+ * The period and the source, short enough for one line: a Chinese headline's clauses are spaced,
+ * so the first clause stands for the whole, which the tooltip gives in full.
+ */
 function sourceLine(k: KpiSet): string {
-  return `${escapeHtml(t('period'))} ${escapeHtml(periodText(k.period))} · ${escapeHtml(t('source'))}：《${escapeHtml(k.source.title)}》${escapeHtml(k.source.authors)}`;
+  const [first, ...rest] = k.source.title.split(/\s+/);
+  const title = rest.length > 0 ? `${first}…` : k.source.title;
+  const full = `《${k.source.title}》${k.source.authors}`;
+  return `<span title="${escapeHtml(full)}">${escapeHtml(t('period'))} ${escapeHtml(periodText(k.period))} · ${escapeHtml(t('source'))}${lang === 'en' ? ': ' : '：'}${escapeHtml(k.source.authors)}《${escapeHtml(title)}》</span>`;
 }
 
 function renderStrip(k: KpiSet): void {
@@ -53,16 +63,15 @@ function renderStrip(k: KpiSet): void {
 function renderEconomy(k: KpiSet): void {
   document.getElementById('economy-period')!.textContent = `${t('period')} ${periodText(k.period)}`;
   const rest = k.figures.filter((f) => !STRIP.includes(f.id));
-  const figure = (f: KpiFigure): string => {
+  // One row per figure, label left and value right; a figure names its period only where it
+  // differs from the set's (in the panel's title). The source is the KPI strip's, shown there.
+  const row = (f: KpiFigure, cls: string): string => {
     const y = yoy(f.yoyPct);
-    return `<div class="eco-row" data-kpi="${escapeHtml(f.id)}"><span class="eco-label">${escapeHtml(pick(f.label, f.labelEn))}</span>
-      <span class="eco-value"><b>${num(f.value, decimals(f.value))}</b> ${escapeHtml(pick(f.unit, f.unitEn))}</span>
-      <span class="eco-period">${escapeHtml(periodText(f.period))}${y.text ? ` <span class="yoy ${y.cls}">${y.text}</span>` : ''}</span></div>`;
+    const period = cls === 'eco-fig' && f.period !== k.period ? ` <small>${escapeHtml(periodText(f.period))}</small>` : '';
+    return `<div class="eco-row ${cls}" data-kpi="${escapeHtml(f.id)}"><span class="eco-label">${escapeHtml(pick(f.label, f.labelEn))}${period}</span>
+      <span class="eco-value">${valueHtml(f.value, f.unit, f.unitEn)}${y.text ? ` <span class="yoy ${y.cls}">${y.text}</span>` : ''}</span></div>`;
   };
-  const tiles = k.innovation
-    .map((f) => `<div class="inno" data-kpi="${escapeHtml(f.id)}"><b>${num(f.value)}</b><span>${escapeHtml(pick(f.unit, f.unitEn))}</span><em>${escapeHtml(pick(f.label, f.labelEn))}</em></div>`)
-    .join('');
-  document.getElementById('economy')!.innerHTML = `${rest.map(figure).join('')}<div class="inno-grid">${tiles}</div><div class="src">${sourceLine(k)}</div>`;
+  document.getElementById('economy')!.innerHTML = `${rest.map((f) => row(f, 'eco-fig')).join('')}${k.innovation.map((f) => row(f, 'inno')).join('')}`;
 }
 
 function renderProjects(k: KpiSet, app: App): void {
@@ -73,7 +82,7 @@ function renderProjects(k: KpiSet, app: App): void {
   const chips = p.started.names
     .map((name, i) => {
       const id = p.started.enterprises[i];
-      return `<span class="chip" data-enterprise="${escapeHtml(id ?? '')}">${escapeHtml(lang === 'en' && id ? (app.enterpriseById.get(id)?.nameEn ?? name) : name)}<i class="chip-kw"></i></span>`;
+      return `<span class="chip" data-enterprise="${escapeHtml(id ?? '')}">${escapeHtml(lang === 'en' && id ? (app.enterpriseById.get(id)?.shortEn ?? name) : name)}<i class="chip-kw"></i></span>`;
     })
     .join('');
   document.getElementById('projects')!.innerHTML = `
@@ -87,19 +96,30 @@ function renderProjects(k: KpiSet, app: App): void {
     <div class="spotlight" id="spotlight"></div>`;
 }
 
+/**
+ * The spotlight's slides: an enterprise's figures together on one, each text fact (a sentence or
+ * a list of projects) on its own, so every slide fits the panel at wall-legible size.
+ */
+function spotlightSlides(k: KpiSet): { name: string; html: string }[] {
+  const slides: { name: string; html: string }[] = [];
+  for (const s of k.spotlights) {
+    const name = pick(s.name, s.nameEn);
+    const values = s.facts.filter((f) => 'value' in f);
+    if (values.length > 0) {
+      slides.push({ name, html: values.map((f) => ('value' in f ? `<div class="fact">${valueHtml(f.value, f.unit, f.unitEn, { signed: 'signed' in f && f.signed === true })}<em>${escapeHtml(pick(f.label, f.labelEn))}</em></div>` : '')).join('') });
+    }
+    for (const f of s.facts) if (!('value' in f)) slides.push({ name, html: `<div class="fact text"><em>${escapeHtml(pick(f.label, f.labelEn))}</em><span>${escapeHtml(pick(f.text, f.textEn))}</span></div>` });
+  }
+  return slides;
+}
+
 let spotIndex = 0;
 function renderSpotlight(k: KpiSet): void {
   const el = document.getElementById('spotlight');
-  if (!el || k.spotlights.length === 0) return;
-  const s = k.spotlights[spotIndex % k.spotlights.length]!;
-  const facts = s.facts
-    .map((f) =>
-      'value' in f
-        ? `<div class="fact"><b>${'signed' in f && f.signed ? '+' : ''}${num(f.value, decimals(f.value))}</b><span>${escapeHtml(pick(f.unit, f.unitEn))}</span><em>${escapeHtml(pick(f.label, f.labelEn))}</em></div>`
-        : `<div class="fact text"><em>${escapeHtml(pick(f.label, f.labelEn))}</em><span>${escapeHtml(pick(f.text, f.textEn))}</span></div>`,
-    )
-    .join('');
-  el.innerHTML = `<div class="spot-title">${escapeHtml(t('spotlight'))} · ${escapeHtml(pick(s.name, s.nameEn))}</div><div class="facts">${facts}</div>`;
+  const slides = spotlightSlides(k);
+  if (!el || slides.length === 0) return;
+  const s = slides[spotIndex % slides.length]!;
+  el.innerHTML = `<div class="spot-title">${escapeHtml(t('spotlight'))} · ${escapeHtml(s.name)}</div><div class="facts">${s.html}</div>`;
 }
 
 export function setupEconomy(): void {

@@ -6,14 +6,15 @@ import type { LiveEvent } from '../../../../shared/schema.ts';
 
 const SEVERE = new Set(['intrusion', 'tamper', 'video_loss']);
 
-export function eventRows(app: App, events: readonly LiveEvent[], limit: number): string {
+/** `withZone`: the wide list names the zone beside the device (the overview's is too narrow). */
+export function eventRows(app: App, events: readonly LiveEvent[], limit: number, withZone = true): string {
   if (events.length === 0) return `<li class="empty">${escapeHtml(t('noData'))}</li>`;
   return events
     .slice(0, limit)
     .map((e) => {
       const device = app.deviceById.get(e.device);
       const zone = app.model.zones.find((z) => z.id === e.zone);
-      const where = `${device?.name ?? e.device}${zone ? ` · ${pick(zone.name, zone.nameEn)}` : ''}`;
+      const where = `${device ? pick(device.name, device.nameEn) : e.device}${withZone && zone ? ` · ${pick(zone.name, zone.nameEn)}` : ''}`;
       return `<li class="ev ${SEVERE.has(e.type) ? 'severe' : ''}" data-event="${escapeHtml(e.device)}:${e.seq}">
         <span class="ev-time">${time(e.ts)}</span><span class="ev-type">${escapeHtml(t(`ev_${e.type}` as TextKey))}</span>
         <span class="ev-where">${escapeHtml(where)}</span><span class="ev-conf">${num(e.confidence * 100)}%</span></li>`;

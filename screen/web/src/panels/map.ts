@@ -44,13 +44,15 @@ function describe(app: App, id: string): string {
         .map(([k, v]) => `${k} ${num(v as number, 1)}`)
         .join('<br/>')
     : '';
-  return `<b>${escapeHtml(d.name)}</b> (${escapeHtml(d.id)})<br/>${escapeHtml(status)}${values ? `<br/>${values}` : ''}`;
+  return `<b>${escapeHtml(pick(d.name, d.nameEn))}</b> (${escapeHtml(d.id)})<br/>${escapeHtml(status)}${values ? `<br/>${values}` : ''}`;
 }
 
-export function setupMap(app: App): void {
+/** `openDevice`: a click or touch on a device's marker opens its device view. */
+export function setupMap(app: App, openDevice: (id: string) => void = () => {}): void {
   echarts.registerMap('park', { svg: parkSvg(app.model) });
-  const zoneLabels = app.model.zones.map((z) => ({ name: pick(z.name, z.nameEn), value: centroid(z.polygon) }));
-  const entLabels = app.model.enterprises.map((e) => ({ name: pick(e.short, e.nameEn), value: [e.plot[0] + e.plot[2] / 2, e.plot[1] + 12] }));
+  // Zone names along the zone's bottom edge, enterprise names along their plot's top: apart, never on top of each other.
+  const zoneLabels = app.model.zones.map((z) => ({ name: pick(z.name, z.nameEn), value: [centroid(z.polygon)[0], Math.max(...z.polygon.map((p) => p[1])) - 12] }));
+  const entLabels = app.model.enterprises.map((e) => ({ name: pick(e.short, e.shortEn), value: [e.plot[0] + e.plot[2] / 2, e.plot[1] + 12] }));
   const regions = [
     ...app.model.zones.map((z) => ({ name: `zone:${z.id}`, itemStyle: { areaColor: 'rgba(9,202,243,.06)', borderColor: '#93EBF8', borderWidth: 1.2 } })),
     ...app.model.enterprises.map((e) => ({
@@ -59,7 +61,12 @@ export function setupMap(app: App): void {
     })),
   ];
 
-  const map = chart('chart-map', (c) =>
+  const map = chart('chart-map', (c) => {
+    c.off('click');
+    c.on('click', (p: { seriesId?: string; data?: unknown }) => {
+      const name = (p.data as { name?: string } | undefined)?.name;
+      if (name && (p.seriesId === 'devices' || p.seriesId === 'alerts' || p.seriesId === 'alerts-settled')) openDevice(name);
+    });
     c.setOption({
       textStyle: { fontFamily: FONT },
       tooltip: { ...tooltipStyle(), trigger: 'item', formatter: (p: { seriesId?: string; data?: { name: string } }) => (p.seriesId === 'devices' || p.seriesId === 'alerts' ? describe(app, p.data!.name) : '') },
@@ -91,7 +98,7 @@ export function setupMap(app: App): void {
         },
         {
           id: 'enterprises', type: 'scatter', coordinateSystem: 'geo', symbolSize: 0, silent: true, data: entLabels,
-          label: { show: true, formatter: '{b}', color: '#D3D6DD', fontSize: px(11) },
+          label: { show: true, formatter: '{b}', color: '#D3D6DD', fontSize: px(14) },
         },
         { id: 'devices', type: 'scatter', coordinateSystem: 'geo', symbolSize: px(7), data: [], z: 3 },
         {
@@ -101,8 +108,8 @@ export function setupMap(app: App): void {
         // Acknowledged, shelved or recovered: marked, not pulsing.
         { id: 'alerts-settled', type: 'scatter', coordinateSystem: 'geo', symbol: 'circle', symbolSize: px(11), data: [], z: 4, itemStyle: { opacity: 0.55, borderColor: '#FFF', borderWidth: 1 } },
       ],
-    }),
-  );
+    });
+  });
   const legend = document.getElementById('map-legend')!;
 
   onRender((a, reason) => {

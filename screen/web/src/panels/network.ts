@@ -3,7 +3,7 @@
 import { onRender, type App } from '../app.ts';
 import { axisStyle, COLORS, FONT, timeAxis, timeTooltip, tooltipStyle, valueAxis } from '../echarts-setup.ts';
 import { num, tweenNumber } from '../format.ts';
-import { t } from '../i18n.ts';
+import { pick, t } from '../i18n.ts';
 import { chart, px } from '../scale.ts';
 import { appendSample, HOUR } from '../trends.ts';
 
@@ -18,8 +18,9 @@ export function setupNetwork(): void {
       textStyle: { fontFamily: FONT },
       grid: { left: px(44), right: px(10), top: px(22), bottom: px(26) },
       tooltip: { ...tooltipStyle(), trigger: 'item', formatter: (p: { data: { name: string; value: number[] } }) => `${p.data.name}<br/>RSRP ${p.data.value[0]} dBm · SINR ${p.data.value[1]} dB` },
-      xAxis: { type: 'value', name: 'RSRP dBm', nameLocation: 'middle', nameGap: px(18), min: -125, max: -60, ...axisStyle() },
-      yAxis: { type: 'value', name: 'SINR dB', min: -10, max: 35, ...axisStyle() },
+      // Every 20 dB: at 14 px, ticks every 10 dB touch in this narrow chart.
+      xAxis: { type: 'value', name: 'RSRP dBm', nameLocation: 'middle', nameGap: px(20), min: -140, max: -60, interval: 20, ...axisStyle(), axisLabel: { ...(axisStyle().axisLabel as object), hideOverlap: true } },
+      yAxis: { type: 'value', name: 'SINR dB', min: -10, max: 35, interval: 10, ...axisStyle() },
       series: [
         {
           type: 'scatter',
@@ -30,7 +31,7 @@ export function setupNetwork(): void {
             silent: true,
             symbol: 'none',
             lineStyle: { color: COLORS.critical, type: 'dashed', width: px(1) },
-            label: { color: COLORS.critical, fontSize: px(11) },
+            label: { color: COLORS.critical, fontSize: px(14) },
             data: [{ xAxis: RSRP_MIN }, { yAxis: SINR_MIN }],
           },
         },
@@ -40,8 +41,9 @@ export function setupNetwork(): void {
   const trend = chart('chart-throughput', (c) =>
     c.setOption({
       textStyle: { fontFamily: FONT },
-      grid: { left: px(44), right: px(30), top: px(28), bottom: px(22) },
-      legend: { top: 0, right: 0, itemWidth: px(12), itemHeight: px(6), textStyle: { color: '#D3D6DD', fontSize: px(11) } },
+      // The legend takes two lines at 14 px: the plot starts below both.
+      grid: { left: px(44), right: px(30), top: px(46), bottom: px(22) },
+      legend: { top: 0, right: 0, itemWidth: px(12), itemHeight: px(6), textStyle: { color: '#D3D6DD', fontSize: px(14) } },
       tooltip: timeTooltip(['Mbps', 'Mbps', 'ms']),
       xAxis: timeAxis(Date.now() - HOUR, Date.now(), TICK_MS),
       // Units are in the legend labels; axis names would sit under the legend.
@@ -85,7 +87,7 @@ export function setupNetwork(): void {
               const rsrp = live.t.rsrpDbm as number;
               const sinr = live.t.sinrDb as number;
               const bad = rsrp < RSRP_MIN || sinr < SINR_MIN;
-              return [{ name: n.name, value: [rsrp, sinr], itemStyle: { color: bad ? COLORS.critical : COLORS.series1 } }];
+              return [{ name: pick(n.name, n.nameEn), value: [rsrp, sinr], itemStyle: { color: bad ? COLORS.critical : COLORS.series1 } }];
             }),
           },
         ],

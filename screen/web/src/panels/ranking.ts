@@ -23,7 +23,7 @@ export function enterpriseRows(app: App): EnterpriseRow[] {
     .map((e) => {
       const ent = app.enterpriseById.get(e.id);
       const contractKw = ent?.contractKw ?? 0;
-      return { id: e.id, name: ent ? pick(ent.short, ent.nameEn) : e.id, kw: e.kw, kwhToday: e.kwhToday, contractKw, loadPct: contractKw > 0 ? (e.kw / contractKw) * 100 : 0 };
+      return { id: e.id, name: ent ? pick(ent.short, ent.shortEn) : e.id, kw: e.kw, kwhToday: e.kwhToday, contractKw, loadPct: contractKw > 0 ? (e.kw / contractKw) * 100 : 0 };
     })
     .sort((a, b) => b.kwhToday - a.kwhToday);
 }

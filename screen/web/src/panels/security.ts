@@ -52,7 +52,7 @@ export function setupSecurity(): void {
         },
       ],
     });
-    const html = eventRows(app, c.latestEvents, 3);
+    const html = eventRows(app, c.latestEvents, 3, false);
     if (html !== lastEvents) list.innerHTML = lastEvents = html;
   });
 }

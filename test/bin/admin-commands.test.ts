@@ -1,35 +1,22 @@
 // The CLI's admin commands as an administrator runs them: adding console operators (password from
 // stdin or OPERATOR_PASSWORD, stored only as a scrypt hash) and checking the audit trail's chain.
-import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openAlertDb } from '../ingest/alerts/alert-db.ts';
-import { createOperatorDirectory } from '../shared/operators.ts';
+import { openAlertDb } from '../../ingest/alerts/alert-db.ts';
+import { createOperatorDirectory } from '../../shared/operators.ts';
+import { runCli } from '../../testkit/cli.ts';
 
-const TSX = join(process.cwd(), 'node_modules/.bin/tsx');
-const CLI = join(process.cwd(), 'bin/parkpulse.ts');
 const dir = mkdtempSync(join(tmpdir(), 'parkpulse-admin-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function run(args: string[], input = '', env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(TSX, [CLI, ...args, '--data-dir', dir], { env: { ...process.env, OPERATOR_PASSWORD: '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const run = (args: string[], input = '', env: Record<string, string> = {}) => runCli([...args, '--data-dir', dir], { input, env: { OPERATOR_PASSWORD: '', ...env } });
 
 describe('parkpulse operator and audit commands', () => {
   it('lists them in --help', async () => {
-    const { stdout } = await promisify(execFile)(TSX, [CLI, '--help']);
+    const { stdout } = await runCli(['--help']);
     for (const word of ['operator', 'audit verify', '--operators', 'OPERATORS_FILE', '--alert-rules', '--alerts-db', 'SCREEN_ALLOWED_ORIGINS']) expect(stdout).toContain(word);
   });
 

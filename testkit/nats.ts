@@ -5,8 +5,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildClusterConfig, routeSecret, writeClusterFiles, type ClusterConfig } from '../../broker/nats/cluster-config.ts';
-import { loadClusterSpec } from '../../broker/nats/cluster-spec.ts';
+import { buildClusterConfig, routeSecret, writeClusterFiles, type ClusterConfig } from '../broker/nats/cluster-config.ts';
+import { loadClusterSpec } from '../broker/nats/cluster-spec.ts';
 import { requireProgram } from './external.ts';
 import { freePort, spawnManaged, type Managed } from './processes.ts';
 

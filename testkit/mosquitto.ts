@@ -5,10 +5,10 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { publishFilters, subscribeFilters } from '../../broker/acl.ts';
-import { serviceUsername, type Account } from '../../shared/registry.ts';
+import { publishFilters, subscribeFilters } from '../broker/acl.ts';
+import { serviceUsername, type Account } from '../shared/registry.ts';
 import { requireProgram } from './external.ts';
-import { freePort } from './cli-process.ts';
+import { freePort } from './cli.ts';
 
 export const MOSQUITTO = requireProgram('mosquitto', 'interoperability with Mosquitto as the broker');
 export const MOSQUITTO_PASSWD = requireProgram('mosquitto_passwd', 'the Mosquitto password file');

@@ -1,4 +1,4 @@
-// The PUBACK promise under crashes: load meters publish QoS 1 (test/helpers/acked-fleet.ts) into
+// The PUBACK promise under crashes: load meters publish QoS 1 (testkit/acked-fleet.ts) into
 // the park run as a user runs it, either as one process (`parkpulse all`, what `npm start` runs)
 // or as separate broker and ingest processes, while processes are SIGKILLed at random moments and
 // started again. Afterwards every reading a device got a PUBACK for must be in the SQLite store
@@ -8,12 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { buildLoadModel, loadDevicesOf } from '../../shared/load-model.ts';
-import { loadParkModel } from '../../shared/park-model.ts';
-import { provision } from '../../shared/registry.ts';
+import { buildLoadModel, loadDevicesOf } from '../shared/load-model.ts';
+import { loadParkModel } from '../shared/park-model.ts';
+import { provision } from '../shared/registry.ts';
 import { startAckedFleet, type AckedFleetStats } from './acked-fleet.ts';
 import { TEST_SCRYPT } from './park.ts';
-import { freePort, spawnManaged, waitForHttp, type Managed } from './processes.ts';
+import { CLI } from './cli.ts';
+import { freePort, startTs, waitForHttp, type Managed } from './processes.ts';
 
 export type Deployment = 'single' | 'split';
 export type Target = 'all' | 'broker' | 'ingest';
@@ -53,7 +54,6 @@ export interface PubackFaultResult {
   elapsedMs: number;
 }
 
-const CLI = join(process.cwd(), 'bin/parkpulse.ts');
 
 export async function runPubackFaults(o: PubackFaultOptions): Promise<PubackFaultResult> {
   const random = Math.random;
@@ -78,7 +78,7 @@ export async function runPubackFaults(o: PubackFaultOptions): Promise<PubackFaul
   };
   const procs = new Map<Target, Managed>();
   const start = async (t: Target): Promise<void> => {
-    const p = spawnManaged(process.execPath, ['--import', 'tsx', CLI, ...args[t]], { gracefulTo: 'children' });
+    const p = startTs(CLI, args[t]);
     procs.set(t, p);
     await waitForHttp(ready[t], [200], o.readyTimeoutMs ?? 90_000, p);
   };

@@ -5,7 +5,7 @@
 // the fault benchmark: every (device, seq) in it was acknowledged and must be in the store once.
 import { connect as netConnect, type Socket } from 'node:net';
 import mqttPacket, { type Packet } from 'mqtt-packet';
-import { deriveDeviceSecret } from '../../shared/credentials.ts';
+import { deriveDeviceSecret } from '../shared/credentials.ts';
 
 export interface AckedFleetOptions {
   host: string;

@@ -1,6 +1,7 @@
-// Child processes for tests and benchmarks: free ports, programs started in their own process
-// group (so a SIGKILL reaches the whole tree, e.g. tsx and the node it runs), their output kept
-// for failure messages, and stopped by their own id only.
+// Child processes for tests and benchmarks, the one place that starts them: free ports, programs
+// started in their own process group (so a SIGKILL reaches the whole tree), their output kept for
+// failure messages, stopped by their own id only. TypeScript entry points run as
+// `node --import tsx <file>` (startTs, runTs): one node process that receives signals itself.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -43,6 +44,13 @@ function childrenOf(pid: number): number[] {
 export interface SpawnOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Called with every chunk of stdout as it arrives (JSON-line readers). */
+  onStdout?(text: string): void;
+  /**
+   * In a process group of its own (default), so a SIGKILL reaches every process it started; false
+   * keeps it in ours, so a Ctrl-C on the terminal reaches it too (benchmark load generators).
+   */
+  ownGroup?: boolean;
   /**
    * Who gets a graceful signal: the leader (default), or the leader's children when the leader is a
    * wrapper such as tsx. tsx relays a signal but SIGKILLs its child when the child has not
@@ -52,13 +60,16 @@ export interface SpawnOptions {
 }
 
 export function spawnManaged(command: string, args: readonly string[], opts: SpawnOptions = {}): Managed {
-  const child: ChildProcess = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child: ChildProcess = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.ownGroup !== false });
   let out = '';
   const keep = (d: Buffer): void => {
     out += d.toString();
     if (out.length > 400_000) out = out.slice(-200_000);
   };
-  child.stdout!.on('data', keep);
+  child.stdout!.on('data', (d: Buffer) => {
+    keep(d);
+    opts.onStdout?.(d.toString());
+  });
   child.stderr!.on('data', keep);
   let running = true;
   const exited = new Promise<number | string>((resolve) => {
@@ -74,7 +85,8 @@ export function spawnManaged(command: string, args: readonly string[], opts: Spa
   });
   const signalGroup = (signal: NodeJS.Signals): void => {
     try {
-      process.kill(-child.pid!, signal);
+      if (opts.ownGroup === false) child.kill(signal);
+      else process.kill(-child.pid!, signal);
     } catch {
       // already gone
     }
@@ -127,4 +139,38 @@ export async function waitForHttp(url: string, statuses: number[] = [200, 204], 
     if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs} ms (${last})${proc ? `\n${proc.output().slice(-3000)}` : ''}`);
     await sleep(50);
   }
+}
+
+/** Node's arguments that run a TypeScript file (no tsx wrapper process between us and it). */
+export function tsArgs(script: string, args: readonly string[] = [], nodeArgs: readonly string[] = []): string[] {
+  return [...nodeArgs, '--import', 'tsx', script, ...args];
+}
+
+/** Starts a TypeScript program as `node --import tsx`; SIGTERM from `stop()` reaches it directly. */
+export function startTs(script: string, args: readonly string[] = [], opts: SpawnOptions & { nodeArgs?: readonly string[] } = {}): Managed {
+  return spawnManaged(process.execPath, tsArgs(script, args, opts.nodeArgs), opts);
+}
+
+export interface TsRun {
+  /** Exit code; null when it was killed (after its timeout). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a TypeScript program to its end (SIGKILLed after `timeoutMs`), stdout and stderr apart. */
+export function runTs(script: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<TsRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, tsArgs(script, args), { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
