@@ -3,14 +3,15 @@
 // every stream passes the packet guard (packet-guard.ts) before Aedes parses a byte of it.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Packet } from 'mqtt-packet';
-import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { Aedes, type Client } from 'aedes';
 import type { Logger } from '../shared/logger.ts';
 import type { Account, RegistryData } from '../shared/registry.ts';
 import { withDefaults } from '../shared/options.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
-import { canPublish, canSubscribe, clientIdAllowed } from './acl.ts';
+import { canPublish, canSubscribe } from './acl.ts';
 import { createAuthenticator } from './authenticator.ts';
+import { createConnectHooks, excerpt } from './connect-hooks.ts';
+import { hookParser, TOO_DEEP_FILTER } from './parser-hooks.ts';
 import { createMemoryPersistence } from './memory-persistence.ts';
 import { createSafeEmitter } from './safe-emitter.ts';
 import { enableAckChain, type AckChain, type AckChainStats } from './ack-chain.ts';
@@ -23,8 +24,7 @@ import { createFlapGuard, type FlapLimits } from './flap-guard.ts';
 import { createKdfBudget, DEFAULT_KDF_LIMITS, type KdfLimits } from './kdf-budget.ts';
 import { PacketGuard, type StallClock } from './packet-guard.ts';
 import { createTokenBucket, type RateLimit, type TokenBucket } from './rate-limiter.ts';
-import { isCleanIdentifier, topicProblem } from './text-checks.ts';
-import { shorten } from '../shared/text.ts';
+import { topicProblem } from './text-checks.ts';
 
 export interface BrokerLimits {
   /** Open connections at most (all transports); further sockets are closed at once. Default 5000. */
@@ -136,34 +136,11 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-/** The events of Aedes's per-client MQTT parser (mqtt-packet) that the broker listens to. */
-interface ParserEvents {
-  on(event: 'error', listener: (err: Error) => void): void;
-  prependListener(event: 'packet', listener: (packet: Packet) => void): void;
-}
-
-/** A bounded, printable excerpt of client-chosen text for a log line. */
-const excerpt = (s: string | undefined): string | undefined => (s === undefined ? s : shorten(s, 81));
-
 // Aedes errors that are refusals in our terms, so they are counted like the others.
 const AEDES_ERRORS: Record<string, BrokerErrorCode> = {
   'drain timeout': 'slow-consumer',
   'topic has too many levels': 'topic-invalid',
   'connect did not arrive in time': 'connect-timeout',
-};
-
-/**
- * What a SUBSCRIBE or UNSUBSCRIBE filter deeper than Aedes allows (100 levels, checked before any
- * hook, closing the connection) is replaced by before Aedes sees it: a filter no client can send
- * (NUL, MQTT-1.5.3-2), so our hook can deny just that grant (SUBACK 0x80, MQTT-3.9.3) and an
- * UNSUBSCRIBE of it is a harmless no-op (UNSUBACK, MQTT-3.10.4-5).
- */
-const TOO_DEEP_FILTER = '\u0000too-deep';
-const AEDES_MAX_LEVELS = 100;
-const levelsAbove = (topic: string, max: number): boolean => {
-  let levels = 1;
-  for (let i = topic.indexOf('/'); i !== -1; i = topic.indexOf('/', i + 1)) if (++levels > max) return true;
-  return false;
 };
 
 export async function createBroker(opts: BrokerOptions): Promise<Broker> {
@@ -177,8 +154,6 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const auth = createAuthenticator(opts.registry, kdf);
   const flap = createFlapGuard(limits.flap);
   const throttle = createAuthThrottle(limits.authFailures);
-  // Connections whose CONNECT carried an empty client id (Aedes then makes one up).
-  const emptyIds = new WeakSet<Client>();
   // Sessions closed because their account was revoked or rotated: only their will may still publish.
   const revokedSessions = new WeakSet<Client>();
   // Clients being cut for their rate: the promise resolves once the PUBACKs already owed are sent.
@@ -193,11 +168,6 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     // Throttled per code: a flood of bad input stays visible without flooding the log.
     warn(code, { code, ...fields }, 'refused');
   };
-  // At CONNECT: Aedes sends the error's `returnCode` in the CONNACK, then closes (MQTT-3.2.2-5).
-  const connectRefusal = (code: BrokerErrorCode, fields: Record<string, unknown>, detail?: string): AuthenticateError => {
-    refuse(code, fields);
-    return new BrokerError(code, detail) as BrokerError & AuthenticateError;
-  };
 
   const disk: DiskPersistence | null = opts.persistence?.kind === 'disk' ? await openDiskPersistence(opts.persistence.dir) : null;
   let durable: DurableDelivery | null = null;
@@ -205,6 +175,17 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const bus = createSafeEmitter({ concurrency: 100 });
   const busLength = (): number => (bus as unknown as { length: number }).length;
   const gate = createAdmissionGate(limits.admission, busLength);
+  const connectHooks = createConnectHooks({
+    parkId, topicLimits, auth, flap, throttle, refuse,
+    admit(client, account) {
+      accounts.set(client, account);
+      if (limits.rate.perSecond > 0) buckets.set(client, createTokenBucket(limits.rate));
+      // Before the CONNACK is written, so a packet sent right after it meets the post-auth limit.
+      (client.conn as unknown as PacketGuard).markAuthenticated();
+      // Devices wait when the bus is full; services never do (their PUBACKs empty it).
+      if (account.type === 'device') (client.conn as unknown as PacketGuard).useGate(gate);
+    },
+  });
   const aedes = await Aedes.createBroker({
     // With a disk persistence the id must differ per start: stored queue keys are broker id +
     // counter, and the counter restarts at 0, so a reused id would overwrite queued messages of
@@ -221,73 +202,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     queueLimit: timing.queueLimit,
     // Aedes's own level check (default and ceiling 100) closes the connection even for a SUBSCRIBE;
     // ours (text-checks.ts, lower) runs in the hooks below and denies just the one grant.
-    // The CONNECT as parsed, before Aedes acts on it: what MQTT 3.1.1 requires that Aedes 1.2 does
-    // not check, and a count of the protocol versions it refuses.
-    preConnect(client, packet, done) {
-      const remote = (client.conn as unknown as PacketGuard).remoteAddress;
-      if (packet.protocolVersion !== 3 && packet.protocolVersion !== 4) {
-        // Aedes answers CONNACK 1, unacceptable protocol version (MQTT-3.1.2-2).
-        refuse('protocol-unsupported', { remote, version: packet.protocolVersion });
-        return done(null, true);
-      }
-      // MQTT-3.1.2-14: Will QoS must not be 3.
-      if (packet.will && (packet.will.qos as number) > 2) return done(connectRefusal('connect-invalid', { remote, problem: 'will qos 3' }, 'MQTT-3.1.2-14'), false);
-      // MQTT-3.1.2-22: no password without a user name.
-      if (packet.password !== undefined && packet.username === undefined) return done(connectRefusal('connect-invalid', { remote, problem: 'password without user name' }, 'MQTT-3.1.2-22'), false);
-      if (!packet.clientId) emptyIds.add(client);
-      done(null, true);
-    },
-    authenticate(client, username, password, done) {
-      const clientId = client.id;
-      const remote = (client.conn as unknown as PacketGuard).remoteAddress;
-      // MQTT-3.1.3-8: an empty client id needs CleanSession=1, else CONNACK 2 and close.
-      if (emptyIds.has(client) && !client.clean) return done(connectRefusal('identifier-invalid', { remote, problem: 'empty client id with CleanSession=0' }, 'MQTT-3.1.3-8'), false);
-      if (!isCleanIdentifier(clientId)) return done(connectRefusal('identifier-invalid', { remote, clientId: excerpt(clientId) }), false);
-      if (username !== undefined && !isCleanIdentifier(username)) return done(connectRefusal('username-invalid', { remote, clientId, username: excerpt(username) }), false);
-      // A ban comes only from authenticated reconnects (below), so no stranger can cause one.
-      const bannedMs = flap.bannedFor(clientId);
-      if (bannedMs > 0) return done(connectRefusal('flapping-banned', { remote, clientId, bannedMs }), false);
-      const willTopic = (client as unknown as { _will?: { topic?: string } })._will?.topic;
-      if (willTopic !== undefined && topicProblem(willTopic, topicLimits)) {
-        return done(connectRefusal('topic-invalid', { remote, clientId, will: excerpt(willTopic) }, 'last will topic'), false);
-      }
-      const user = username ?? '';
-      // Failures the caller could have avoided: counted against its address (auth-throttle.ts).
-      const fail = (code: BrokerErrorCode, fields: Record<string, unknown>): void => {
-        throttle.failed(remote, clientId);
-        done(connectRefusal(code, { remote, clientId, username: user, ...fields }), false);
-      };
-      const found = auth.lookup(user);
-      if (!found.account) return fail(found.reason === 'revoked' ? 'auth-revoked' : 'auth-bad-credentials', { reason: found.reason });
-      const account = found.account;
-      // Checks that cost nothing come before the secret's.
-      if (!clientIdAllowed(account, clientId)) return fail('auth-client-id-mismatch', {});
-      // Refuse a last will the account could never publish, at connect rather than at death.
-      if (willTopic !== undefined && !canPublish(account, parkId, willTopic)) return fail('auth-will-denied', { topic: willTopic });
-      // The throttle is asked again right before the scrypt run (it may have waited in the queue
-      // behind the first failures of the same address), and the run is skipped for a client that
-      // hung up meanwhile.
-      const throttled = (): boolean => throttle.throttled(remote, clientId);
-      auth
-        .verify(account, password, { throttled, wanted: () => !client.closed && !throttled() })
-        .then((result) => {
-          // Still a failed authentication: an address that keeps trying stays throttled.
-          if (result === 'throttled' || (result === 'busy' && throttled())) return fail('auth-throttled', {});
-          if (result === 'busy') return done(connectRefusal('auth-busy', { remote, clientId }), false);
-          if (result === 'bad-secret') return fail('auth-bad-credentials', { reason: 'bad-secret' });
-          throttle.succeeded(remote, clientId);
-          const flapMs = flap.attempt(clientId);
-          if (flapMs > 0) return done(connectRefusal('flapping-banned', { remote, clientId, bannedMs: flapMs }), false);
-          accounts.set(client, account);
-          if (limits.rate.perSecond > 0) buckets.set(client, createTokenBucket(limits.rate));
-          // Before the CONNACK is written, so a packet sent right after it meets the post-auth limit.
-          (client.conn as unknown as PacketGuard).markAuthenticated();
-          // Devices wait when the bus is full; services never do (their PUBACKs empty it).
-          if (account.type === 'device') (client.conn as unknown as PacketGuard).useGate(gate);
-          done(null, true);
-        })
-        .catch((err: Error) => done(connectRefusal('auth-unavailable', { remote, clientId, err: err.message }), false));
-    },
+    ...connectHooks,
     authorizePublish(client, packet, done) {
       // client is null for the broker's own publishes ($SYS); wills come with their (closed) client.
       if (!client) return done(null);
@@ -424,18 +339,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       live.add(guarded);
       guarded.once('close', () => live.delete(guarded));
       const client = aedes.handle(guarded, req) as unknown as Client;
-      const parser = (client as unknown as { _parser: ParserEvents })._parser;
-      // Bytes the MQTT parser refuses (reserved flag bits MQTT-2.2.2-2 and MQTT-3.1.2-3, bad
-      // lengths, QoS 3): Aedes closes the connection; we count it.
-      parser.on('error', (err) => refuse('packet-malformed', { remote, clientId: client.id, detail: err.message }));
-      // Ahead of Aedes's own listener: filters deeper than Aedes allows get a grant we can deny.
-      parser.prependListener('packet', (packet) => {
-        if (packet.cmd === 'subscribe') {
-          for (const sub of packet.subscriptions) if (levelsAbove(sub.topic, AEDES_MAX_LEVELS)) sub.topic = TOO_DEEP_FILTER;
-        } else if (packet.cmd === 'unsubscribe') {
-          packet.unsubscriptions = packet.unsubscriptions.map((t) => (levelsAbove(t, AEDES_MAX_LEVELS) ? TOO_DEEP_FILTER : t));
-        }
-      });
+      // Parser errors counted; filters deeper than Aedes allows made deniable (parser-hooks.ts).
+      hookParser(client, (err) => refuse('packet-malformed', { remote, clientId: client.id, detail: err.message }));
       // A delivery Aedes' counter filter dropped would never be acknowledged, and with the chain
       // its device's PUBACK would wait for ever: both modes use the exact duplicate filter.
       if (durable || chain) guardDuplicates(client);

@@ -14,7 +14,7 @@
 import { DEFAULT_SCRYPT } from '../shared/credentials.ts';
 
 export interface KdfLimits {
-  /** scrypt runs at once; default 2. */
+  /** scrypt runs at once; default 4, the size of libuv's thread pool that runs them (more would only queue there). */
   concurrency: number;
   /**
    * Failed default-cost scrypt runs per second, sustained; default 4 (~0.2 s of CPU a second at
@@ -27,7 +27,7 @@ export interface KdfLimits {
   maxQueued: number;
 }
 
-export const DEFAULT_KDF_LIMITS: Readonly<KdfLimits> = Object.freeze({ concurrency: 2, perSecond: 4, burst: 10, maxQueued: 1024 });
+export const DEFAULT_KDF_LIMITS: Readonly<KdfLimits> = Object.freeze({ concurrency: 4, perSecond: 4, burst: 10, maxQueued: 1024 });
 
 export interface KdfBudget {
   /**

@@ -247,7 +247,16 @@ export async function createFleet(opts: FleetOptions): Promise<Fleet> {
       const deadline = Date.now() + timeoutMs;
       const want = (): number => devices.length - offline.size;
       while (countConnected() < want()) {
-        if (Date.now() > deadline) throw new Error(`only ${countConnected()} of ${want()} devices connected after ${timeoutMs} ms`);
+        if (Date.now() > deadline) {
+          // What went wrong, if anything did: refused CONNACKs and socket errors by code (none: only slow).
+          let refused = 0;
+          let connects = 0;
+          for (const c of clients.values()) {
+            if (c.refused) refused++;
+            connects += c.connects;
+          }
+          throw new Error(`only ${countConnected()} of ${want()} devices connected after ${timeoutMs} ms (${clients.size} started, ${connects} connects, ${refused} refused, connect errors ${JSON.stringify(connectErrors)})`);
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
     },

@@ -18,6 +18,18 @@ describe('flap guard', () => {
     expect(g.attempt('cam-001')).toBe(5000);
   });
 
+  it('answers bannedFor without recording an attempt (the broker asks before authenticating)', () => {
+    let t = 0;
+    const g = createFlapGuard({ maxConnects: 1, windowMs: 10_000, banMs: 5000 }, () => t);
+    for (let i = 0; i < 100; i++) expect(g.bannedFor('cam-001')).toBe(0); // strangers' attempts count for nothing
+    expect(g.attempt('cam-001')).toBe(0);
+    expect(g.attempt('cam-001')).toBe(5000);
+    t = 1000;
+    expect(g.bannedFor('cam-001')).toBe(4000);
+    t = 5000;
+    expect(g.bannedFor('cam-001')).toBe(0);
+  });
+
   it('forgets windows that passed, so a slow reconnector is never banned', () => {
     let t = 0;
     const g = createFlapGuard({ maxConnects: 2, windowMs: 1000, banMs: 5000 }, () => t);

@@ -175,7 +175,7 @@ describe('revocation, subscriptions of any depth, half-sent packets, refusals co
     expect(refused(park, 'packet-incomplete')).toBe(1);
   });
 
-  it('counts the CONNECT deadline, an MQTT 5 CONNECT (CONNACK 1) and a WebSocket frame over the limit', async () => {
+  it('counts the CONNECT deadline, an MQTT 5 CONNECT (CONNACK 1, MQTT-3.1.2-2) and a WebSocket frame over the limit', async () => {
     const idle = await raw(park);
     await idle.closed; // nothing sent: cut at the connect timeout
     await waitFor('connect timeout counted', () => refused(park, 'connect-timeout') === 1, 5000);
@@ -278,6 +278,30 @@ describe('a rate-limit cut', () => {
     expect(taken).toBe(40);
     expect(acked).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(refused(park, 'rate-limited')).toBe(1);
+  });
+});
+
+describe('a rate-limit cut with PUBACKs held until the ingest stored the message (ack: ingest)', () => {
+  let park: TestPark;
+  beforeAll(async () => {
+    park = await startPark({ screen: false, broker: { ack: 'ingest', limits: { rate: { perSecond: 1, burst: 30 } } } });
+  });
+  afterAll(async () => park?.stop());
+
+  it('still sends the PUBACK of every message taken, once stored, before it disconnects', async () => {
+    const id = 'mtr-zhonghai-1';
+    const c = await raw(park);
+    c.send(connectPacket(id, id, secretOf(park, id)));
+    expect(await c.next('connack')).toMatchObject({ returnCode: 0 });
+    const topic = deviceTopic(park.model.id, 'meter', id, 'telemetry');
+    const t0 = Date.now();
+    const burst = Buffer.concat(Array.from({ length: 200 }, (_, i) => mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.from(JSON.stringify({ ts: t0 + i, seq: i + 1, kw: 10, kwh: 100 + i, voltage: 400, current: 15, powerFactor: 0.9 })), qos: 1, messageId: i + 1, retain: false, dup: false })));
+    c.send(burst);
+    await c.closed;
+    const acked = c.received.filter((p) => p.cmd === 'puback').map((p) => (p as mqttPacket.IPubackPacket).messageId);
+    expect(acked).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    const reader = await park.reader();
+    expect((await reader.keys({ device: id })).filter((k) => k.channel === 'telemetry')).toHaveLength(30);
   });
 });
 
