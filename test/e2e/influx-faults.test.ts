@@ -183,7 +183,9 @@ describe.skipIf(!influxdBin || !nginxBin)('SLOW fault tests: InfluxDB 1.6.7 (via
     await startBroker(rig, 'disk');
     // Every device back before the fleet stops: a device stopped while it is still reconnecting
     // waits forever for acknowledgements of what it sent before the crash (mqtt.js end()).
-    await fleet.connected(SLOW_WAIT_MS);
+    await fleet.connected(SLOW_WAIT_MS).catch((err: Error) => {
+      throw new Error(`${err.message}\nbroker (running ${rig.broker!.running}):\n${rig.broker!.output().slice(-3000)}`);
+    });
     phase('devices reconnected');
     await sleep(5000);
 
