@@ -22,6 +22,11 @@ export function inCallOrder<A extends unknown[], R>(fn: (...args: A) => Promise<
   let previous: Promise<unknown> = Promise.resolve();
   return (...args) => {
     const own = fn(...args);
+    // `own` may reject while an earlier call is still pending, before `released` adopts it: without
+    // a handler of its own that is an unhandled rejection, which ends the process (Node's default).
+    // Seen as a broker crash on 'no such packet' (outgoingUpdate) in the reconnect wave after a
+    // restart. The caller still gets the rejection through `released`.
+    own.catch(noop);
     const before = previous;
     const released = before.then(
       () => own,

@@ -75,4 +75,26 @@ describe('durable persistence LevelDB wrapper', () => {
     await expect(f(true)).rejects.toThrow('x');
     await expect(f(false)).resolves.toBe(1);
   });
+
+  it('a call that fails while an earlier one is pending is no unhandled rejection (the broker would crash)', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const f = inCallOrder(async (ms: number, fail: boolean) => {
+        await sleep(ms);
+        if (fail) throw new Error('no such packet');
+        return ms;
+      });
+      const slow = f(80, false);
+      const failing = f(1, true);
+      await sleep(40); // the failure has settled, the earlier call not yet
+      await expect(slow).resolves.toBe(80);
+      await expect(failing).rejects.toThrow('no such packet');
+      await sleep(10);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
