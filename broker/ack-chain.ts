@@ -12,16 +12,20 @@
 // message is routed at once (every subscriber gets it as before; the ingest's persistent session
 // queues it), and Aedes's `done` (after which Aedes writes the PUBACK and would route the packet;
 // that second routing is skipped) is held until the ingest's PUBACK for this broker counter comes
-// back (Aedes's 'ack' event). Aedes reads a connection's next socket chunk only once every packet
-// of the last one is done (lib/client.js `nextBatch`), so a held device is also a paused device:
-// the hold is bounded per connection and is the backpressure from the store to the devices.
+// back (Aedes's 'ack' event). Held callbacks are released in the order the device sent the
+// messages, so its PUBACKs leave in that order (MQTT-4.6.0-2) even when a later message needs no
+// ingest (a topic none takes) or several ingests answer at different times. A held `done` does not
+// stop Aedes reading the connection (a new 'readable' starts the next batch), so the bound per
+// connection is explicit: past `maxPendingPerClient` waiting messages its reads pause (`pause`)
+// until half of them are stored; that, and the device's own in-flight window, is the
+// backpressure from the store to the devices.
 //
 // While the ingest is away its session's queue holds the messages and their devices' PUBACKs stay
 // held; a device that reconnects meanwhile sends them again with DUP (MQTT-4.4.0-1), and the
 // store keeps one row per (device, seq). Where no ingest session exists yet (a broker just
 // started: sessions of the memory persistence died with the last one), a message would reach no
-// store, so it is not routed at all until an ingest subscribes. A message the ingest rejects is
-// acknowledged by it at once (a counted rejection), which releases the device's PUBACK as before.
+// store, so it is not routed at all until an ingest subscribes. A message the ingest rejects is acknowledged by it at once (a counted rejection),
+// which releases the device's PUBACK as before.
 //
 // Wraps Aedes internals (`publish`, `counter`, the 'ack' event's packet): aedes is pinned exactly,
 // and test/broker/ack-chain.test.ts proves the behaviour against a real ingest session.
@@ -35,6 +39,14 @@ export interface AckChainOptions {
   /** Whether a client is an ingest (its persistent session's PUBACKs release device PUBACKs). */
   isIngest(client: Client): boolean;
   logger: Logger;
+  /**
+   * Messages of one connection that may wait for the ingest before its reads pause (until half of
+   * them are stored). Default 100 (MQTT clients keep 10-100 QoS 1 messages in flight).
+   */
+  maxPendingPerClient?: number;
+  /** Stop and resume reading a connection (the broker's packet guard). */
+  pause(client: Client): void;
+  resume(client: Client): void;
 }
 
 export interface AckChainStats {
@@ -52,12 +64,16 @@ export interface AckChain {
   stats(): AckChainStats;
 }
 
-interface Held {
+interface Pending {
+  client: Client;
   /** Ingest acknowledgements still due. */
   due: number;
   routed: boolean;
-  done: Done;
+  /** Aedes's callback: it writes the PUBACK. Null once called. */
+  done: Done | null;
 }
+
+export const DEFAULT_MAX_PENDING_PER_CLIENT = 100;
 
 /** MQTT topic filter match (MQTT-4.7.1): `+` one level, `#` the rest. */
 export function filterMatches(filter: string, topic: string): boolean {
@@ -74,14 +90,19 @@ export function filterMatches(filter: string, topic: string): boolean {
 
 export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
   const log = opts.logger.child({ module: 'ack-chain' });
+  const maxPending = opts.maxPendingPerClient ?? DEFAULT_MAX_PENDING_PER_CLIENT;
   const broker = aedes as unknown as { publish: PublishFn; counter: number; id: string };
   const publish: PublishFn = broker.publish.bind(aedes);
   const routed = new WeakSet<object>();
   // clientId -> filters (QoS 1) of each persistent ingest session, as the persistence keeps them
   const sessions = new Map<string, Set<string>>();
+  // topic -> ingest sessions taking it (cleared whenever a session's filters change)
+  const taking = new Map<string, number>();
   // broker counter -> the device message it was routed as
-  const held = new Map<number, Held>();
-  let waiting: { client: Client; packet: PublishPacket; done: Done }[] = [];
+  const held = new Map<number, Pending>();
+  // each connection's messages whose PUBACK is not written yet, in the order they came
+  const queues = new WeakMap<Client, Pending[]>();
+  let waiting: { client: Client; packet: PublishPacket; p: Pending }[] = [];
 
   broker.publish = (packet, client, done) => {
     const cb = typeof client === 'function' ? client : done;
@@ -95,6 +116,8 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
   };
 
   const ingestsTaking = (topic: string): number => {
+    const known = taking.get(topic);
+    if (known !== undefined) return known;
     let n = 0;
     for (const filters of sessions.values()) {
       for (const f of filters) {
@@ -104,43 +127,61 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
         }
       }
     }
+    if (taking.size > 100_000) taking.clear(); // device topics are bounded by the ACL; this bounds the rest
+    taking.set(topic, n);
     return n;
   };
 
-  const release = (counter: number, h: Held): void => {
-    held.delete(counter);
-    h.done(null);
+  // Connections whose reads are paused for their number of waiting messages.
+  const paused = new WeakSet<Client>();
+
+  // Releases the PUBACKs that are due, oldest first, and stops at the first still waiting
+  // (MQTT-4.6.0-2: PUBACKs in the order the PUBLISHes came).
+  const flush = (client: Client): void => {
+    const q = queues.get(client);
+    if (!q) return;
+    while (q.length > 0 && q[0]!.routed && q[0]!.due <= 0) {
+      const p = q.shift()!;
+      const done = p.done;
+      p.done = null;
+      done?.(null); // Aedes writes the PUBACK (or finds the connection gone: the device resends with DUP)
+    }
+    if (paused.has(client) && q.length <= maxPending / 2) {
+      paused.delete(client);
+      opts.resume(client);
+    }
   };
 
-  const route = (client: Client, packet: PublishPacket, done: Done): void => {
-    const due = ingestsTaking(packet.topic);
-    if (due === 0) {
-      if (sessions.size === 0) {
-        waiting.push({ client, packet, done });
-        return;
-      }
-      // An ingest exists but does not take this topic: nothing to wait for.
-      publish(packet, client, (err) => {
-        if (err) return done(err);
-        routed.add(packet);
-        done(null);
-      });
+  const drop = (p: Pending): void => {
+    const q = queues.get(p.client);
+    const i = q ? q.indexOf(p) : -1;
+    if (i >= 0) q!.splice(i, 1);
+  };
+
+  const route = (client: Client, packet: PublishPacket, p: Pending): void => {
+    p.due = ingestsTaking(packet.topic);
+    if (p.due === 0 && sessions.size === 0) {
+      waiting.push({ client, packet, p });
       return;
     }
-    const h: Held = { due, routed: false, done: (err) => done(err) };
     let counter = -1;
     publish(packet, client, (err) => {
       if (err) {
-        held.delete(counter);
-        return done(err); // no PUBACK: the device sends it again
+        if (counter >= 0) held.delete(counter);
+        drop(p);
+        const done = p.done;
+        p.done = null;
+        done?.(err); // no PUBACK: the device sends it again
+        flush(client);
+        return;
       }
       routed.add(packet);
-      h.routed = true;
-      if (h.due <= 0) release(counter, h);
+      p.routed = true;
+      flush(client);
     });
     // Aedes numbers the message synchronously in publish() (new Packet: ++broker.counter).
     counter = broker.counter;
-    if (!h.routed || h.due > 0) held.set(counter, h);
+    if (p.due > 0) held.set(counter, p);
   };
 
   aedes.on('subscribe', (subs: Subscription[], client: Client) => {
@@ -152,13 +193,17 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
       log.info({ clientId: client.id }, 'ingest session: device PUBACKs now wait for its acknowledgements');
     }
     for (const s of subs) if (s.qos > 0) filters.add(s.topic);
+    taking.clear();
     if (waiting.length > 0) {
       const w = waiting;
       waiting = [];
       log.info({ messages: w.length }, 'routing device messages that waited for an ingest session');
       for (const m of w) {
-        if (m.client.closed) continue; // the device sends it again on its next connection
-        route(m.client, m.packet, m.done);
+        if (m.client.closed) {
+          drop(m.p);
+          continue; // the device sends it again on its next connection
+        }
+        route(m.client, m.packet, m.p);
       }
     }
   });
@@ -167,11 +212,13 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
     const filters = client ? sessions.get(client.id) : undefined;
     if (!filters) return;
     for (const u of unsubs) filters.delete(u);
+    taking.clear();
   });
   aedes.on('client', (client: Client) => {
     // A clean session replaces the persistent one: its queue (and the messages in it) is gone.
     if (client.clean && sessions.has(client.id)) {
       sessions.delete(client.id);
+      taking.clear();
       log.warn({ clientId: client.id }, 'ingest connected with a clean session: its queued messages are dropped by the broker');
     }
   });
@@ -180,15 +227,26 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
     const packet = ackPacket as { brokerId?: string; brokerCounter?: number } | undefined;
     if (!packet || packet.brokerId !== broker.id || packet.brokerCounter === undefined) return;
     if (!client || !sessions.has(client.id)) return;
-    const h = held.get(packet.brokerCounter);
-    if (!h) return;
-    h.due--;
-    if (h.due <= 0 && h.routed) release(packet.brokerCounter, h);
+    const p = held.get(packet.brokerCounter);
+    if (!p) return;
+    p.due--;
+    if (p.due <= 0) {
+      held.delete(packet.brokerCounter);
+      flush(p.client);
+    }
   });
 
   return {
     hold(client, packet, done) {
-      route(client, packet, done);
+      let q = queues.get(client);
+      if (!q) queues.set(client, (q = []));
+      const p: Pending = { client, due: 0, routed: false, done };
+      q.push(p);
+      if (q.length >= maxPending && !paused.has(client)) {
+        paused.add(client);
+        opts.pause(client);
+      }
+      route(client, packet, p);
     },
     stats: () => ({ held: held.size, waitingForIngest: waiting.length, ingestSessions: sessions.size }),
   };

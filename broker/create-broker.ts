@@ -14,7 +14,7 @@ import { createConnectHooks, excerpt } from './connect-hooks.ts';
 import { hookParser, TOO_DEEP_FILTER } from './parser-hooks.ts';
 import { createMemoryPersistence } from './memory-persistence.ts';
 import { createSafeEmitter } from './safe-emitter.ts';
-import { enableAckChain, type AckChain, type AckChainStats } from './ack-chain.ts';
+import { enableAckChain, type AckChain, type AckChainStats, DEFAULT_MAX_PENDING_PER_CLIENT } from './ack-chain.ts';
 import { enableDurableDelivery, guardDuplicates, type DurableDelivery } from './durable-delivery.ts';
 import { openDiskPersistence, type DiskPersistence } from './durable-persistence.ts';
 import { BrokerError, type BrokerErrorCode } from './errors.ts';
@@ -52,6 +52,11 @@ export interface BrokerLimits {
   packetTimeoutMs: number;
   /** Bus queue (messages) at which device reads pause and resume (admission-gate.ts); default 5000/1000. */
   admission: AdmissionLimits;
+  /**
+   * `ack: 'ingest'`: device messages of one connection that may wait to be stored before its
+   * reads pause, until half of them are (ack-chain.ts). Default 100.
+   */
+  maxPendingAcks: number;
 }
 
 export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
@@ -66,6 +71,7 @@ export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
   kdf: DEFAULT_KDF_LIMITS,
   packetTimeoutMs: 60_000,
   admission: DEFAULT_ADMISSION,
+  maxPendingAcks: DEFAULT_MAX_PENDING_PER_CLIENT,
 });
 
 /** Connection timing defaults of the broker (the CLI's settings read them). */
@@ -278,7 +284,16 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     durable = enableDurableDelivery(aedes);
     log.info({ id: aedes.id, dir: opts.persistence?.kind === 'disk' ? opts.persistence.dir : undefined }, 'durable mode: QoS 1 queues on disk');
   } else if (opts.ack === 'ingest') {
-    chain = enableAckChain(aedes, { logger: opts.logger, isIngest: (c) => { const a = accounts.get(c); return a?.type === 'service' && a.role === 'ingest'; } });
+    chain = enableAckChain(aedes, {
+      logger: opts.logger,
+      maxPendingPerClient: limits.maxPendingAcks,
+      pause: (c) => (c.conn as unknown as PacketGuard).holdForAcks(),
+      resume: (c) => (c.conn as unknown as PacketGuard).releaseForAcks(),
+      isIngest: (c) => {
+        const a = accounts.get(c);
+        return a?.type === 'service' && a.role === 'ingest';
+      },
+    });
   }
 
   aedes.on('clientReady', (client) => {

@@ -59,13 +59,22 @@ export class PacketGuard extends Duplex implements Holdable {
     this.gate = gate;
   }
 
+  /** The admission gate holds this device (Holdable). */
   hold(): void {
-    this.reads.hold();
+    this.reads.hold('gate');
   }
 
   release(): void {
-    if (this.closingGently) return;
-    this.reads.release(this.destroyed);
+    this.reads.release(this.destroyed, 'gate');
+  }
+
+  /** Reads pause while this device has too many messages waiting to be stored (ack-chain.ts). */
+  holdForAcks(): void {
+    this.reads.hold('acks');
+  }
+
+  releaseForAcks(): void {
+    this.reads.release(this.destroyed, 'acks');
   }
 
   /**
@@ -79,7 +88,7 @@ export class PacketGuard extends Duplex implements Holdable {
   flushBeforeClose(timeoutMs = 2000, lingerMs = 1000): Promise<void> {
     this.closingGently = true;
     this.lingerMs = lingerMs;
-    this.hold();
+    this.reads.hold('close');
     return new Promise((resolve) => {
       const deadline = Date.now() + timeoutMs;
       const check = (): void => {

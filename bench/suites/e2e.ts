@@ -20,7 +20,7 @@ import type { BenchContext, BenchResult, BenchRow, BenchSuite } from '../harness
 import { summarizeProfiles, type ProfileSummary } from '../lib/cpu-profile.ts';
 import { bucketDiff, bucketQuantile, type Buckets } from '../lib/histogram.ts';
 import { writeTimelineHtml } from '../lib/timeline-chart.ts';
-import { percentile, rssMb, runJsonProcess } from '../lib/processes.ts';
+import { cpuSeconds, percentile, rssMb, runJsonProcess } from '../lib/processes.ts';
 import type { PublisherConfig } from '../load/publisher.ts';
 
 export interface E2eOptions {
@@ -66,8 +66,13 @@ async function waitPort(port: number, proc: Managed, what: string): Promise<void
   }
 }
 
-async function metric(port: number, name: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+/** One scrape of a service's /metrics (each scrape resets prom-client's event-loop lag figures). */
+async function scrape(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+/** The values of one metric in a scrape, by its one label's value ('' when unlabelled). */
+function pick(text: string, name: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     if (!line.startsWith(`parkpulse_${name}`)) continue;
@@ -75,6 +80,10 @@ async function metric(port: number, name: string): Promise<Record<string, number
     if (m) out[m[1] ?? ''] = Number(m[2]);
   }
   return out;
+}
+
+async function metric(port: number, name: string): Promise<Record<string, number>> {
+  return pick(await scrape(port), name);
 }
 
 export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchResult & { sustained: number }> {
@@ -154,17 +163,23 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     const acceptedAt = async (): Promise<number> => (await metric(ports.ingestHttp, 'ingest_accepted_total'))[''] ?? 0;
     // Once a second: what the publishers made, what the broker took in and holds, what reached the
     // store and how long it took (the ingest's histogram, differenced), for the timeline chart.
-    interface Sample { t: number; made: number; brokerIn: number; busQueued: number; accepted: number; durable: Buckets }
+    interface Sample { t: number; made: number; brokerIn: number; busQueued: number; accepted: number; durable: Buckets; lagMs: { broker: number; ingest: number } }
     const samples: Sample[] = [];
     const takeSample = async (): Promise<Sample> => {
       // A stage that died says so, with its last output, instead of a bare "fetch failed".
       for (const [name, p] of Object.entries(procs)) if (!p.running) throw new Error(`${name} exited during the run: ${p.output().slice(-2000)}`);
-      const [accepted, durableBuckets, brokerIn, bus] = await Promise.all([
-        acceptedAt(), metric(ports.ingestHttp, 'ingest_durable_latency_seconds_bucket'),
-        metric(ports.brokerHttp, 'broker_messages_in_total'), metric(ports.brokerHttp, 'broker_bus_queued'),
-      ]);
+      // One scrape of each per sample: prom-client resets its event-loop lag figures on every scrape,
+      // so the lag max is the longest stall since the last sample.
+      const [brokerText, ingestText] = await Promise.all([scrape(ports.brokerHttp), scrape(ports.ingestHttp)]);
+      const accepted = pick(ingestText, 'ingest_accepted_total')[''] ?? 0;
+      const durableBuckets = pick(ingestText, 'ingest_durable_latency_seconds_bucket');
+      const brokerIn = pick(brokerText, 'broker_messages_in_total');
+      const bus = pick(brokerText, 'broker_bus_queued');
+      const brokerLag = pick(brokerText, 'nodejs_eventloop_lag_max_seconds');
+      const ingestLag = pick(ingestText, 'nodejs_eventloop_lag_max_seconds');
       const made = pubs.reduce((sum, p) => sum + (p.lines.at(-1)?.sent ?? 0), 0);
-      const s = { t: Date.now(), made, brokerIn: brokerIn[''] ?? 0, busQueued: bus[''] ?? 0, accepted, durable: durableBuckets };
+      const lagMs = { broker: Math.round((brokerLag[''] ?? 0) * 1000), ingest: Math.round((ingestLag[''] ?? 0) * 1000) };
+      const s = { t: Date.now(), made, brokerIn: brokerIn[''] ?? 0, busQueued: bus[''] ?? 0, accepted, durable: durableBuckets, lagMs };
       samples.push(s);
       return s;
     };
@@ -186,10 +201,15 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     while (pubs.reduce((n, p) => n + (p.lines.at(-1)?.connected ?? 0), 0) < o.devices && Date.now() < connectDeadline) await new Promise((r) => setTimeout(r, 250));
     await new Promise((r) => setTimeout(r, warmS * 1000));
     const steadyStart = await takeSample();
+    // CPU of every process over the steady state (a pipeline limited by one busy process shows it here).
+    const cpuProcs = [...Object.entries(procs), ...pubs.map((p, i) => [`publisher-${i + 1}`, p] as const)];
+    const cpuAt0 = cpuProcs.map(([, p]) => cpuSeconds(p.pid) ?? 0);
     measuring = true;
     await new Promise((r) => setTimeout(r, o.steadyS * 1000));
     const steadyEnd = await takeSample();
     measuring = false;
+    const steadySeconds = (steadyEnd.t - steadyStart.t) / 1000;
+    const steadyCpu = Object.fromEntries(cpuProcs.map(([name, p], i) => [name, Math.round((((cpuSeconds(p.pid) ?? 0) - cpuAt0[i]!) / steadySeconds) * 100)]));
     const steadyDurable = bucketDiff(steadyEnd.durable, steadyStart.durable);
     const durable = Object.fromEntries(['0.5', '0.95', '0.99'].map((q) => {
       const v = bucketQuantile(steadyDurable, Number(q));
@@ -245,6 +265,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       { metric: `acknowledged / stored / lost${label}`, value: `${expected}/${stored}/${lost}`, unit: 'msgs', note: `duplicates redelivered ${ingestStats.duplicates}, seq gaps ${ingestStats.gaps}, WebSocket seq gaps ${wsGaps}` },
       { metric: `broker in / out, ingest accepted${label}`, value: `${brokerIn}/${brokerOut}/${ingestAccepted}`, unit: 'msgs' },
       { metric: `broker refusals${label}`, value: refused, unit: '', note: 'slow-consumer = a subscriber (the ingest) cut for not draining within the drain timeout' },
+      { metric: `CPU during the steady state${label}`, value: Object.entries(steadyCpu).filter(([n]) => !n.startsWith('publisher')).map(([n, pct]) => `${n} ${pct}%`).join(', '), unit: '', note: `publishers ${Object.entries(steadyCpu).filter(([n]) => n.startsWith('publisher')).reduce((s, [, pct]) => s + pct, 0)}% in all; 100% = one core` },
       { metric: 'load generator CPU per message', value: genCpu, unit: 'µs', note: `all connected after ${Math.max(...finals.map((f) => f.connectMs ?? NaN))} ms` },
     ];
     const chartFile = join(ctx.outDir, `e2e-timeline-${o.brokerPersistence}-${o.brokerAck}-${o.devices * o.ratePerDevice}.html`);
@@ -264,11 +285,26 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
         for (const f of p.top.slice(0, 8)) ctx.progress(`   ${String(f.selfPct).padStart(5)}%  ${f.name}  ${f.where}`);
       }
     }
-    return { rows, sustained, details: { options: o, sustainedPerSec: sustained, durableLatencyMs: durable, screenSamples: screenLatencies.length, perDeviceStored: storedBy.size, rss, profiles } };
+    return { rows, sustained, details: { options: o, sustainedPerSec: sustained, durableLatencyMs: durable, screenSamples: screenLatencies.length, perDeviceStored: storedBy.size, rss, profiles, timeline: timelineOf(samples, t0) } };
   } finally {
     for (const p of Object.values(procs)) if (p.running) await p.stop('SIGKILL', 5000);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Per second of the run: taken by the broker, stored, queued in the bus, durable p50/p99 (ms), for the JSON result. */
+function timelineOf(samples: { t: number; brokerIn: number; busQueued: number; accepted: number; durable: Buckets; lagMs: { broker: number; ingest: number } }[], t0: number): { s: number; brokerIn: number; stored: number; busQueued: number; p50: number | null; p99: number | null; lagMs: { broker: number; ingest: number } }[] {
+  const sorted = [...samples].sort((a, b) => a.t - b.t).filter((s, i, all) => i === 0 || s.t - all[i - 1]!.t >= 500);
+  return sorted.slice(1).map((s, i) => {
+    const prev = sorted[i]!;
+    const dt = (s.t - prev.t) / 1000;
+    const d = bucketDiff(s.durable, prev.durable);
+    const q = (x: number): number | null => {
+      const v = bucketQuantile(d, x);
+      return v === null ? null : Math.round(v * 1000);
+    };
+    return { s: Math.round((s.t - t0) / 100) / 10, brokerIn: Math.round((s.brokerIn - prev.brokerIn) / dt), stored: Math.round((s.accepted - prev.accepted) / dt), busQueued: s.busQueued, p50: q(0.5), p99: q(0.99), lagMs: s.lagMs };
+  });
 }
 
 /** Throughput and latency per second of the run, as an HTML page of SVG charts. */

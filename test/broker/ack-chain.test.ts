@@ -36,8 +36,8 @@ afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.close();
 });
 
-async function start(ack: 'ingest' | 'receipt'): Promise<{ broker: Broker; port: number }> {
-  const broker = await createBroker({ parkId: model.id, registry: provisioned.registry, logger: silentLogger(), ack, limits: { rate: { perSecond: 0, burst: 1 } } });
+async function start(ack: 'ingest' | 'receipt', maxPendingAcks?: number): Promise<{ broker: Broker; port: number }> {
+  const broker = await createBroker({ parkId: model.id, registry: provisioned.registry, logger: silentLogger(), ack, limits: { rate: { perSecond: 0, burst: 1 }, ...(maxPendingAcks ? { maxPendingAcks } : {}) } });
   const tcp: Listener = await listenTcp(broker, { host: '127.0.0.1', port: 0 });
   open.push({ close: () => broker.close() }, { close: () => tcp.close() });
   return { broker, port: tcp.port };
@@ -63,7 +63,7 @@ async function subscribe(c: RawClient, filters: string[]): Promise<void> {
 
 const of = (c: RawClient, cmd: Packet['cmd']): Packet[] => c.received.filter((p) => p.cmd === cmd);
 const pubacks = (c: RawClient): number[] => of(c, 'puback').map((p) => (p as { messageId: number }).messageId);
-const publishes = (c: RawClient): { messageId?: number; payload: Buffer; dup: boolean }[] => of(c, 'publish') as never;
+const publishes = (c: RawClient): { messageId?: number; payload: Buffer; dup: boolean; qos: number; topic: string }[] => of(c, 'publish') as never;
 const reading = (seq: number): string => JSON.stringify({ ts: Date.now(), seq, kw: 1, kwh: 1, voltage: 400, current: 1, powerFactor: 0.9 });
 
 describe('acknowledgement chaining', () => {
@@ -140,6 +140,73 @@ describe('acknowledgement chaining', () => {
     await waitFor('second copy', () => publishes(ing).length === 2, 5000, 10);
     for (const p of publishes(ing)) ing.send({ cmd: 'puback', messageId: p.messageId! });
     await waitFor('device PUBACK on the new connection', () => pubacks(dev2).length === 1, 5000, 10);
+  });
+
+  it('a device is read on while its PUBACKs wait, and gets them in the order it sent, each once stored', async () => {
+    const { port, broker } = await start('ingest');
+    const ing = await ingest(port);
+    await subscribe(ing, deviceFilters(model.id));
+    const rec = await recorder(port);
+    await subscribe(rec, deviceFilters(model.id));
+    const dev = await device(port);
+    // Separate socket reads: with the PUBACK tied to Aedes's read loop only the first would be read.
+    for (const [i, id] of [21, 22, 23].entries()) {
+      dev.send({ cmd: 'publish', topic, payload: reading(i + 1), qos: 1, messageId: id, retain: false, dup: false });
+      await sleep(60);
+    }
+    await waitFor('all three routed to the ingest and the recorder', () => publishes(ing).length === 3 && publishes(rec).length === 3, 5000, 10);
+    // Routed at the QoS they were published with, whatever the chain does with its own copy.
+    expect(publishes(ing).map((p) => p.qos)).toEqual([1, 1, 1]);
+    expect(publishes(rec).map((p) => p.qos)).toEqual([1, 1, 1]);
+    expect(broker.stats().ackChain!.held).toBe(3);
+    // The ingest acknowledges the later two first: nothing may overtake the first (MQTT-4.6.0-2).
+    const [a, b, c] = publishes(ing).map((p) => p.messageId!);
+    ing.send({ cmd: 'puback', messageId: c! });
+    ing.send({ cmd: 'puback', messageId: b! });
+    await sleep(300);
+    expect(pubacks(dev)).toEqual([]);
+    ing.send({ cmd: 'puback', messageId: a! });
+    await waitFor('three device PUBACKs', () => pubacks(dev).length === 3, 5000, 10);
+    expect(pubacks(dev)).toEqual([21, 22, 23]);
+    expect(broker.stats().ackChain!.held).toBe(0);
+  });
+
+  it('a message on a topic no ingest takes is acknowledged at once, but never before an earlier one still waiting', async () => {
+    const { port } = await start('ingest');
+    const ing = await ingest(port);
+    await subscribe(ing, [topic]); // this meter's telemetry only
+    const dev = await device(port);
+    dev.send({ cmd: 'publish', topic, payload: reading(1), qos: 1, messageId: 31, retain: false, dup: false });
+    await waitFor('first routed', () => publishes(ing).length === 1, 5000, 10);
+    const event = deviceTopic(model.id, 'meter', meter.id, 'event');
+    dev.send({ cmd: 'publish', topic: event, payload: JSON.stringify({ ts: Date.now(), seq: 2, type: 'door-open' }), qos: 1, messageId: 32, retain: false, dup: false });
+    await sleep(300);
+    expect(pubacks(dev)).toEqual([]);
+    ing.send({ cmd: 'puback', messageId: publishes(ing)[0]!.messageId! });
+    await waitFor('both device PUBACKs', () => pubacks(dev).length === 2, 5000, 10);
+    expect(pubacks(dev)).toEqual([31, 32]);
+  });
+
+  it('past its bound of waiting messages a device is not read until half of them are stored', async () => {
+    const { port, broker } = await start('ingest', 2);
+    const ing = await ingest(port);
+    await subscribe(ing, deviceFilters(model.id));
+    const dev = await device(port);
+    for (const [i, id] of [41, 42, 43, 44].entries()) {
+      dev.send({ cmd: 'publish', topic, payload: reading(i + 1), qos: 1, messageId: id, retain: false, dup: false });
+      await sleep(60);
+    }
+    // Two wait to be stored: that is the bound, so the device's later messages are not read.
+    await waitFor('two routed', () => publishes(ing).length === 2, 5000, 10);
+    await sleep(300);
+    expect(publishes(ing)).toHaveLength(2);
+    expect(broker.stats().ackChain!.held).toBe(2);
+    for (const p of publishes(ing)) ing.send({ cmd: 'puback', messageId: p.messageId! });
+    await waitFor('the other two read and routed once those are stored', () => publishes(ing).length === 4, 5000, 10);
+    expect(pubacks(dev)).toEqual([41, 42]);
+    for (const p of publishes(ing).slice(2)) ing.send({ cmd: 'puback', messageId: p.messageId! });
+    await waitFor('all four device PUBACKs', () => pubacks(dev).length === 4, 5000, 10);
+    expect(pubacks(dev)).toEqual([41, 42, 43, 44]);
   });
 
   it('receipt acknowledges at once, with no ingest at all', async () => {
