@@ -3,18 +3,18 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createBroker, type Broker } from '../broker/create-broker.ts';
+import { createBroker, type Broker, type BrokerOptions } from '../broker/create-broker.ts';
 import { listenTcp, listenTls, listenWs, type Listener, type TlsMaterial } from '../broker/listeners.ts';
 import { registerBrokerMetrics } from '../broker/metrics.ts';
 import { watchRegistry } from '../broker/registry-watcher.ts';
 import { loadAlertRules } from '../ingest/alerts/rules-config.ts';
 import { createAggregator, type Aggregator } from '../ingest/aggregator/create-aggregator.ts';
 import { registerAggregatorMetrics } from '../ingest/aggregator/metrics.ts';
-import { createIngest, type Ingest } from '../ingest/create-ingest.ts';
+import { createIngest, type Ingest, type IngestOptions } from '../ingest/create-ingest.ts';
 import { durableLatencyHistogram, registerIngestMetrics, timeStoreWrites } from '../ingest/metrics.ts';
 import { openStore } from '../ingest/store/open-store.ts';
-import { createScreen } from '../screen/server/create-screen.ts';
-import { listenScreen } from '../screen/server/listen.ts';
+import { createScreen, type Screen, type ScreenOptions } from '../screen/server/create-screen.ts';
+import { listenScreen, type ScreenListener } from '../screen/server/listen.ts';
 import type { AppConfig } from './config/load-config.ts';
 import { deriveDeviceSecret } from '../shared/credentials.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -68,7 +68,13 @@ export interface RunningBroker extends Running {
   restart(downForMs: number): Promise<void>;
 }
 
-export async function startBroker(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<RunningBroker> {
+/**
+ * Broker options a caller puts over the ones the config gives (the test park: limits and timings no
+ * setting has); `limits` are merged field by field over the config's.
+ */
+export type BrokerOverrides = Partial<Omit<BrokerOptions, 'parkId' | 'registry' | 'logger'>>;
+
+export async function startBroker(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops, overrides: BrokerOverrides = {}): Promise<RunningBroker> {
   // Idempotent: adds accounts for devices new to the model, keeps existing hashes and revocations.
   const { added } = await provision({ model, registryPath: config.registryPath, secretsDir: config.secretsDir });
   if (added.length > 0) logger.info({ added: added.length, registry: config.registryPath }, 'provisioned accounts');
@@ -83,7 +89,8 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
       ack: b.ack,
       connectTimeoutMs: b.connectTimeoutMs,
       drainTimeoutMs: b.drainTimeoutMs,
-      limits: b.limits,
+      ...overrides,
+      limits: { ...b.limits, ...overrides.limits },
     });
     const listeners: Listener[] = [];
     const tcp = await listenTcp(broker, { host: b.host, port: ports.tcp });
@@ -133,21 +140,30 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
   };
 }
 
-export async function startIngest(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<Running & { ingest: Ingest }> {
-  const rules = loadAlertRules(config.alerts.rulesPath);
-  const store = timeStoreWrites(await openStore(config, model, logger), ops.metrics);
+/**
+ * Ingest options a caller puts over the ones the config gives (the test park): `store` in place of
+ * the configured one (still timed on the metrics), `alerts` in place of the rules file (undefined:
+ * no alerting), `mqtt` merged over the service account's connection.
+ */
+export type IngestOverrides = Partial<Omit<IngestOptions, 'model' | 'logger' | 'mqtt'>> & { mqtt?: Partial<IngestOptions['mqtt']> };
+
+export async function startIngest(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops, overrides: IngestOverrides = {}): Promise<Running & { ingest: Ingest }> {
+  const { mqtt, ...options } = overrides;
+  const alerts = 'alerts' in overrides ? overrides.alerts : { rules: loadAlertRules(config.alerts.rulesPath), dbPath: config.alerts.dbPath };
+  const store = timeStoreWrites(overrides.store ?? (await openStore(config, model, logger)), ops.metrics);
   const ingest = await createIngest({
     model,
-    store,
     logger,
-    mqtt: { url: config.mqttUrl, username: serviceUsername('ingest', model.id), password: await secretFor(config, 'ingest', logger) },
+    mqtt: { url: config.mqttUrl, username: serviceUsername('ingest', model.id), password: await secretFor(config, 'ingest', logger), ...mqtt },
     batchMaxRows: config.ingest.batchMaxRows,
     flushIntervalMs: config.ingest.flushIntervalMs,
     liveIntervalMs: config.ingest.liveIntervalMs,
     maxFutureMs: config.ingest.maxFutureMs,
-    alerts: { rules, dbPath: config.alerts.dbPath },
     shard: config.ingest.shard,
     onDurable: durableLatencyHistogram(ops.metrics),
+    ...options,
+    store,
+    alerts,
   });
   // Spool depth and dead letters come from the store through the ingest's stats; alertsByState from the alerting.
   registerIngestMetrics(ops.metrics, { stats: ingest.stats, durableLatency: ingest.durableLatency, alertsByState: () => ingest.stats().alerts?.byState ?? {} });
@@ -174,7 +190,18 @@ export async function startAggregator(config: AppConfig, model: ParkModel, logge
   return { name: 'aggregator', aggregator, close: () => aggregator.close() };
 }
 
-export async function startScreen(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<Running & { port: number; viewerToken: string }> {
+/** Screen options a caller puts over the ones the config gives (the test park: a short session, a quick action timeout). */
+export type ScreenOverrides = Partial<Omit<ScreenOptions, 'model' | 'logger' | 'history' | 'mqtt' | 'viewer'>>;
+
+export interface RunningScreen extends Running {
+  port: number;
+  viewerToken: string;
+  /** The screen core and its HTTP listener (close() closes both, listener first). */
+  screen: Screen;
+  http: ScreenListener;
+}
+
+export async function startScreen(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops, overrides: ScreenOverrides = {}): Promise<RunningScreen> {
   const history = await openStore(config, model, logger, { readOnly: true });
   const viewerToken = await waitForSecret(() => readViewerToken(config.screen.viewerTokenFile), logger);
   const screen = await createScreen({
@@ -192,6 +219,7 @@ export async function startScreen(config: AppConfig, model: ParkModel, logger: L
     operatorsPath: config.screen.operatorsPath,
     sessionIdleMs: config.screen.sessionIdleMinutes * 60_000,
     mqtt: { url: config.mqttUrl, username: serviceUsername('screen', model.id), password: await secretFor(config, 'screen', logger) },
+    ...overrides,
   });
   const http = await listenScreen(screen, { host: config.screen.host, port: config.screen.port });
   ops.checks.push({ name: 'screen', ready: () => screen.stats().mqttConnected });
@@ -199,6 +227,8 @@ export async function startScreen(config: AppConfig, model: ParkModel, logger: L
     name: 'screen',
     port: http.port,
     viewerToken,
+    screen,
+    http,
     async close() {
       await http.close();
       await screen.close();

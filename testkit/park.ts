@@ -1,21 +1,25 @@
-// Starts the real park for a test: broker on a free port, ingest with a temporary SQLite file,
-// screen server on a free port. Everything is closed (and the folder removed) by `stop()`.
+// Starts the real park for a test the way the CLI does: an AppConfig from the same loader
+// (bin/config) given flags, then bin/services.ts's startBroker/startIngest/startScreen, so a test
+// park has the production wiring and defaults (PUBACK once stored, `--broker-ack ingest`). On top:
+// ports 0 on 127.0.0.1, a temporary data folder, cheap scrypt, short intervals, and the options a
+// test gives. Everything is closed (and the folder removed) by `stop()`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createBroker, type Broker, type BrokerOptions } from '../broker/create-broker.ts';
-import { listenTcp, listenWs, type Listener } from '../broker/listeners.ts';
+import type { Broker } from '../broker/create-broker.ts';
+import { loadConfig, type AppConfig } from '../bin/config/load-config.ts';
+import { startBroker, startIngest, startScreen, type BrokerOverrides, type IngestOverrides, type Ops, type RunningBroker, type ScreenOverrides } from '../bin/services.ts';
 import { parseAlertRules, type AlertRulesInput } from '../ingest/alerts/rules-config.ts';
-import { createIngest, type Ingest } from '../ingest/create-ingest.ts';
+import type { Ingest } from '../ingest/create-ingest.ts';
 import { createSqliteStore } from '../ingest/store/sqlite-store.ts';
 import type { TelemetryStore } from '../ingest/store/types.ts';
-import { createScreen, type Screen, type ScreenOptions } from '../screen/server/create-screen.ts';
-import { listenScreen, type ScreenListener } from '../screen/server/listen.ts';
-import { STATIC_DIR } from '../bin/services.ts';
+import type { Screen } from '../screen/server/create-screen.ts';
+import type { ScreenListener } from '../screen/server/listen.ts';
 import { silentLogger, type Logger } from '../shared/logger.ts';
+import { createMetricsRegistry } from '../shared/metrics.ts';
 import { loadParkModel, type ParkModel } from '../shared/park-model.ts';
-import { provision, readRegistry, serviceAccountId, type Provisioned } from '../shared/registry.ts';
+import { provision, type Provisioned } from '../shared/registry.ts';
 
 /** Cheap scrypt for tests (the registry records the cost, so verification follows it). */
 export const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
@@ -25,9 +29,12 @@ export interface TestPark {
   model: ParkModel;
   logger: Logger;
   provisioned: Provisioned;
-  broker: Broker;
-  tcp: Listener;
-  ws: Listener;
+  /** The config the park's services were started from (the loader's, with the test's flags). */
+  config: AppConfig;
+  /** The broker core serving now (restartBroker replaces it). */
+  readonly broker: Broker;
+  tcp: { readonly port: number };
+  ws: { readonly port: number };
   mqttUrl: string;
   sqlitePath: string;
   /** The ingest's alert database (state and audit trail). */
@@ -42,7 +49,7 @@ export interface TestPark {
   screenWsUrl: string;
   /** A second, read-only handle on the store for assertions. */
   reader(): Promise<TelemetryStore>;
-  startIngest(overrides?: Partial<Parameters<typeof createIngest>[0]>): Promise<Ingest>;
+  startIngest(overrides?: IngestOverrides): Promise<Ingest>;
   stopIngest(): Promise<void>;
   /** Stops the broker (every connection drops), waits, and starts a fresh one on the same ports. */
   restartBroker(downForMs?: number): Promise<void>;
@@ -61,47 +68,75 @@ export interface StartParkOptions {
    * the defaults): tests that publish alerts/active themselves must not race a real alert engine.
    */
   alertRules?: Partial<AlertRulesInput>;
-  /** Broker options beyond park, registry and logger (limits, timeouts). */
-  broker?: Partial<Omit<BrokerOptions, 'parkId' | 'registry' | 'logger'>>;
-  /** Screen options beyond the park's own (message size, metrics). */
-  screenOptions?: Partial<Omit<ScreenOptions, 'model' | 'logger' | 'history' | 'mqtt' | 'viewer'>>;
+  /**
+   * Broker options over the config's (limits, timeouts, `ack`). The PUBACK mode is the park's
+   * default (`ingest`: once stored) where an ingest starts with the park, and `receipt` for a park
+   * started with `ingest: false` (chained acks route nothing without an ingest session).
+   */
+  broker?: BrokerOverrides;
+  /** Screen options over the config's (message size, metrics, session idle time). */
+  screenOptions?: ScreenOverrides;
   /** Origins allowed to open the live socket; default ['self']. */
   allowedOrigins?: string[];
 }
+
+/** The config the CLI would build from these flags (`--name value`), for the `all` command. */
+export function configFromFlags(flags: Readonly<Record<string, string | number>>): AppConfig {
+  return loadConfig({ argv: ['all', ...Object.entries(flags).flatMap(([flag, value]) => [`--${flag}`, String(value)])], env: {} });
+}
+
+/** Each service its own metrics registry (prom-client refuses a metric name twice in one). */
+const freshOps = (): Ops => ({ metrics: createMetricsRegistry(), checks: [] });
 
 export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> {
   const dir = mkdtempSync(join(tmpdir(), 'parkpulse-test-'));
   const logger = opts.logger ?? silentLogger();
   const model = opts.model ?? loadParkModel();
-  const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: TEST_SCRYPT });
-  const broker = await createBroker({ ...opts.broker, parkId: model.id, registry: provisioned.registry, logger });
-  const tcp = await listenTcp(broker, { host: '127.0.0.1', port: 0 });
-  const ws = await listenWs(broker, { host: '127.0.0.1', port: 0 });
-  const mqttUrl = `mqtt://127.0.0.1:${tcp.port}`;
-  const sqlitePath = join(dir, 'park.db');
-  const alertsDbPath = join(dir, 'alerts.db');
-  const operatorsPath = join(dir, 'operators.json');
-  const alertRules = opts.alertRules ? parseAlertRules({ version: 1, ...opts.alertRules }) : null;
+  const flags = {
+    'data-dir': dir,
+    'park-id': model.id,
+    'broker-host': '127.0.0.1',
+    'broker-port': 0,
+    'broker-ws-port': 0,
+    ...(opts.ingest === false ? { 'broker-ack': 'receipt' } : {}),
+    'flush-interval-ms': 20,
+    'live-interval-ms': opts.liveIntervalMs ?? 100,
+    'screen-host': '127.0.0.1',
+    'screen-port': 0,
+    'coalesce-ms': opts.coalesceMs ?? 100,
+    'allowed-origins': (opts.allowedOrigins ?? ['self']).join(','),
+  };
+  // Provisioned here with cheap scrypt; startBroker's own provisioning then finds every account.
+  const config0 = configFromFlags(flags);
+  const provisioned = await provision({ model, registryPath: config0.registryPath, secretsDir: config0.secretsDir, scrypt: TEST_SCRYPT });
+  const ops = freshOps();
+  const running: RunningBroker = await startBroker(config0, model, logger, ops, opts.broker);
+  // The services after the broker reach it on the ports it bound (mqttUrl follows --broker-port).
+  const config = configFromFlags({ ...flags, 'broker-port': running.tcpPort, 'broker-ws-port': running.wsPort });
+  const alerts = opts.alertRules ? { rules: parseAlertRules({ version: 1, ...opts.alertRules }), dbPath: config.alerts.dbPath } : undefined;
   const readers: TelemetryStore[] = [];
 
   const park: TestPark = {
-    dir, model, logger, provisioned, broker, tcp, ws, mqttUrl, sqlitePath, alertsDbPath, operatorsPath,
+    dir, model, logger, provisioned, config,
+    get broker() {
+      return running.broker();
+    },
+    tcp: { port: running.tcpPort },
+    ws: { port: running.wsPort },
+    mqttUrl: config.mqttUrl,
+    sqlitePath: config.ingest.sqlitePath,
+    alertsDbPath: config.alerts.dbPath,
+    operatorsPath: config.screen.operatorsPath,
     ingest: null, screen: null, screenHttp: null, screenUrl: '', screenWsUrl: '',
     async reader() {
-      const r = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
+      const r = await createSqliteStore({ path: config.ingest.sqlitePath, model, logger, readOnly: true });
       readers.push(r);
       return r;
     },
     async startIngest(overrides = {}) {
-      const store = await createSqliteStore({ path: sqlitePath, model, logger });
-      park.ingest = await createIngest({
-        model, store, logger,
-        mqtt: { url: mqttUrl, username: serviceAccountId('ingest'), password: provisioned.serviceSecrets.ingest, reconnectPeriodMs: 200 },
-        flushIntervalMs: 20,
-        liveIntervalMs: opts.liveIntervalMs ?? 100,
-        alerts: alertRules ? { rules: alertRules, dbPath: alertsDbPath } : undefined,
-        ...overrides,
-      });
+      // A fast reconnect: tests restart the broker and wait for the ingest to be back.
+      const started = await startIngest(config, model, logger, freshOps(), { alerts, ...overrides, mqtt: { reconnectPeriodMs: 200, ...overrides.mqtt } });
+      park.ingest = started.ingest;
       await park.ingest.ready();
       return park.ingest;
     },
@@ -110,41 +145,27 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
       park.ingest = null;
     },
     async restartBroker(downForMs = 0) {
-      const ports = { tcp: park.tcp.port, ws: park.ws.port };
-      await park.tcp.close();
-      await park.ws.close();
-      await park.broker.close();
-      await sleep(downForMs);
-      // A new broker, as after a process restart: the registry is read again from its file.
-      park.broker = await createBroker({ parkId: model.id, registry: readRegistry(join(dir, 'registry.json')), logger });
-      park.tcp = await listenTcp(park.broker, { host: '127.0.0.1', port: ports.tcp });
-      park.ws = await listenWs(park.broker, { host: '127.0.0.1', port: ports.ws });
+      // As after a process restart: the registry is read again from its file, same options, same ports.
+      await running.restart(downForMs);
     },
     async stop() {
       await park.screenHttp?.close();
       await park.screen?.close();
       await park.ingest?.close();
       for (const r of readers) await r.close();
-      await park.tcp.close();
-      await park.ws.close();
-      await park.broker.close();
+      await running.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 
   if (opts.ingest !== false) await park.startIngest();
   if (opts.screen !== false) {
-    const history = await createSqliteStore({ path: sqlitePath, model, logger, readOnly: true });
-    park.screen = await createScreen({
-      model, logger, history, staticDir: STATIC_DIR, coalesceMs: opts.coalesceMs ?? 100, alertsDbPath, operatorsPath, kpiFile: join(dir, 'kpis.json'),
-      viewer: { token: provisioned.viewerToken, allowedOrigins: opts.allowedOrigins ?? ['self'] },
-      mqtt: { url: mqttUrl, username: serviceAccountId('screen'), password: provisioned.serviceSecrets.screen },
-      ...opts.screenOptions,
-    });
+    const started = await startScreen(config, model, logger, ops, opts.screenOptions);
+    park.screen = started.screen;
+    park.screenHttp = started.http;
     await park.screen.ready();
-    park.screenHttp = await listenScreen(park.screen, { host: '127.0.0.1', port: 0 });
-    park.screenUrl = `http://127.0.0.1:${park.screenHttp.port}`;
-    park.screenWsUrl = `ws://127.0.0.1:${park.screenHttp.port}/ws?token=${encodeURIComponent(provisioned.viewerToken)}`;
+    park.screenUrl = `http://127.0.0.1:${started.port}`;
+    park.screenWsUrl = `ws://127.0.0.1:${started.port}/ws?token=${encodeURIComponent(started.viewerToken)}`;
   }
   return park;
 }
