@@ -9,6 +9,8 @@ export interface BenchContext {
   progress(message: string): void;
   /** Folder for artifacts (charts, profiles) of this run. */
   outDir: string;
+  /** A fresh temporary folder for this suite's files (registry, stores, configs); the runner removes it after the suite, whatever happened. */
+  workDir: string;
 }
 
 export interface BenchRow {

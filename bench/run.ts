@@ -1,7 +1,7 @@
 // `npm run bench [-- --suite a,b] [--soak]`: runs the suites one after another, prints a table
 // and writes bench/results/bench-<time>.json (plus artifacts in bench/results/<time>/).
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, type } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchResult } from './harness.ts';
@@ -30,11 +30,14 @@ const seconds: Record<string, number> = {};
 for (const suite of suites) {
   const started = Date.now();
   process.stdout.write(`\n== ${suite.name} (~${suite.estimatedSeconds}s${values.soak ? ', soak' : ''}): ${suite.description}\n`);
+  const workDir = mkdtempSync(join(tmpdir(), `parkpulse-bench-${suite.name}-`));
   try {
-    results[suite.name] = await suite.run({ soak: values.soak ?? false, outDir, progress: (m) => process.stdout.write(`   [${suite.name} ${Math.round((Date.now() - started) / 1000)}s] ${m}\n`) });
+    results[suite.name] = await suite.run({ soak: values.soak ?? false, outDir, workDir, progress: (m) => process.stdout.write(`   [${suite.name} ${Math.round((Date.now() - started) / 1000)}s] ${m}\n`) });
   } catch (err) {
     results[suite.name] = { error: (err as Error).stack ?? String(err) };
     process.stdout.write(`   FAILED: ${(err as Error).message}\n`);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
   }
   seconds[suite.name] = Math.round((Date.now() - started) / 1000);
 }

@@ -2,9 +2,10 @@
 // device message, writes readings to the store in batched transactions, acknowledges each message
 // only once it is durable, and publishes the live park state for the screen.
 import type { MqttClient } from 'mqtt';
-import { connectBroker } from '../shared/broker-client.ts';
+import { connectBroker, type ServiceConnection } from '../shared/broker-client.ts';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { Logger } from '../shared/logger.ts';
+import { onceSoon } from '../shared/once-soon.ts';
 import type { ParkModel } from '../shared/park-model.ts';
 import { createLatencyReservoir, type LatencyQuantiles } from '../shared/latency-reservoir.ts';
 import { createRateMeter } from '../shared/rate-meter.ts';
@@ -32,15 +33,8 @@ export interface IngestOptions {
   model: ParkModel;
   /** The store readings go to; the ingest owns it from here and closes it last. */
   store: TelemetryStore;
-  mqtt: {
-    url: string;
-    username: string;
-    password: string;
-    /** Default: the username's account id (one session per ingest; `svc-ingest-s<k>` for shard k). */
-    clientId?: string;
-    /** ms between reconnect attempts; default 1000. */
-    reconnectPeriodMs?: number;
-  };
+  /** The ingest's account; clientId default: the username's account id (one session per ingest; `svc-ingest-s<k>` for shard k). */
+  mqtt: ServiceConnection;
   logger: Logger;
   /** Rows per store transaction at most; default 5000. */
   batchMaxRows?: number;
@@ -299,15 +293,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     return true;
   }
 
-  let deltaPending = false;
-  function deltaSoon(): void {
-    if (deltaPending) return;
-    deltaPending = true;
-    setImmediate(() => {
-      deltaPending = false;
-      publishDelta();
-    });
-  }
+  const deltaSoon = onceSoon(() => publishDelta());
   function publishDelta(): void {
     if (!client.connected || closing) return;
     if (!alerting) devices.advance(now()); // with alerting, its timer judges silence for both

@@ -4,9 +4,7 @@
 // message is acknowledged to the broker (it must not be redelivered forever) and kept only as a
 // counted, logged rejection. Store failures: ingest/store/errors.ts; operator actions on alerts:
 // ingest/alerts/errors.ts.
-import { defineCatalog } from '../shared/error-catalog.ts';
-
-const reject = (description: string) => ({ retriable: false, description }) as const;
+import { defineCatalog, final as reject } from '../shared/error-catalog.ts';
 
 export const REJECT_REASONS = defineCatalog({
   'topic-invalid': reject('topic is not park/{park}/{kind}/{device}/{channel}'),

@@ -68,3 +68,15 @@ export function connectBrokerAsync(address: string, options: IClientOptions): Pr
   const target = brokerTarget(address, options.clientId ?? '');
   return mqtt.connectAsync(target.url, target.servers ? { ...options, servers: target.servers } : options);
 }
+
+/** How a service (ingest, aggregator) connects: its account, and optionally its session id and reconnect pace. */
+export interface ServiceConnection {
+  /** Broker address: one URL or a cluster's comma-separated list (parseBrokerUrls). */
+  url: string;
+  username: string;
+  password: string;
+  /** Default: the service's account id (each service says which). */
+  clientId?: string;
+  /** ms between reconnect attempts; default 1000. */
+  reconnectPeriodMs?: number;
+}

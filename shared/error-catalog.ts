@@ -14,6 +14,9 @@ export interface ErrorSpec {
 
 export type ErrorCatalog = Readonly<Record<string, ErrorSpec>>;
 
+/** A code whose cause does not pass by itself: the same thing again fails again. */
+export const final = (description: string) => ({ retriable: false, description }) as const;
+
 const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 /** Declares a catalog; refuses (at load time) a code that is not kebab-case. */

@@ -1,9 +1,7 @@
 // Stable error codes of the shared modules the admin commands and every client use (the
 // convention: shared/error-catalog.ts; listed in docs/errors.md). The detail is the whole message
 // (it names the operator, device or URL); the admin commands print it and exit 1.
-import { codedErrorClass, defineCatalog } from './error-catalog.ts';
-
-const final = (description: string) => ({ retriable: false, description }) as const;
+import { codedErrorClass, defineCatalog, final } from './error-catalog.ts';
 
 export const SHARED_ERRORS = defineCatalog({
   'broker-url-invalid': final('the broker address is not an mqtt://, mqtts://, ws:// or wss:// URL or a one-scheme list of them'),

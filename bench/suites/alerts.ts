@@ -1,7 +1,5 @@
 // Alerting costs: what the rules add per accepted reading, what a commit of alert state and audit
 // (synchronous=FULL, on the ingest's loop) costs, and how fast the audit chain verifies.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openAlertDb, verifyTrail } from '../../ingest/alerts/alert-db.ts';
 import { createLifecycle } from '../../ingest/alerts/lifecycle.ts';
@@ -42,34 +40,30 @@ export const alertsSuite: BenchSuite = {
     }
     const perReadingUs = ((performance.now() - t0) * 1000) / total;
 
-    const dir = mkdtempSync(join(tmpdir(), 'parkpulse-bench-alerts-'));
-    try {
-      const db = openAlertDb(join(dir, 'alerts.db'));
-      ctx.progress('alerts.db commits (one alert + one audit record each)');
-      const samples: number[] = [];
-      const commits = ctx.soak ? 5000 : 500;
-      for (let i = 0; i < commits; i++) {
-        const a = { id: `c-${i}`, key: `camera-offline:cam-${i}`, rule: 'camera-offline', severity: 'major', state: 'active', device: 'cam-001', kind: 'camera', zone: 'mfg', enterprise: null, title: 't', titleEn: 't', detail: { cause: 'status-offline' }, openedAt: i, updatedAt: i, lastSeenAt: i, count: 1, ack: null, shelvedUntil: null, shelf: null, clearedAt: null, clearReason: null, escalations: 0, escalatedAt: null, recoveredAt: null, flips: 1, normalSince: null } as const;
-        const s = performance.now();
-        db.commit([a], [{ at: i, actor: 'system', action: 'raise', alertId: a.id, fromState: null, toState: 'active', ok: true, code: null, note: null, detail: { cause: 'status-offline' }, requestId: null }]);
-        samples.push(performance.now() - s);
-      }
-      samples.sort((x, y) => x - y);
-      ctx.progress('audit chain verification');
-      const v0 = performance.now();
-      const verdict = verifyTrail(db);
-      const verifyPerSec = verdict.records / ((performance.now() - v0) / 1000);
-      db.close();
-      return {
-        rows: [
-          { metric: 'rules + lifecycle per telemetry reading', value: Math.round(perReadingUs * 100) / 100, unit: 'µs', note: `${model.devices.length} devices, default rules` },
-          { metric: 'alerts.db commit p50', value: Math.round(pct(samples, 0.5) * 1000) / 1000, unit: 'ms', note: 'WAL, synchronous=FULL, main thread' },
-          { metric: 'alerts.db commit p99', value: Math.round(pct(samples, 0.99) * 1000) / 1000, unit: 'ms' },
-          { metric: 'audit chain verify', value: Math.round(verifyPerSec), unit: 'records/s' },
-        ],
-      };
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    const dir = ctx.workDir;
+    const db = openAlertDb(join(dir, 'alerts.db'));
+    ctx.progress('alerts.db commits (one alert + one audit record each)');
+    const samples: number[] = [];
+    const commits = ctx.soak ? 5000 : 500;
+    for (let i = 0; i < commits; i++) {
+      const a = { id: `c-${i}`, key: `camera-offline:cam-${i}`, rule: 'camera-offline', severity: 'major', state: 'active', device: 'cam-001', kind: 'camera', zone: 'mfg', enterprise: null, title: 't', titleEn: 't', detail: { cause: 'status-offline' }, openedAt: i, updatedAt: i, lastSeenAt: i, count: 1, ack: null, shelvedUntil: null, shelf: null, clearedAt: null, clearReason: null, escalations: 0, escalatedAt: null, recoveredAt: null, flips: 1, normalSince: null } as const;
+      const s = performance.now();
+      db.commit([a], [{ at: i, actor: 'system', action: 'raise', alertId: a.id, fromState: null, toState: 'active', ok: true, code: null, note: null, detail: { cause: 'status-offline' }, requestId: null }]);
+      samples.push(performance.now() - s);
     }
+    samples.sort((x, y) => x - y);
+    ctx.progress('audit chain verification');
+    const v0 = performance.now();
+    const verdict = verifyTrail(db);
+    const verifyPerSec = verdict.records / ((performance.now() - v0) / 1000);
+    db.close();
+    return {
+      rows: [
+        { metric: 'rules + lifecycle per telemetry reading', value: Math.round(perReadingUs * 100) / 100, unit: 'µs', note: `${model.devices.length} devices, default rules` },
+        { metric: 'alerts.db commit p50', value: Math.round(pct(samples, 0.5) * 1000) / 1000, unit: 'ms', note: 'WAL, synchronous=FULL, main thread' },
+        { metric: 'alerts.db commit p99', value: Math.round(pct(samples, 0.99) * 1000) / 1000, unit: 'ms' },
+        { metric: 'audit chain verify', value: Math.round(verifyPerSec), unit: 'records/s' },
+      ],
+    };
   },
 };

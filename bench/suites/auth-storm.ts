@@ -6,10 +6,8 @@
 // addresses (what the per-address budget cannot stop; the broker-wide KDF budget does). Reported
 // side by side: broker CPU (% of one core), the fleet's rate and its loss (acknowledged but not
 // delivered, or not acknowledged), and what the attacker got.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqttPacket from 'mqtt-packet';
 import { buildLoadModel, loadDevicesOf } from '../../shared/load-model.ts';
@@ -155,7 +153,7 @@ export const authStormSuite: BenchSuite = {
   description: 'broker CPU and fleet loss under 200 wrong-secret CONNECTs/s (none, one address, 100 addresses), side by side',
   estimatedSeconds: 90,
   async run(ctx) {
-    const dir = mkdtempSync(join(tmpdir(), 'parkpulse-bench-storm-'));
+    const dir = ctx.workDir;
     const base = loadParkModel();
     const model = buildLoadModel(FLEET, base);
     ctx.progress('provisioning (default-cost scrypt for the park devices)');
@@ -178,7 +176,6 @@ export const authStormSuite: BenchSuite = {
       return { rows: rows(results), details: { results, fleet: FLEET, ratePerDevice: RATE_PER_DEVICE, phaseMs: PHASE_MS, attackPerSec: ATTACK_PER_SEC } };
     } finally {
       await broker.proc.stop('SIGKILL', 5000);
-      rmSync(dir, { recursive: true, force: true });
     }
   },
 };

@@ -2,8 +2,6 @@
 // persistent subscriber (clean session off, as the ingest), with the in-memory persistence and
 // with the disk one (LevelDB, PUBACK after storing, exact duplicate filter), as a ratio. The
 // broker and the clients share this process (and its core): compare the ratio, not the absolutes.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { createBroker } from '../../broker/create-broker.ts';
@@ -75,25 +73,21 @@ export const brokerDurableSuite: BenchSuite = {
   description: 'QoS 1 msg/s to a persistent subscriber: in-memory vs disk (durable) broker persistence',
   estimatedSeconds: 30,
   async run(ctx) {
-    const dir = mkdtempSync(join(tmpdir(), 'parkpulse-bench-broker-'));
-    try {
-      const model = loadParkModel();
-      const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: { N: 1024, r: 8, p: 1 } });
-      const seconds = ctx.soak ? 60 : 10;
-      const memory = await measure(ctx, 'memory', dir, provisioned, seconds);
-      const disk = await measure(ctx, 'disk', dir, provisioned, seconds);
-      return {
-        rows: [
-          { metric: 'memory QoS 1 msg/s', value: Math.round(memory.rate), unit: 'msg/s', note: `${PUBLISHERS} publishers, ${WINDOW} in flight each, one process` },
-          { metric: 'disk (durable) QoS 1 msg/s', value: Math.round(disk.rate), unit: 'msg/s', note: 'LevelDB queue, PUBACK after storing' },
-          { metric: 'disk / memory', value: Math.round((disk.rate / memory.rate) * 100) / 100, unit: 'ratio' },
-          { metric: 'memory CPU per message', value: Math.round(memory.cpuUsPerMsg), unit: 'µs', note: 'whole process' },
-          { metric: 'disk CPU per message', value: Math.round(disk.cpuUsPerMsg), unit: 'µs', note: 'whole process (LevelDB threads included)' },
-        ],
-        details: { seconds, memory, disk },
-      };
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = ctx.workDir;
+    const model = loadParkModel();
+    const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: { N: 1024, r: 8, p: 1 } });
+    const seconds = ctx.soak ? 60 : 10;
+    const memory = await measure(ctx, 'memory', dir, provisioned, seconds);
+    const disk = await measure(ctx, 'disk', dir, provisioned, seconds);
+    return {
+      rows: [
+        { metric: 'memory QoS 1 msg/s', value: Math.round(memory.rate), unit: 'msg/s', note: `${PUBLISHERS} publishers, ${WINDOW} in flight each, one process` },
+        { metric: 'disk (durable) QoS 1 msg/s', value: Math.round(disk.rate), unit: 'msg/s', note: 'LevelDB queue, PUBACK after storing' },
+        { metric: 'disk / memory', value: Math.round((disk.rate / memory.rate) * 100) / 100, unit: 'ratio' },
+        { metric: 'memory CPU per message', value: Math.round(memory.cpuUsPerMsg), unit: 'µs', note: 'whole process' },
+        { metric: 'disk CPU per message', value: Math.round(disk.cpuUsPerMsg), unit: 'µs', note: 'whole process (LevelDB threads included)' },
+      ],
+      details: { seconds, memory, disk },
+    };
   },
 };

@@ -3,9 +3,8 @@
 // subscriber to every meter topic, QoS 0 and QoS 1; the routed rate as a ratio. The QoS 0 run is
 // an overload (publishers faster than the subscriber): the broker must survive it (docs/facts.md: Aedes
 // 1.2 crashed with a RangeError in 3 of 6 such runs).
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { buildLoadModel, loadDevicesOf } from '../../shared/load-model.ts';
@@ -140,7 +139,7 @@ export const brokerSuite: BenchSuite = {
   description: 'broker alone, QoS 0 and 1, ours against Mosquitto under the same load (ratio); QoS 0 overload survival',
   estimatedSeconds: 170,
   async run(ctx) {
-    const dir = mkdtempSync(join(tmpdir(), 'parkpulse-bench-broker-'));
+    const dir = ctx.workDir;
     chmodSync(dir, 0o755); // Mosquitto, started as root, drops to its own user and must reach its files
     const devices = PUBLISHERS * DEVICES_PER_PUBLISHER;
     const model = buildLoadModel(devices, loadParkModel());
@@ -151,29 +150,25 @@ export const brokerSuite: BenchSuite = {
     const accounts = provisioned.registry.accounts
       .filter((a) => a.type === 'service' || ids.includes(a.id))
       .map((a) => ({ account: a, password: a.type === 'service' ? provisioned.serviceSecrets[a.role] : deriveDeviceSecret(provisioned.fleetKey, model.id, a.id) }));
-    try {
-      const runs: { qos: 0 | 1; offered: number }[] = [{ qos: 0, offered: 0 }, { qos: 1, offered: 0 }, { qos: 1, offered: PACED_RATE }];
-      for (const run of runs) {
-        // A fresh broker for every run: an overload leaves megabytes in socket buffers that the next
-        // run would otherwise measure.
-        const ours = await startOurBroker(dir, devices);
-        try {
-          results.push(await loadRun(ctx, { broker: 'parkpulse', pid: ours.brokerPid, port: ours.port, ...run, parkId: model.id, fleetKey: provisioned.fleetKey, ids, subscriber }));
-        } finally {
-          await ours.proc.stop('SIGKILL', 5000);
-        }
-        // Mosquitto's default in-flight window (20 QoS 1 messages per client) would cap its subscriber
-        // at a few thousand a second; lift it, and its queue limits, so the comparison is of the brokers, not of a setting.
-        const mosquitto: Mosquitto = await startMosquitto(join(dir, `m${results.length}`), accounts, model.id, ['max_inflight_messages 0', 'max_queued_messages 0', 'set_tcp_nodelay true']);
-        try {
-          results.push(await loadRun(ctx, { broker: 'mosquitto', pid: mosquitto.pid, port: mosquitto.port, ...run, parkId: model.id, fleetKey: provisioned.fleetKey, ids, subscriber }));
-        } finally {
-          await mosquitto.stop();
-        }
+    const runs: { qos: 0 | 1; offered: number }[] = [{ qos: 0, offered: 0 }, { qos: 1, offered: 0 }, { qos: 1, offered: PACED_RATE }];
+    for (const run of runs) {
+      // A fresh broker for every run: an overload leaves megabytes in socket buffers that the next
+      // run would otherwise measure.
+      const ours = await startOurBroker(dir, devices);
+      try {
+        results.push(await loadRun(ctx, { broker: 'parkpulse', pid: ours.brokerPid, port: ours.port, ...run, parkId: model.id, fleetKey: provisioned.fleetKey, ids, subscriber }));
+      } finally {
+        await ours.proc.stop('SIGKILL', 5000);
       }
-      return { rows: rows(results), details: { results, publishers: PUBLISHERS, devicesPerPublisher: DEVICES_PER_PUBLISHER, runMs: RUN_MS } };
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+      // Mosquitto's default in-flight window (20 QoS 1 messages per client) would cap its subscriber
+      // at a few thousand a second; lift it, and its queue limits, so the comparison is of the brokers, not of a setting.
+      const mosquitto: Mosquitto = await startMosquitto(join(dir, `m${results.length}`), accounts, model.id, ['max_inflight_messages 0', 'max_queued_messages 0', 'set_tcp_nodelay true']);
+      try {
+        results.push(await loadRun(ctx, { broker: 'mosquitto', pid: mosquitto.pid, port: mosquitto.port, ...run, parkId: model.id, fleetKey: provisioned.fleetKey, ids, subscriber }));
+      } finally {
+        await mosquitto.stop();
+      }
     }
+    return { rows: rows(results), details: { results, publishers: PUBLISHERS, devicesPerPublisher: DEVICES_PER_PUBLISHER, runMs: RUN_MS } };
   },
 };

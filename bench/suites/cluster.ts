@@ -6,8 +6,7 @@
 // own. Reported: delivered msg/s, publish -> PUBACK and device ts -> subscriber percentiles, broker
 // CPU per delivered message (the cluster's summed over its nodes), and on the cluster the time a
 // configuration reload takes with every device connected (nats-server re-checks each password).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildLoadModel, loadDevicesOf } from '../../shared/load-model.ts';
@@ -99,7 +98,7 @@ export const clusterSuite: BenchSuite = {
   async run(ctx) {
     if (!findProgram('nats-server')) throw new Error('nats-server not found: apt-get install nats-server');
     const runMs = ctx.soak ? 120_000 : 25_000;
-    const dir = mkdtempSync(join(tmpdir(), 'parkpulse-bench-cluster-'));
+    const dir = ctx.workDir;
     const model = buildLoadModel(DEVICES, loadParkModel());
     const ids = loadDevicesOf(model).map((d) => d.id);
     const runs: Run[] = [];
@@ -151,7 +150,6 @@ export const clusterSuite: BenchSuite = {
       return { rows: rows(runs, reloadMs), details: { runs, devices: DEVICES, publishers: PUBLISHERS, offered: OFFERED, runMs, reloadMs, natsServer: '2.9.10 (Debian)' } };
     } finally {
       await cluster?.stop();
-      rmSync(dir, { recursive: true, force: true });
     }
   },
 };

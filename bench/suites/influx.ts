@@ -3,8 +3,6 @@
 // points to the same server (lines prepared beforehand, plain fetch, no gzip), as a ratio.
 // The server is Debian's victoria-metrics, or influxd 1.6.7 behind the nginx rewrite when only
 // that is installed; both start in a temporary folder and stop after.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readingToLine } from '../../ingest/store/influx-line-protocol.ts';
 import { createInfluxStore } from '../../ingest/store/influx-store.ts';
@@ -40,7 +38,7 @@ export const influxSuite: BenchSuite = {
   description: 'points/s through the InfluxDB store path vs a direct line-protocol POST to the same server',
   estimatedSeconds: 45,
   async run(ctx) {
-    const dir = mkdtempSync(join(tmpdir(), 'parkpulse-bench-influx-'));
+    const dir = ctx.workDir;
     const vmBin = findProgram('victoria-metrics');
     const influxdBin = findProgram('influxd');
     const nginxBin = findProgram('nginx');
@@ -111,7 +109,6 @@ export const influxSuite: BenchSuite = {
       };
     } finally {
       for (const stop of stops) await stop().catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
     }
   },
 };

@@ -9,8 +9,9 @@
 // retained parts rebuild its state on every start.
 import type { MqttClient } from 'mqtt';
 import type { IPublishPacket } from 'mqtt-packet';
-import { connectBroker } from '../../shared/broker-client.ts';
+import { connectBroker, type ServiceConnection } from '../../shared/broker-client.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { onceSoon } from '../../shared/once-soon.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
 import { alertsActiveSchema, type Alert, type AlertsActive, type DeviceLive, type LiveMessage } from '../../shared/schema.ts';
 import { shardAlertsSchema, shardLiveSchema, type ShardLive } from '../../shared/shard-schema.ts';
@@ -25,16 +26,8 @@ import { devicesPerShard, mergeSummaries } from './merge-live.ts';
 
 export interface AggregatorOptions {
   model: ParkModel;
-  mqtt: {
-    /** Broker address: one URL or the cluster's comma-separated list (shared/broker-client.ts). */
-    url: string;
-    username: string;
-    password: string;
-    /** Default `svc-aggregator`. */
-    clientId?: string;
-    /** ms between reconnect attempts; default 1000. */
-    reconnectPeriodMs?: number;
-  };
+  /** The aggregator's account; clientId default `svc-aggregator`. */
+  mqtt: ServiceConnection;
   logger: Logger;
   /** The park-level rules (enterprise overload) and the park's shared alerts.db; omitted: no alerts of its own. */
   alerts?: { rules: AlertRules; dbPath: string };
@@ -192,15 +185,7 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
     scheduleAlerts();
   }
 
-  let alertsScheduled = false;
-  function scheduleAlerts(): void {
-    if (alertsScheduled) return;
-    alertsScheduled = true;
-    setImmediate(() => {
-      alertsScheduled = false;
-      publishAlerts();
-    });
-  }
+  const scheduleAlerts = onceSoon(() => publishAlerts());
 
   /** After a (re)connect: hold until every shard's retained live and alerts parts are in, or the warm-up is over. */
   function warm(): boolean {

@@ -2,9 +2,7 @@
 // alerts/reply/{requestId} and kept in the audit trail (the convention: shared/error-catalog.ts;
 // listed in docs/errors.md). Only `store-unavailable` is retriable (the alert database failed; the
 // same action may succeed later); the others describe the action or the alert as it stands.
-import { defineCatalog } from '../../shared/error-catalog.ts';
-
-const final = (description: string) => ({ retriable: false, description }) as const;
+import { defineCatalog, final } from '../../shared/error-catalog.ts';
 
 export const ALERT_ACTION_CODES = defineCatalog({
   'invalid-action': final('the action does not match the contract (shared/schema.ts alertActionSchema)'),

@@ -255,6 +255,17 @@ describe('MQTT 3.1.1 clauses', () => {
   });
 });
 
+/** A meter sends `count` QoS 1 telemetry messages in one write and is cut off: the message ids it got a PUBACK for. */
+async function burstUntilCut(park: TestPark, id: string, count: number, payload: (i: number) => string): Promise<Array<number | undefined>> {
+  const c = await raw(park);
+  c.send(connectPacket(id, id, secretOf(park, id)));
+  expect(await c.next('connack')).toMatchObject({ returnCode: 0 });
+  const topic = deviceTopic(park.model.id, 'meter', id, 'telemetry');
+  c.send(Buffer.concat(Array.from({ length: count }, (_, i) => mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.from(payload(i)), qos: 1, messageId: i + 1, retain: false, dup: false }))));
+  await c.closed;
+  return c.received.filter((p) => p.cmd === 'puback').map((p) => (p as mqttPacket.IPubackPacket).messageId);
+}
+
 describe('a rate-limit cut', () => {
   let park: TestPark;
   beforeAll(async () => {
@@ -263,18 +274,10 @@ describe('a rate-limit cut', () => {
   afterAll(async () => park?.stop());
 
   it('sends the PUBACK of every message the broker took before it disconnects', async () => {
-    const id = 'mtr-longyuan-1';
-    const c = await raw(park);
-    c.send(connectPacket(id, id, secretOf(park, id)));
-    expect(await c.next('connack')).toMatchObject({ returnCode: 0 });
-    const topic = deviceTopic(park.model.id, 'meter', id, 'telemetry');
     const before = park.broker.stats().publishesIn;
     // 300 QoS 1 messages in one write: the bucket holds 40.
-    const burst = Buffer.concat(Array.from({ length: 300 }, (_, i) => mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.from(`{"i":${i}}`), qos: 1, messageId: i + 1, retain: false, dup: false })));
-    c.send(burst);
-    await c.closed;
+    const acked = await burstUntilCut(park, 'mtr-longyuan-1', 300, (i) => `{"i":${i}}`);
     const taken = park.broker.stats().publishesIn - before;
-    const acked = c.received.filter((p) => p.cmd === 'puback').map((p) => (p as mqttPacket.IPubackPacket).messageId);
     expect(taken).toBe(40);
     expect(acked).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     expect(refused(park, 'rate-limited')).toBe(1);
@@ -290,15 +293,8 @@ describe('a rate-limit cut with PUBACKs held until the ingest stored the message
 
   it('still sends the PUBACK of every message taken, once stored, before it disconnects', async () => {
     const id = 'mtr-zhonghai-1';
-    const c = await raw(park);
-    c.send(connectPacket(id, id, secretOf(park, id)));
-    expect(await c.next('connack')).toMatchObject({ returnCode: 0 });
-    const topic = deviceTopic(park.model.id, 'meter', id, 'telemetry');
     const t0 = Date.now();
-    const burst = Buffer.concat(Array.from({ length: 200 }, (_, i) => mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.from(JSON.stringify({ ts: t0 + i, seq: i + 1, kw: 10, kwh: 100 + i, voltage: 400, current: 15, powerFactor: 0.9 })), qos: 1, messageId: i + 1, retain: false, dup: false })));
-    c.send(burst);
-    await c.closed;
-    const acked = c.received.filter((p) => p.cmd === 'puback').map((p) => (p as mqttPacket.IPubackPacket).messageId);
+    const acked = await burstUntilCut(park, id, 200, (i) => JSON.stringify({ ts: t0 + i, seq: i + 1, kw: 10, kwh: 100 + i, voltage: 400, current: 15, powerFactor: 0.9 }));
     expect(acked).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     const reader = await park.reader();
     expect((await reader.keys({ device: id })).filter((k) => k.channel === 'telemetry')).toHaveLength(30);

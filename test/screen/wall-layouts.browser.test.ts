@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
 import { CHROMIUM, launchBrowser, type Browser } from '../../testkit/browser.ts';
+import { startParkFleet } from '../helpers/park-fleet.ts';
 import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 import { auditText } from '../helpers/text-audit.ts';
 
@@ -31,8 +32,7 @@ describe.skipIf(!CHROMIUM)('wall shapes', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     park = await startPark({ coalesceMs: 200 });
-    fleet = await createFleet({ model: park.model, url: park.mqttUrl, fleetKey: park.provisioned.fleetKey, logger: park.logger, intervalMs: 500 });
-    await fleet.connected();
+    fleet = await startParkFleet(park, 500);
     browser = await launchBrowser({ width: 1920, height: 1080 });
   });
   afterAll(async () => {

@@ -11,6 +11,7 @@ import type { Alert } from '../../shared/schema.ts';
 import { alertsActiveTopic } from '../../shared/topics.ts';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
 import { CHROMIUM, launchBrowser, type Browser } from '../../testkit/browser.ts';
+import { startParkFleet } from '../helpers/park-fleet.ts';
 import { startPark, type TestPark } from '../../testkit/park.ts';
 import { auditText, type TextAudit } from '../helpers/text-audit.ts';
 
@@ -44,8 +45,7 @@ describe.skipIf(!CHROMIUM)('the wall is legible at distance, in both languages',
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     park = await startPark({ coalesceMs: 200 });
-    fleet = await createFleet({ model: park.model, url: park.mqttUrl, fleetKey: park.provisioned.fleetKey, logger: park.logger, intervalMs: 500 });
-    await fleet.connected();
+    fleet = await startParkFleet(park, 500);
     ops = await mqtt.connectAsync(park.mqttUrl, { clientId: 'svc-ingest-legibility', username: 'svc-ingest', password: park.provisioned.serviceSecrets.ingest });
     await ops.publishAsync(alertsActiveTopic(park.model.id), JSON.stringify({ at: Date.now(), alerts: sampleAlerts() }), { qos: 1, retain: true });
     browser = await launchBrowser({ width: 1920, height: 1080 });

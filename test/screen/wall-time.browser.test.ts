@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zonedParts } from '../../shared/time.ts';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
 import { CHROMIUM, launchBrowser, type Browser } from '../../testkit/browser.ts';
+import { startParkFleet } from '../helpers/park-fleet.ts';
 import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 interface Label {
@@ -52,8 +53,7 @@ describe.skipIf(!CHROMIUM)('time and charts on the wall, browser in UTC', () => 
   beforeAll(async () => {
     park = await startPark({ coalesceMs: 250 }); // a fresh store: the charts' first minute
     tz = park.model.timezone;
-    fleet = await createFleet({ model: park.model, url: park.mqttUrl, fleetKey: park.provisioned.fleetKey, logger: park.logger, intervalMs: 300 });
-    await fleet.connected();
+    fleet = await startParkFleet(park, 300);
     browser = await launchBrowser({ width: 1920, height: 1080, timezoneId: 'UTC', locale: 'en-US' });
     page = await browser.context.newPage();
     await page.goto(`${park.screenUrl}/?token=${encodeURIComponent(park.provisioned.viewerToken)}&mute=1`);

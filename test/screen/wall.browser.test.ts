@@ -15,6 +15,7 @@ import type { Alert } from '../../shared/schema.ts';
 import { alertsActiveTopic, noticesTopic } from '../../shared/topics.ts';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
 import { CHROMIUM, launchBrowser, type Browser } from '../../testkit/browser.ts';
+import { startParkFleet } from '../helpers/park-fleet.ts';
 import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 const ARTIFACTS = join(process.cwd(), 'artifacts', 'screen');
@@ -37,8 +38,7 @@ describe.skipIf(!CHROMIUM)('wall screen in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     park = await startPark({ coalesceMs: 200 });
-    fleet = await createFleet({ model: park.model, url: park.mqttUrl, fleetKey: park.provisioned.fleetKey, logger: park.logger, intervalMs: 300 });
-    await fleet.connected();
+    fleet = await startParkFleet(park, 300);
     browser = await launchBrowser({ width: 1920, height: 1080 });
     page = await browser.context.newPage();
     // staleAfter=4: tiles go grey 4 s after their newest data (default 30 s) so the test is quick.
