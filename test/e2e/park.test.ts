@@ -66,17 +66,28 @@ describe('the whole park, end to end', () => {
   it('sends a browser a snapshot on connect, then consecutive deltas that match the store', async () => {
     expect(received[0]?.type).toBe('snapshot');
     expect(received[0]?.seq).toBe(1);
-    // Wait for a delta that reflects the end of the run.
+    // Wait for a delta that reflects the end of the run. The store is read again on every poll,
+    // and a timeout says which devices differ and what the screen and its socket were doing.
     const reader = await park.reader();
-    const latest = await reader.latest();
-    await waitFor('a delta reflecting the newest readings', () => {
-      const state = new Map<string, { ts: number | null; t: Record<string, number | boolean> | null }>();
-      for (const m of received) {
-        const devices = m.devices;
-        for (const d of devices) state.set(d.id, d);
-      }
-      return latest.every((l) => state.get(l.device)?.ts === l.ts);
-    });
+    const browserState = (): Map<string, { ts: number | null }> => {
+      const state = new Map<string, { ts: number | null }>();
+      for (const m of received) for (const d of m.devices) state.set(d.id, d);
+      return state;
+    };
+    let latest = await reader.latest();
+    try {
+      await waitFor('a delta reflecting the newest readings', async () => {
+        latest = await reader.latest();
+        const state = browserState();
+        return latest.every((l) => state.get(l.device)?.ts === l.ts);
+      });
+    } catch (err) {
+      const state = browserState();
+      const differ = latest.filter((l) => state.get(l.device)?.ts !== l.ts).slice(0, 5)
+        .map((l) => `${l.device}: store seq ${l.seq} ts ${l.ts}, browser ts ${state.get(l.device)?.ts}`);
+      const last = received.at(-1);
+      throw new Error(`${(err as Error).message}; ${differ.join('; ')}; last message ${last?.type} #${last?.seq} of ${received.length}; socket state ${ws.readyState}; screen ${JSON.stringify(park.screen?.stats())}; ingest ${JSON.stringify(park.ingest?.stats())}`);
+    }
     const seqs = received.map((m) => m.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1)); // no gaps, no repeats
     expect(received.filter((m) => m.type === 'delta').length).toBeGreaterThan(3);
