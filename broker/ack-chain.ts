@@ -31,9 +31,7 @@
 // and test/broker/ack-chain.test.ts proves the behaviour against a real ingest session.
 import type { Aedes, Client, PublishPacket, Subscription } from 'aedes';
 import type { Logger } from '../shared/logger.ts';
-
-type Done = (err?: Error | null) => void;
-type PublishFn = (packet: PublishPacket, client?: Client | null | Done, done?: Done) => void;
+import { skipRoutedRepublish, type Done } from './routed-publish.ts';
 
 export interface AckChainOptions {
   /** Whether a client is an ingest (its persistent session's PUBACKs release device PUBACKs). */
@@ -91,9 +89,9 @@ export function filterMatches(filter: string, topic: string): boolean {
 export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
   const log = opts.logger.child({ module: 'ack-chain' });
   const maxPending = opts.maxPendingPerClient ?? DEFAULT_MAX_PENDING_PER_CLIENT;
-  const broker = aedes as unknown as { publish: PublishFn; counter: number; id: string };
-  const publish: PublishFn = broker.publish.bind(aedes);
-  const routed = new WeakSet<object>();
+  const broker = aedes as unknown as { counter: number; id: string };
+  // Routed here at once; Aedes's own routing after the PUBACK is skipped (routed-publish.ts).
+  const { publish, markRouted } = skipRoutedRepublish(aedes);
   // clientId -> filters (QoS 1) of each persistent ingest session, as the persistence keeps them
   const sessions = new Map<string, Set<string>>();
   // topic -> ingest sessions taking it (cleared whenever a session's filters change)
@@ -103,17 +101,6 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
   // each connection's messages whose PUBACK is not written yet, in the order they came
   const queues = new WeakMap<Client, Pending[]>();
   let waiting: { client: Client; packet: PublishPacket; p: Pending }[] = [];
-
-  broker.publish = (packet, client, done) => {
-    const cb = typeof client === 'function' ? client : done;
-    // Aedes publishes the very packet object authorizePublish saw, after the PUBACK.
-    if (routed.has(packet)) {
-      routed.delete(packet);
-      cb?.();
-      return;
-    }
-    publish(packet, client, done);
-  };
 
   const ingestsTaking = (topic: string): number => {
     const known = taking.get(topic);
@@ -175,7 +162,7 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
         flush(client);
         return;
       }
-      routed.add(packet);
+      markRouted(packet);
       p.routed = true;
       flush(client);
     });

@@ -16,8 +16,8 @@
 //    same message arriving twice (overlapping subscriptions); here it remembers the message ids
 //    (broker id + counter) each client recently got and drops only a true repeat.
 import type { Aedes, Client, PublishPacket } from 'aedes';
+import { skipRoutedRepublish, type Done } from './routed-publish.ts';
 
-type Done = (err?: Error | null) => void;
 type Deliver = (packet: DeliveredPacket, cb: () => void) => void;
 interface DeliveredPacket {
   qos: number;
@@ -29,7 +29,6 @@ interface ClientInternals {
   deliver0: Deliver;
   duplicates: Record<string, number>;
 }
-type PublishFn = (packet: PublishPacket, client?: Client | null | Done, done?: Done) => void;
 
 /** Messages remembered per client for the duplicate filter. */
 const RECENT_PER_CLIENT = 4096;
@@ -42,26 +41,14 @@ export interface DurableDelivery {
 }
 
 export function enableDurableDelivery(aedes: Aedes): DurableDelivery {
-  const broker = aedes as unknown as { publish: PublishFn };
-  const publish: PublishFn = broker.publish.bind(aedes);
-  const routed = new WeakSet<object>();
-
-  broker.publish = (packet, client, done) => {
-    const cb = typeof client === 'function' ? client : done;
-    // Aedes publishes the very packet object authorizePublish saw, after the PUBACK.
-    if (routed.has(packet)) {
-      routed.delete(packet);
-      cb?.();
-      return;
-    }
-    publish(packet, client, done);
-  };
+  // Routed (and persisted) here first; Aedes's own routing after the PUBACK is skipped.
+  const { publish, markRouted } = skipRoutedRepublish(aedes);
 
   return {
     routeBeforeAck(client, packet, done) {
       publish(packet, client, (err) => {
         if (err) return done(err); // no PUBACK: the device sends it again
-        routed.add(packet);
+        markRouted(packet);
         done(null);
       });
     },
