@@ -61,10 +61,22 @@ async function subscribe(c: RawClient, filters: string[]): Promise<void> {
   await c.next('suback');
 }
 
+/** The client once it has subscribed (QoS 1) to every device topic of the park. */
+async function onDeviceTopics(connecting: Promise<RawClient>): Promise<RawClient> {
+  const c = await connecting;
+  await subscribe(c, deviceFilters(model.id));
+  return c;
+}
+
 const of = (c: RawClient, cmd: Packet['cmd']): Packet[] => c.received.filter((p) => p.cmd === cmd);
 const pubacks = (c: RawClient): number[] => of(c, 'puback').map((p) => (p as { messageId: number }).messageId);
 const publishes = (c: RawClient): { messageId?: number; payload: Buffer; dup: boolean; qos: number; topic: string }[] => of(c, 'publish') as never;
 const reading = (seq: number): string => JSON.stringify({ ts: Date.now(), seq, kw: 1, kwh: 1, voltage: 400, current: 1, powerFactor: 0.9 });
+/** The meter sends its reading `seq` at QoS 1 with packet id `messageId`. */
+const sendReading = (dev: RawClient, messageId: number, seq: number, dup = false): boolean =>
+  dev.send({ cmd: 'publish', topic, payload: reading(seq), qos: 1, messageId, retain: false, dup });
+/** The ingest acknowledges the `index`-th message it got. */
+const ingestAck = (ing: RawClient, index: number): boolean => ing.send({ cmd: 'puback', messageId: publishes(ing)[index]!.messageId! });
 
 describe('acknowledgement chaining', () => {
   it('matches MQTT filters', () => {
@@ -76,17 +88,15 @@ describe('acknowledgement chaining', () => {
 
   it('holds a device PUBACK until the ingest acknowledges the message; other subscribers get it at once', async () => {
     const { port, broker } = await start('ingest');
-    const ing = await ingest(port);
-    await subscribe(ing, deviceFilters(model.id));
-    const scr = await recorder(port);
-    await subscribe(scr, deviceFilters(model.id));
+    const ing = await onDeviceTopics(ingest(port));
+    const scr = await onDeviceTopics(recorder(port));
     const dev = await device(port);
-    dev.send({ cmd: 'publish', topic, payload: reading(1), qos: 1, messageId: 11, retain: false, dup: false });
+    sendReading(dev, 11, 1);
     await waitFor('the ingest and the recorder got it', () => publishes(ing).length === 1 && publishes(scr).length === 1, 5000, 10);
     await sleep(300);
     expect(pubacks(dev)).toEqual([]);
     expect(broker.stats().ackChain).toMatchObject({ held: 1, waitingForIngest: 0, ingestSessions: 1 });
-    ing.send({ cmd: 'puback', messageId: publishes(ing)[0]!.messageId! });
+    ingestAck(ing, 0);
     await waitFor('device PUBACK', () => pubacks(dev).length === 1, 5000, 10);
     expect(pubacks(dev)).toEqual([11]);
     expect(broker.stats().ackChain!.held).toBe(0);
@@ -94,49 +104,45 @@ describe('acknowledgement chaining', () => {
 
   it('while the ingest is away its session queues the message and the PUBACK waits for its return', async () => {
     const { port } = await start('ingest');
-    const first = await ingest(port);
-    await subscribe(first, deviceFilters(model.id));
+    const first = await onDeviceTopics(ingest(port));
     first.end();
     await sleep(200);
     const dev = await device(port);
-    dev.send({ cmd: 'publish', topic, payload: reading(1), qos: 1, messageId: 12, retain: false, dup: false });
+    sendReading(dev, 12, 1);
     await sleep(500);
     expect(pubacks(dev)).toEqual([]);
     const again = await ingest(port);
     await waitFor('queued message redelivered', () => publishes(again).length === 1, 5000, 10);
     expect(pubacks(dev)).toEqual([]);
-    again.send({ cmd: 'puback', messageId: publishes(again)[0]!.messageId! });
+    ingestAck(again, 0);
     await waitFor('device PUBACK', () => pubacks(dev).length === 1, 5000, 10);
   });
 
   it('with no ingest session yet, a device message waits unrouted and is routed once an ingest subscribes', async () => {
     const { port, broker } = await start('ingest');
-    const scr = await recorder(port);
-    await subscribe(scr, deviceFilters(model.id));
+    const scr = await onDeviceTopics(recorder(port));
     const dev = await device(port);
-    dev.send({ cmd: 'publish', topic, payload: reading(1), qos: 1, messageId: 13, retain: false, dup: false });
+    sendReading(dev, 13, 1);
     await sleep(400);
     expect(broker.stats().ackChain).toMatchObject({ waitingForIngest: 1, ingestSessions: 0 });
     expect(publishes(scr)).toHaveLength(0);
     expect(pubacks(dev)).toEqual([]);
-    const ing = await ingest(port);
-    await subscribe(ing, deviceFilters(model.id));
+    const ing = await onDeviceTopics(ingest(port));
     await waitFor('routed to both', () => publishes(ing).length === 1 && publishes(scr).length === 1, 5000, 10);
     expect(pubacks(dev)).toEqual([]);
-    ing.send({ cmd: 'puback', messageId: publishes(ing)[0]!.messageId! });
+    ingestAck(ing, 0);
     await waitFor('device PUBACK', () => pubacks(dev).length === 1, 5000, 10);
   });
 
   it('a device that reconnects sends its unacknowledged message again (DUP) and each copy reaches the ingest', async () => {
     const { port } = await start('ingest');
-    const ing = await ingest(port);
-    await subscribe(ing, deviceFilters(model.id));
+    const ing = await onDeviceTopics(ingest(port));
     const dev1 = await device(port);
-    dev1.send({ cmd: 'publish', topic, payload: reading(1), qos: 1, messageId: 14, retain: false, dup: false });
+    sendReading(dev1, 14, 1);
     await waitFor('first copy', () => publishes(ing).length === 1, 5000, 10);
     dev1.end();
     const dev2 = await device(port);
-    dev2.send({ cmd: 'publish', topic, payload: reading(1), qos: 1, messageId: 14, retain: false, dup: true });
+    sendReading(dev2, 14, 1, true);
     await waitFor('second copy', () => publishes(ing).length === 2, 5000, 10);
     for (const p of publishes(ing)) ing.send({ cmd: 'puback', messageId: p.messageId! });
     await waitFor('device PUBACK on the new connection', () => pubacks(dev2).length === 1, 5000, 10);
@@ -144,14 +150,12 @@ describe('acknowledgement chaining', () => {
 
   it('a device is read on while its PUBACKs wait, and gets them in the order it sent, each once stored', async () => {
     const { port, broker } = await start('ingest');
-    const ing = await ingest(port);
-    await subscribe(ing, deviceFilters(model.id));
-    const rec = await recorder(port);
-    await subscribe(rec, deviceFilters(model.id));
+    const ing = await onDeviceTopics(ingest(port));
+    const rec = await onDeviceTopics(recorder(port));
     const dev = await device(port);
     // Separate socket reads: with the PUBACK tied to Aedes's read loop only the first would be read.
     for (const [i, id] of [21, 22, 23].entries()) {
-      dev.send({ cmd: 'publish', topic, payload: reading(i + 1), qos: 1, messageId: id, retain: false, dup: false });
+      sendReading(dev, id, i + 1);
       await sleep(60);
     }
     await waitFor('all three routed to the ingest and the recorder', () => publishes(ing).length === 3 && publishes(rec).length === 3, 5000, 10);
@@ -176,24 +180,23 @@ describe('acknowledgement chaining', () => {
     const ing = await ingest(port);
     await subscribe(ing, [topic]); // this meter's telemetry only
     const dev = await device(port);
-    dev.send({ cmd: 'publish', topic, payload: reading(1), qos: 1, messageId: 31, retain: false, dup: false });
+    sendReading(dev, 31, 1);
     await waitFor('first routed', () => publishes(ing).length === 1, 5000, 10);
     const event = deviceTopic(model.id, 'meter', meter.id, 'event');
     dev.send({ cmd: 'publish', topic: event, payload: JSON.stringify({ ts: Date.now(), seq: 2, type: 'door-open' }), qos: 1, messageId: 32, retain: false, dup: false });
     await sleep(300);
     expect(pubacks(dev)).toEqual([]);
-    ing.send({ cmd: 'puback', messageId: publishes(ing)[0]!.messageId! });
+    ingestAck(ing, 0);
     await waitFor('both device PUBACKs', () => pubacks(dev).length === 2, 5000, 10);
     expect(pubacks(dev)).toEqual([31, 32]);
   });
 
   it('past its bound of waiting messages a device is not read until half of them are stored', async () => {
     const { port, broker } = await start('ingest', 2);
-    const ing = await ingest(port);
-    await subscribe(ing, deviceFilters(model.id));
+    const ing = await onDeviceTopics(ingest(port));
     const dev = await device(port);
     for (const [i, id] of [41, 42, 43, 44].entries()) {
-      dev.send({ cmd: 'publish', topic, payload: reading(i + 1), qos: 1, messageId: id, retain: false, dup: false });
+      sendReading(dev, id, i + 1);
       await sleep(60);
     }
     // Two wait to be stored: that is the bound, so the device's later messages are not read.
@@ -212,7 +215,7 @@ describe('acknowledgement chaining', () => {
   it('receipt acknowledges at once, with no ingest at all', async () => {
     const { port, broker } = await start('receipt');
     const dev = await device(port);
-    dev.send({ cmd: 'publish', topic, payload: reading(1), qos: 1, messageId: 15, retain: false, dup: false });
+    sendReading(dev, 15, 1);
     await waitFor('device PUBACK', () => pubacks(dev).length === 1, 5000, 10);
     expect(broker.stats().ackChain).toBeNull();
   });

@@ -113,6 +113,16 @@ async function load(t: Target): Promise<{ sent: number; received: Map<string, nu
   return { sent, received, live };
 }
 
+/** Runs `use` against the target once it is up, and closes the target whatever `use` does. */
+async function against(starting: Promise<Target>, use: (t: Target) => Promise<void>): Promise<void> {
+  const t = await starting;
+  try {
+    await use(t);
+  } finally {
+    await t.close();
+  }
+}
+
 describe('broker durable mode (aedes-persistence-level)', () => {
   let dir: string;
   let provisioned: Provisioned;
@@ -123,28 +133,22 @@ describe('broker durable mode (aedes-persistence-level)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('upstream: plain Aedes holds back some live QoS 1 messages with a disk persistence', async () => {
-    const t = await plainAedes(join(dir, 'plain-load'));
-    try {
+    await against(plainAedes(join(dir, 'plain-load')), async (t) => {
       const { sent, live } = await load(t);
       // A few percent in the runs of docs/facts.md; anything above zero is the behaviour the broker corrects.
       expect(live, 'Aedes delivered every message live: the upstream dedupe may be fixed').toBeLessThan(sent);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('delivers every QoS 1 message live, each topic in order', async () => {
-    const t = await parkBroker(join(dir, 'park-load'), provisioned);
-    try {
+    await against(parkBroker(join(dir, 'park-load'), provisioned), async (t) => {
       const { sent, received, live } = await load(t);
       expect(live).toBe(sent);
       for (const [topic, ns] of received) {
         expect(ns, topic).toEqual([...ns].sort((a, b) => a - b));
         expect(new Set(ns).size, `${topic} duplicates`).toBe(ns.length);
       }
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   /** Publishes one QoS 1 message for an offline persistent subscriber with the queue write slowed. */
@@ -171,24 +175,18 @@ describe('broker durable mode (aedes-persistence-level)', () => {
   }
 
   it('upstream: plain Aedes acknowledges a QoS 1 message before it is stored', async () => {
-    const t = await plainAedes(join(dir, 'plain-ack'));
-    try {
+    await against(plainAedes(join(dir, 'plain-ack')), async (t) => {
       const { ackedAt, storedAt } = await ackVersusStore(t);
       expect(storedAt).toBeGreaterThan(0);
       expect(ackedAt, 'PUBACK came after the store: upstream may have fixed it').toBeLessThan(storedAt);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('acknowledges a QoS 1 message only once it is stored', async () => {
-    const t = await parkBroker(join(dir, 'park-ack'), provisioned);
-    try {
+    await against(parkBroker(join(dir, 'park-ack'), provisioned), async (t) => {
       const { ackedAt, storedAt } = await ackVersusStore(t);
       expect(storedAt).toBeGreaterThan(0);
       expect(ackedAt).toBeGreaterThanOrEqual(storedAt);
-    } finally {
-      await t.close();
-    }
+    });
   });
 });
