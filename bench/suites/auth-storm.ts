@@ -10,9 +10,8 @@ import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import mqttPacket from 'mqtt-packet';
-import { buildLoadModel, loadDevicesOf } from '../../shared/load-model.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
-import { provision, serviceAccountId } from '../../shared/registry.ts';
+import { provisionLoadPark } from '../../testkit/load-park.ts';
 import type { BenchContext, BenchRow, BenchSuite } from '../harness.ts';
 import { cpuSeconds, runJsonProcess } from '../lib/processes.ts';
 import type { PublisherConfig } from '../load/publisher.ts';
@@ -155,12 +154,9 @@ export const authStormSuite: BenchSuite = {
   async run(ctx) {
     const dir = ctx.workDir;
     const base = loadParkModel();
-    const model = buildLoadModel(FLEET, base);
     ctx.progress('provisioning (default-cost scrypt for the park devices)');
-    const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets') });
-    const fleetIds = loadDevicesOf(model).map((d) => d.id);
+    const { model, provisioned, ids: fleetIds, ingest: subscriber } = await provisionLoadPark(dir, FLEET, { base });
     const attackIds = base.devices.map((d) => d.id);
-    const subscriber = { username: serviceAccountId('ingest'), password: provisioned.serviceSecrets.ingest };
     const phases: Phase[] = [
       { name: 'no attack', addresses: [] },
       { name: '200/s from one address', addresses: ['127.0.0.2'] },

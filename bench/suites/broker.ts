@@ -7,9 +7,7 @@ import { chmodSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
-import { buildLoadModel, loadDevicesOf } from '../../shared/load-model.ts';
-import { loadParkModel } from '../../shared/park-model.ts';
-import { provision, serviceAccountId } from '../../shared/registry.ts';
+import { provisionLoadPark } from '../../testkit/load-park.ts';
 import { startMosquitto, type Mosquitto } from '../../testkit/mosquitto.ts';
 import { CLI } from '../../testkit/cli.ts';
 import { freePort, startTs, type Managed } from '../../testkit/processes.ts';
@@ -142,10 +140,7 @@ export const brokerSuite: BenchSuite = {
     const dir = ctx.workDir;
     chmodSync(dir, 0o755); // Mosquitto, started as root, drops to its own user and must reach its files
     const devices = PUBLISHERS * DEVICES_PER_PUBLISHER;
-    const model = buildLoadModel(devices, loadParkModel());
-    const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets') });
-    const ids = loadDevicesOf(model).map((d) => d.id);
-    const subscriber = { username: serviceAccountId('ingest'), password: provisioned.serviceSecrets.ingest };
+    const { model, provisioned, ids, ingest: subscriber } = await provisionLoadPark(dir, devices);
     const results: RunResult[] = [];
     const accounts = provisioned.registry.accounts
       .filter((a) => a.type === 'service' || ids.includes(a.id))

@@ -4,9 +4,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildLoadModel, loadDevicesOf } from '../../shared/load-model.ts';
-import { loadParkModel } from '../../shared/park-model.ts';
-import { provision } from '../../shared/registry.ts';
+import { provisionLoadPark } from '../../testkit/load-park.ts';
 import type { BenchContext, BenchRow, BenchSuite } from '../harness.ts';
 import { cpuSeconds, rssMb, runJsonProcess } from '../lib/processes.ts';
 import type { PublisherConfig } from '../load/publisher.ts';
@@ -41,9 +39,7 @@ export async function connectionCapacity(ctx: BenchContext, devices = 10_000): P
   chmodSync(dir, 0o755);
   try {
     ctx.progress(`provisioning ${devices} load devices (scrypt at the load-device cost)`);
-    const model = buildLoadModel(devices, loadParkModel());
-    const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets') });
-    const ids = loadDevicesOf(model).map((d) => d.id);
+    const { model, provisioned, ids } = await provisionLoadPark(dir, devices);
     const broker = await startOurBroker(dir, devices, ['--broker-max-connections', String(devices * 2)]);
     try {
       await new Promise((r) => setTimeout(r, 2000));

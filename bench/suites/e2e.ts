@@ -10,9 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { buildLoadModel, loadDevicesOf } from '../../shared/load-model.ts';
-import { loadParkModel } from '../../shared/park-model.ts';
-import { provision } from '../../shared/registry.ts';
+import { provisionLoadPark } from '../../testkit/load-park.ts';
 import type { WsServerMessage } from '../../shared/schema.ts';
 import { CLI } from '../../testkit/cli.ts';
 import { freePort, startTs, type Managed } from '../../testkit/processes.ts';
@@ -91,10 +89,8 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
   chmodSync(dir, 0o755);
   const profDir = join(ctx.outDir, `e2e-profiles-${o.brokerPersistence}-${o.brokerAck}-${o.devices * o.ratePerDevice}`);
   if (o.profile) mkdirSync(profDir, { recursive: true });
-  const model = buildLoadModel(o.devices, loadParkModel());
   ctx.progress(`provisioning ${o.devices} load devices`);
-  const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets') });
-  const ids = loadDevicesOf(model).map((d) => d.id);
+  const { model, provisioned, ids } = await provisionLoadPark(dir, o.devices);
   const ports = { broker: await freePort(), ws: await freePort(), brokerHttp: await freePort(), ingestHttp: await freePort(), screen: await freePort() };
   const common = ['--data-dir', dir, '--load-devices', String(o.devices), '--mqtt-url', `mqtt://127.0.0.1:${ports.broker}`, '--log-level', 'warn'];
   // One folder per process: each thread (main, store worker, loader) writes its own profile there.

@@ -1,0 +1,37 @@
+// The park plus N synthetic load meters, provisioned into a folder laid out as the CLI's
+// `--data-dir` is (registry.json and secrets/, bin/config/load-config.ts), so the real programs
+// can be started on that folder. Shared by the benchmarks and the PUBACK fault runs, which each
+// did these steps by hand.
+import { join } from 'node:path';
+import { buildLoadModel, loadDevicesOf } from '../shared/load-model.ts';
+import { loadParkModel, type ParkModel } from '../shared/park-model.ts';
+import { provision, serviceAccountId, type ProvisionOptions, type Provisioned } from '../shared/registry.ts';
+
+export interface LoadPark {
+  /** `base` plus the load meters (`ld-00001`, ...). */
+  model: ParkModel;
+  provisioned: Provisioned;
+  /** The load meters' ids, in order. */
+  ids: string[];
+  /** The ingest's service account, as a subscriber connects with it. */
+  ingest: { username: string; password: string };
+}
+
+export interface LoadParkOptions {
+  /** The park the load meters are added to; default the bundled park (loadParkModel()). */
+  base?: ParkModel;
+  /** scrypt cost of the park's own accounts; default the production cost (tests pass TEST_SCRYPT). */
+  scrypt?: ProvisionOptions['scrypt'];
+}
+
+/** Adds `devices` load meters (1..MAX_LOAD_DEVICES) to the park and provisions it in `dataDir`. */
+export async function provisionLoadPark(dataDir: string, devices: number, opts: LoadParkOptions = {}): Promise<LoadPark> {
+  const model = buildLoadModel(devices, opts.base ?? loadParkModel());
+  const provisioned = await provision({ model, registryPath: join(dataDir, 'registry.json'), secretsDir: join(dataDir, 'secrets'), scrypt: opts.scrypt });
+  return {
+    model,
+    provisioned,
+    ids: loadDevicesOf(model).map((d) => d.id),
+    ingest: { username: serviceAccountId('ingest'), password: provisioned.serviceSecrets.ingest },
+  };
+}
