@@ -2,7 +2,7 @@
 // device message, writes readings to the store in batched transactions, acknowledges each message
 // only once it is durable, and publishes the live park state for the screen.
 import type { MqttClient } from 'mqtt';
-import { connectBroker, type ServiceConnection } from '../shared/broker-client.ts';
+import { connectBroker, subscribeAll, type ServiceConnection } from '../shared/broker-client.ts';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { Logger } from '../shared/logger.ts';
 import { onceSoon } from '../shared/once-soon.ts';
@@ -259,12 +259,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     alerting?.attach(publishAlerts);
     const deviceSubs = shard ? [...shardDeviceFilters(model.id, shard.index), ...unmappedStatusFilters(model.id)] : deviceFilters(model.id);
     const filters = alerting ? [...deviceSubs, opsTopic] : deviceSubs;
-    client.subscribe(filters, { qos: 1 }, (err, granted) => {
-      const refused = granted?.filter((g) => g.qos === 128) ?? [];
-      if (err || refused.length > 0) {
-        log.error({ err, refused }, 'subscription refused');
-        return;
-      }
+    subscribeAll(client, filters, log, () => {
       publishSnapshot();
       readyResolve();
     });

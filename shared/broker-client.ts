@@ -6,6 +6,7 @@
 // nodes instead of all piling onto the first.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { BrokerUrlError } from './errors.ts';
+import type { Logger } from './logger.ts';
 
 const URL_PATTERN = /^(mqtts?|wss?):\/\/[^\s,]+$/;
 
@@ -79,4 +80,21 @@ export interface ServiceConnection {
   clientId?: string;
   /** ms between reconnect attempts; default 1000. */
   reconnectPeriodMs?: number;
+}
+
+/**
+ * Subscribes a service's filters at QoS 1 and calls `granted` once the broker granted all of them.
+ * A refusal (an error, or return code 0x80 in the SUBACK, MQTT-3.9.3) is logged as an error and
+ * `granted` is not called: the service stays not ready (its /readyz says so) instead of running
+ * with part of its topics missing.
+ */
+export function subscribeAll(client: MqttClient, filters: string[], log: Logger, granted: () => void): void {
+  client.subscribe(filters, { qos: 1 }, (err, grants) => {
+    const refused = grants?.filter((g) => g.qos === 128) ?? [];
+    if (err || refused.length > 0) {
+      log.error({ err, refused }, 'subscription refused');
+      return;
+    }
+    granted();
+  });
 }

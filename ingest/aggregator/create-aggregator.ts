@@ -9,7 +9,7 @@
 // retained parts rebuild its state on every start.
 import type { MqttClient } from 'mqtt';
 import type { IPublishPacket } from 'mqtt-packet';
-import { connectBroker, type ServiceConnection } from '../../shared/broker-client.ts';
+import { connectBroker, subscribeAll, type ServiceConnection } from '../../shared/broker-client.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { onceSoon } from '../../shared/once-soon.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
@@ -286,12 +286,7 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
     warmUntil = now() + (opts.warmUpMs ?? 3000);
     setTimeout(() => publishAlerts(), (opts.warmUpMs ?? 3000) + 10).unref();
     alerting?.attach(alertingPublish);
-    client.subscribe([shardPartsFilter(model.id), ...(alerting ? [opsTopic] : [])], { qos: 1 }, (err, granted) => {
-      const refused = granted?.filter((g) => g.qos === 128) ?? [];
-      if (err || refused.length > 0) {
-        log.error({ err, refused }, 'subscription refused');
-        return;
-      }
+    subscribeAll(client, [shardPartsFilter(model.id), ...(alerting ? [opsTopic] : [])], log, () => {
       publishAlerts();
       readyResolve();
     });

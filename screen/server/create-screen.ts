@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { connectBroker } from '../../shared/broker-client.ts';
+import { connectBroker, subscribeAll } from '../../shared/broker-client.ts';
 import type { z } from 'zod';
 import type { Logger } from '../../shared/logger.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
@@ -139,10 +139,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
   let readyResolve!: () => void;
   const readyPromise = new Promise<void>((r) => (readyResolve = r));
   client.on('connect', () => {
-    client.subscribe([liveFilter(model.id), alertsFilter(model.id), noticesFilter(model.id)], { qos: 1 }, (err, granted) => {
-      if (err || granted?.some((g) => g.qos === 128)) log.error({ err, granted }, 'subscription refused');
-      else readyResolve();
-    });
+    subscribeAll(client, [liveFilter(model.id), alertsFilter(model.id), noticesFilter(model.id)], log, readyResolve);
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
   // The wall says "no data" when the broker is gone: not only when its own socket drops.
