@@ -31,6 +31,16 @@ function trailFile(records = 6): string {
   return path;
 }
 
+/** A trail file edited behind the database's back: its append-only `triggers` dropped, then `sql` run. */
+function tamperedTrail(triggers: string[], sql: string): string {
+  const path = trailFile();
+  const raw = new Database(path);
+  raw.exec(triggers.map((t) => `DROP TRIGGER ${t}`).join('; '));
+  raw.prepare(sql).run();
+  raw.close();
+  return path;
+}
+
 describe('audit trail', () => {
   it('chains every record to the previous one, across transactions and reopenings', () => {
     const db = openAlertDb(trailFile(), { readOnly: true });
@@ -50,23 +60,13 @@ describe('audit trail', () => {
   });
 
   it('detects a record edited behind the database’s back', () => {
-    const path = trailFile();
-    const raw = new Database(path);
-    raw.exec('DROP TRIGGER audit_no_update');
-    raw.prepare("UPDATE audit SET note = '无异常' WHERE seq = 4").run();
-    raw.close();
-    const db = openAlertDb(path, { readOnly: true });
+    const db = openAlertDb(tamperedTrail(['audit_no_update'], "UPDATE audit SET note = '无异常' WHERE seq = 4"), { readOnly: true });
     expect(verifyTrail(db)).toMatchObject({ ok: false, brokenAt: 4, reason: 'hash-mismatch' });
     db.close();
   });
 
   it('detects a removed record, and a re-hashed edit from the next record on', () => {
-    const path = trailFile();
-    const raw = new Database(path);
-    raw.exec('DROP TRIGGER audit_no_delete; DROP TRIGGER audit_no_update');
-    raw.prepare('DELETE FROM audit WHERE seq = 3').run();
-    raw.close();
-    let db = openAlertDb(path, { readOnly: true });
+    let db = openAlertDb(tamperedTrail(['audit_no_delete', 'audit_no_update'], 'DELETE FROM audit WHERE seq = 3'), { readOnly: true });
     expect(verifyTrail(db)).toMatchObject({ ok: false, brokenAt: 4, reason: 'seq-gap' });
     db.close();
 
