@@ -1,6 +1,8 @@
 // The broker core: Aedes with the park's authentication, ACL and limits. It knows no transport:
 // TCP, TLS and WebSocket listeners (listeners.ts) hand it byte streams through `handle()`, and
 // every stream passes the packet guard (packet-guard.ts) before Aedes parses a byte of it.
+// Its limits and their defaults are in broker-limits.ts; what it checks at CONNECT is in
+// connect-hooks.ts, and on each PUBLISH and SUBSCRIBE in authorize-hooks.ts.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
@@ -8,74 +10,23 @@ import type { Logger } from '../shared/logger.ts';
 import type { Account, RegistryData } from '../shared/registry.ts';
 import { withDefaults } from '../shared/options.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
-import { canPublish, canSubscribe } from './acl.ts';
 import { createAuthenticator } from './authenticator.ts';
-import { createConnectHooks, excerpt } from './connect-hooks.ts';
-import { hookParser, TOO_DEEP_FILTER } from './parser-hooks.ts';
+import { createAuthorizeHooks } from './authorize-hooks.ts';
+import { DEFAULT_BROKER_LIMITS, DEFAULT_BROKER_TIMING, type BrokerLimits } from './broker-limits.ts';
+import { createConnectHooks } from './connect-hooks.ts';
+import { hookParser } from './parser-hooks.ts';
 import { createMemoryPersistence } from './memory-persistence.ts';
 import { createSafeEmitter } from './safe-emitter.ts';
-import { enableAckChain, type AckChain, type AckChainStats, DEFAULT_MAX_PENDING_PER_CLIENT } from './ack-chain.ts';
+import { enableAckChain, type AckChain, type AckChainStats } from './ack-chain.ts';
 import { enableDurableDelivery, guardDuplicates, type DurableDelivery } from './durable-delivery.ts';
 import { openDiskPersistence, type DiskPersistence } from './durable-persistence.ts';
-import { BrokerError, type BrokerErrorCode } from './errors.ts';
-import { createAdmissionGate, DEFAULT_ADMISSION, type AdmissionLimits } from './admission-gate.ts';
-import { createAuthThrottle, DEFAULT_AUTH_FAILURE_LIMITS, type AuthFailureLimits } from './auth-throttle.ts';
-import { createFlapGuard, type FlapLimits } from './flap-guard.ts';
-import { createKdfBudget, DEFAULT_KDF_LIMITS, type KdfLimits } from './kdf-budget.ts';
+import type { BrokerErrorCode } from './errors.ts';
+import { createAdmissionGate } from './admission-gate.ts';
+import { createAuthThrottle } from './auth-throttle.ts';
+import { createFlapGuard } from './flap-guard.ts';
+import { createKdfBudget } from './kdf-budget.ts';
 import { PacketGuard, type StallClock } from './packet-guard.ts';
-import { createTokenBucket, type RateLimit, type TokenBucket } from './rate-limiter.ts';
-import { topicProblem } from './text-checks.ts';
-
-export interface BrokerLimits {
-  /** Open connections at most (all transports); further sockets are closed at once. Default 5000. */
-  maxConnections: number;
-  /** Bytes a connection may send before its CONNECT is accepted; default 8192. */
-  maxConnectBytes: number;
-  /** Largest packet (remaining length) of an authenticated client, bytes; default 1 MiB. */
-  maxPacketBytes: number;
-  /** Longest topic or filter, bytes of UTF-8; default 256. */
-  maxTopicBytes: number;
-  /** Most levels in a topic or filter; default 10 (park topics have 5). */
-  maxTopicLevels: number;
-  /** PUBLISH rate per connection (token bucket); perSecond 0 disables. Default 200/s, burst 400. */
-  rate: RateLimit;
-  /**
-   * Flapping ban on authenticated CONNECTs (a stranger's failures never count here); maxConnects
-   * 0 disables. Default 15 CONNECTs per 60 s, then 300 s banned.
-   */
-  flap: FlapLimits;
-  /** Failed authentications per source address and per address + client id (auth-throttle.ts). */
-  authFailures: AuthFailureLimits;
-  /** Broker-wide budget of secret verifications (kdf-budget.ts). */
-  kdf: KdfLimits;
-  /** ms a packet may stay half-sent before the connection is cut (even with keepalive 0); default 60 000. */
-  packetTimeoutMs: number;
-  /** Bus queue (messages) at which device reads pause and resume (admission-gate.ts); default 5000/1000. */
-  admission: AdmissionLimits;
-  /**
-   * `ack: 'ingest'`: device messages of one connection that may wait to be stored before its
-   * reads pause, until half of them are (ack-chain.ts). Default 100.
-   */
-  maxPendingAcks: number;
-}
-
-export const DEFAULT_BROKER_LIMITS: Readonly<BrokerLimits> = Object.freeze({
-  maxConnections: 5000,
-  maxConnectBytes: 8192,
-  maxPacketBytes: 1024 * 1024,
-  maxTopicBytes: 256,
-  maxTopicLevels: 10,
-  rate: { perSecond: 200, burst: 400 },
-  flap: { maxConnects: 15, windowMs: 60_000, banMs: 300_000 },
-  authFailures: DEFAULT_AUTH_FAILURE_LIMITS,
-  kdf: DEFAULT_KDF_LIMITS,
-  packetTimeoutMs: 60_000,
-  admission: DEFAULT_ADMISSION,
-  maxPendingAcks: DEFAULT_MAX_PENDING_PER_CLIENT,
-});
-
-/** Connection timing defaults of the broker (the CLI's settings read them). */
-export const DEFAULT_BROKER_TIMING: Readonly<Required<Pick<BrokerOptions, 'connectTimeoutMs' | 'drainTimeoutMs' | 'queueLimit'>>> = Object.freeze({ connectTimeoutMs: 10_000, drainTimeoutMs: 10_000, queueLimit: 4200 });
+import { createTokenBucket, type TokenBucket } from './rate-limiter.ts';
 
 export interface BrokerOptions {
   parkId: string;
@@ -88,7 +39,7 @@ export interface BrokerOptions {
   drainTimeoutMs?: number;
   /** Queued QoS 0/1 packets per client before Aedes drops the client; default 42 (Aedes default) x 100. */
   queueLimit?: number;
-  /** Overrides of DEFAULT_BROKER_LIMITS. */
+  /** Overrides of DEFAULT_BROKER_LIMITS (broker-limits.ts). */
   limits?: Partial<BrokerLimits>;
   /**
    * Where QoS 1 queues of offline sessions, retained messages and wills live. `memory` (default):
@@ -162,10 +113,6 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const throttle = createAuthThrottle(limits.authFailures);
   // Sessions closed because their account was revoked or rotated: only their will may still publish.
   const revokedSessions = new WeakSet<Client>();
-  // Clients being cut for their rate: the promise resolves once the PUBACKs already owed are sent.
-  const cutting = new WeakMap<Client, Promise<void>>();
-  // Publishes authorized whose PUBACK may not be written yet (durable mode acknowledges later).
-  const owed = new WeakMap<Client, number>();
   const accounts = new WeakMap<Client, Account>();
   const buckets = new WeakMap<Client, TokenBucket>();
   const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, messagesOut: 0, busQueued: 0, admissionPauses: 0, admissionHeld: false, refused: {}, kdfRuns: 0, ackChain: null };
@@ -209,75 +156,17 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     // Aedes's own level check (default and ceiling 100) closes the connection even for a SUBSCRIBE;
     // ours (text-checks.ts, lower) runs in the hooks below and denies just the one grant.
     ...connectHooks,
-    authorizePublish(client, packet, done) {
-      // client is null for the broker's own publishes ($SYS); wills come with their (closed) client.
-      if (!client) return done(null);
-      // MQTT-2.3.1-1: a QoS 1 or 2 PUBLISH carries a non-zero packet identifier (a will, published
-      // as its client closes, has none).
-      if (packet.qos > 0 && !packet.messageId && !client.closed) {
-        refuse('packet-malformed', { clientId: client.id, problem: 'packet id 0', rule: 'MQTT-2.3.1-1' });
-        return done(new BrokerError('packet-malformed', 'MQTT-2.3.1-1: QoS > 0 PUBLISH with packet id 0'));
-      }
-      // Being cut for its rate: nothing more is taken; the close waits for the PUBACKs owed.
-      const cut = cutting.get(client);
-      if (cut) return void cut.then(() => done(new BrokerError('rate-limited', client.id)));
-      // A will is published as its client closes: it is not part of the client's message rate.
-      if (!client.closed && buckets.get(client)?.take() === false) {
-        refuse('rate-limited', { clientId: client.id });
-        const guard = client.conn as unknown as PacketGuard;
-        const pending = cutUntilAcked(client, guard);
-        cutting.set(client, pending);
-        return void pending.then(() => done(new BrokerError('rate-limited', client.id)));
-      }
-      // The session of a revoked or rotated account: its will goes out (the screen learns it is
-      // offline), nothing else.
-      if (revokedSessions.has(client) && !client.closed) {
-        refuse('publish-denied', { clientId: client.id, topic: packet.topic, problem: 'account revoked or rotated' });
-        return done(new BrokerError('publish-denied', packet.topic));
-      }
-      const problem = topicProblem(packet.topic, topicLimits);
-      if (problem) {
-        refuse('topic-invalid', { clientId: client.id, problem, topic: excerpt(packet.topic) });
-        return done(new BrokerError('topic-invalid', problem));
-      }
-      const account = accounts.get(client);
-      if (!account || !canPublish(account, parkId, packet.topic)) {
-        refuse('publish-denied', { clientId: client.id, topic: packet.topic });
-        // MQTT 3.1.1 has no negative PUBACK: the error closes the connection (Aedes).
-        return done(new BrokerError('publish-denied', packet.topic));
-      }
-      stats.publishesIn++;
-      if ((durable || chain) && packet.qos === 1) {
-        // A will is not acknowledged to anyone: with the chain it is routed as Aedes does.
-        const hold = durable ? durable.routeBeforeAck : account.type === 'device' && !client.closed ? chain!.hold : null;
-        if (hold) {
-          owed.set(client, (owed.get(client) ?? 0) + 1);
-          return hold(client, packet, (err) => {
-            owed.set(client, (owed.get(client) ?? 1) - 1);
-            done(err ?? null);
-          });
-        }
-      }
-      done(null);
-    },
-    authorizeSubscribe(client, sub, done) {
-      const problem = sub.topic === TOO_DEEP_FILTER ? 'too-deep' : topicProblem(sub.topic, topicLimits);
-      if (problem) {
-        refuse('topic-invalid', { clientId: client.id, problem, filter: excerpt(sub.topic) });
-        return done(null, null);
-      }
-      const account = accounts.get(client);
-      if (!account || !canSubscribe(account, parkId, sub.topic)) {
-        refuse('subscribe-denied', { clientId: client.id, topic: sub.topic });
-        // null grants 0x80 (failure) in the SUBACK; the connection stays up (MQTT-3.9.3).
-        return done(null, null);
-      }
-      done(null, sub);
-    },
-    authorizeForward(_client, packet) {
-      stats.messagesOut++;
-      return packet;
-    },
+    // PUBLISH and SUBSCRIBE checks, and the PUBACKs held until stored (authorize-hooks.ts).
+    ...createAuthorizeHooks({
+      parkId, topicLimits, refuse,
+      accountOf: (client) => accounts.get(client),
+      bucketOf: (client) => buckets.get(client),
+      isRevoked: (client) => revokedSessions.has(client),
+      accepted: () => void stats.publishesIn++,
+      forwarded: () => void stats.messagesOut++,
+      // A will is not acknowledged to anyone: with the chain it is routed as Aedes does.
+      holdFor: (client, account) => (durable ? durable.routeBeforeAck : chain && account.type === 'device' && !client.closed ? chain.hold : null),
+    }),
   });
 
   if (disk) {
@@ -330,12 +219,6 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   }, tickMs);
   stallTimer.unref();
 
-  /** Stops taking the client's packets; resolves once every PUBACK owed to it has been written out. */
-  async function cutUntilAcked(client: Client, guard: PacketGuard): Promise<void> {
-    const deadline = Date.now() + 2000;
-    while ((owed.get(client) ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    await guard.flushBeforeClose(Math.max(0, deadline - Date.now()));
-  }
   let closed = false;
 
   return {

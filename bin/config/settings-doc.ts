@@ -5,7 +5,7 @@ import { SETTINGS } from './settings.ts';
 
 const SECTIONS: Record<string, string> = {
   '': 'Park and process',
-  broker: 'Broker (`createBroker`, broker/create-broker.ts; `broker.limits` is its `limits` option)',
+  broker: 'Broker (`createBroker`, broker/create-broker.ts; `broker.limits` is its `limits` option, defaults in broker/broker-limits.ts)',
   ingest: 'Ingest (`createIngest`, ingest/create-ingest.ts)',
   alerts: 'Alerts (ingest/alerts/)',
   influx: 'InfluxDB store (ingest/store/influx-*.ts; the section is absent unless `INFLUX_URL` is set)',

@@ -9,7 +9,7 @@
 // Precedence: command-line flag > environment variable > default.
 import { z } from 'zod';
 import { DEFAULT_ADMISSION } from '../../broker/admission-gate.ts';
-import { DEFAULT_BROKER_LIMITS, DEFAULT_BROKER_TIMING } from '../../broker/create-broker.ts';
+import { DEFAULT_BROKER_LIMITS, DEFAULT_BROKER_TIMING } from '../../broker/broker-limits.ts';
 import { DEFAULT_ALERT_RULES_PATH } from '../../ingest/alerts/rules-config.ts';
 import { DEFAULT_BATCHER } from '../../ingest/batcher.ts';
 import { DEFAULT_INGEST } from '../../ingest/create-ingest.ts';
