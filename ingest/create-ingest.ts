@@ -5,15 +5,13 @@ import type { MqttClient } from 'mqtt';
 import { connectBroker, subscribeAll, type ServiceConnection } from '../shared/broker-client.ts';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { Logger } from '../shared/logger.ts';
-import { onceSoon } from '../shared/once-soon.ts';
 import type { ParkModel } from '../shared/park-model.ts';
 import { createLatencyReservoir, type LatencyQuantiles } from '../shared/latency-reservoir.ts';
 import { createRateMeter } from '../shared/rate-meter.ts';
 import { createThrottledLog } from '../shared/throttled-log.ts';
 import { startOfDay } from '../shared/time.ts';
-import { shardDeviceFilters, shardPartTopic, unmappedStatusFilters, type ShardSpec } from '../shared/shard-topics.ts';
-import type { LiveMessage } from '../shared/schema.ts';
-import { alertsActiveTopic, deviceFilters, liveTopic, opsAlertsTopic } from '../shared/topics.ts';
+import { shardDeviceFilters, unmappedStatusFilters, type ShardSpec } from '../shared/shard-topics.ts';
+import { deviceFilters, opsAlertsTopic } from '../shared/topics.ts';
 import { createAlerting, type Alerting, type AlertingStats } from './alerts/create-alerting.ts';
 import { parseAlertRules, type AlertRules } from './alerts/rules-config.ts';
 import { silenceAllowance } from './alerts/rules.ts';
@@ -23,10 +21,12 @@ import { deferAcks } from './deferred-ack.ts';
 import { READING_FLAGS, REJECT_REASONS, type ReadingFlag, type RejectReason } from './errors.ts';
 import { createDeviceStatus } from './device-status.ts';
 import { createLiveState, type IngestCounters } from './live-state.ts';
+import { createLivePublisher } from './live-publisher.ts';
 import { createPipeline, runPipeline } from './pipeline.ts';
+import { resumeFromStore } from './resume-from-store.ts';
 import { createSeqTracker } from './seq-tracker.ts';
 import { routeShardTopic } from './shard/shard-routing.ts';
-import { alertOwner, ownsDevice, shardModel, shardRules } from './shard/shard-view.ts';
+import { alertOwner, shardModel, shardRules } from './shard/shard-view.ts';
 import type { TelemetryStore } from './store/types.ts';
 
 export interface IngestOptions {
@@ -138,20 +138,8 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   const opsTopic = opsAlertsTopic(model.id);
   const counters = { accepted: 0, rejected: 0, rejects: {} as Record<string, number>, duplicates: 0, statusReplays: 0, otherShards: 0, counterResets: 0 };
 
-  // Resume from what the store holds: seq high-water marks and today's kWh baselines. A store that
-  // cannot be read right now (InfluxDB down; writes then go to its spool) must not keep the ingest
-  // from taking messages: gap counting and today's kWh then start afresh.
-  const dayStart = startOfDay(now(), model.timezone);
-  try {
-    const marks = await store.maxSeqByDevice();
-    // A shard seeds the marks of its own devices only.
-    tracker.seed(shard ? Object.fromEntries(Object.entries(marks).filter(([id]) => ownsDevice(shard, id))) : marks);
-    live.seedDayBaselines(dayStart, await store.kwhBaselines(dayStart));
-  } catch (err) {
-    // Each meter's first reading from now on becomes its baseline for today.
-    live.seedDayBaselines(dayStart, {});
-    log.warn({ err: (err as Error).message }, 'store not readable at start: seq gaps and today\'s kWh count from now on');
-  }
+  // Resume from what the store holds: seq high-water marks and today's kWh baselines.
+  await resumeFromStore(store, startOfDay(now(), model.timezone), { tracker, live, shard, log });
 
   // Device ts -> committed: the latency a reading takes to become durable (the benchmark reads it).
   const durable = createLatencyReservoir();
@@ -250,6 +238,11 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     },
   });
 
+  // The live state and alert list, and the heartbeat deltas (live-publisher.ts).
+  const { publishAlerts, publishSnapshot, stop: stopPublishing } = createLivePublisher({
+    client, model, owned, shard, live, devices, alerting: alerting !== null, counters: ingestCounters, now, liveIntervalMs, snapshotIntervalMs,
+  });
+
   let readyResolve!: () => void;
   const readyPromise = new Promise<void>((r) => (readyResolve = r));
   client.on('connect', (connack) => {
@@ -270,57 +263,6 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     devices.pause(now());
     alerting?.detach();
   });
-
-  const activeTopic = alertsActiveTopic(model.id);
-  function publishAlerts(topic: string, payload: string, retain: boolean): boolean {
-    if (!client.connected) return false; // republished in full on the next connect
-    if (shard && topic === activeTopic) {
-      // A shard's open alerts go to the aggregator, which publishes the park's list.
-      const { at, alerts } = JSON.parse(payload) as { at: number; alerts: unknown[] };
-      client.publish(shardPartTopic(model.id, shard.index, 'alerts'), JSON.stringify({ shard: shard.index, count: shard.count, at, alerts }), { qos: 1, retain: true });
-      deltaSoon();
-      return true;
-    }
-    client.publish(topic, payload, { qos: 1, retain });
-    // The statuses that explain the alerts go out right behind them, not up to a heartbeat later,
-    // so the wall's counts and its alert board change together.
-    if (topic === activeTopic) deltaSoon();
-    return true;
-  }
-
-  const deltaSoon = onceSoon(() => publishDelta());
-  function publishDelta(): void {
-    if (!client.connected || closing) return;
-    if (!alerting) devices.advance(now()); // with alerting, its timer judges silence for both
-    publishLive('delta', live.takeDelta(now(), ingestCounters()));
-  }
-
-  /** 5G nodes up with telemetry (the weight of this shard's node means when the aggregator merges). */
-  function nodesReporting(): number {
-    let n = 0;
-    for (const d of owned.devicesOfKind('node5g')) {
-      const l = live.device(d.id);
-      if (l?.status === 'online' && l.t) n++;
-    }
-    return n;
-  }
-
-  function publishLive(part: 'snapshot' | 'delta', state: LiveMessage): void {
-    if (!shard) {
-      client.publish(liveTopic(model.id, part), JSON.stringify(state), { qos: 1, retain: part === 'snapshot' });
-      return;
-    }
-    const body = { shard: shard.index, count: shard.count, at: state.summary.at, full: part === 'snapshot', nodesReporting: nodesReporting(), ...state };
-    client.publish(shardPartTopic(model.id, shard.index, part), JSON.stringify(body), { qos: 1, retain: part === 'snapshot' });
-  }
-
-  function publishSnapshot(): void {
-    if (!client.connected) return;
-    publishLive('snapshot', live.snapshot(now(), ingestCounters()));
-  }
-  // Every interval, changes or not: the screen (or a sharded park's aggregator) tells a quiet park from a stopped ingest by these.
-  const deltaTimer = setInterval(publishDelta, liveIntervalMs);
-  const snapshotTimer = setInterval(publishSnapshot, snapshotIntervalMs);
 
   log.info({ devices: owned.devices.length, ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}) }, 'ingest started');
 
@@ -345,8 +287,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     async close() {
       if (closing) return;
       closing = true;
-      clearInterval(deltaTimer);
-      clearInterval(snapshotTimer);
+      stopPublishing();
       // 1. stop intake: from here on a message is left unacknowledged, for redelivery next session
       // 2. flush writes, 3. send the acknowledgements they earned
       await batcher.flush();
