@@ -1,7 +1,7 @@
-// The park plus N synthetic load meters, provisioned into a folder laid out as the CLI's
-// `--data-dir` is (registry.json and secrets/, bin/config/load-config.ts), so the real programs
-// can be started on that folder. Shared by the benchmarks and the PUBACK fault runs, which each
-// did these steps by hand.
+// A park provisioned into a folder laid out as the CLI's `--data-dir` is (registry.json and
+// secrets/, bin/config/load-config.ts), so the real programs can be started on that folder, or a
+// broker core given its registry. Shared by the tests and the benchmarks, which each wrote these
+// paths by hand; provisionLoadPark adds N synthetic load meters first.
 import { join } from 'node:path';
 import { buildLoadModel, loadDevicesOf } from '../shared/load-model.ts';
 import { loadParkModel, type ParkModel } from '../shared/park-model.ts';
@@ -24,10 +24,15 @@ export interface LoadParkOptions {
   scrypt?: ProvisionOptions['scrypt'];
 }
 
+/** Provisions `model` into `dataDir` (registry.json, secrets/); `scrypt` defaults to the production cost. */
+export function provisionDataDir(dataDir: string, model: ParkModel, scrypt?: ProvisionOptions['scrypt']): Promise<Provisioned> {
+  return provision({ model, registryPath: join(dataDir, 'registry.json'), secretsDir: join(dataDir, 'secrets'), scrypt });
+}
+
 /** Adds `devices` load meters (1..MAX_LOAD_DEVICES) to the park and provisions it in `dataDir`. */
 export async function provisionLoadPark(dataDir: string, devices: number, opts: LoadParkOptions = {}): Promise<LoadPark> {
   const model = buildLoadModel(devices, opts.base ?? loadParkModel());
-  const provisioned = await provision({ model, registryPath: join(dataDir, 'registry.json'), secretsDir: join(dataDir, 'secrets'), scrypt: opts.scrypt });
+  const provisioned = await provisionDataDir(dataDir, model, opts.scrypt);
   return {
     model,
     provisioned,

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { provisionLoadPark } from './load-park.ts';
+import { provisionLoadPark } from './provisioning.ts';
 import { startAckedFleet, type AckedFleetStats } from './acked-fleet.ts';
 import { TEST_SCRYPT } from './park.ts';
 import { CLI } from './cli.ts';

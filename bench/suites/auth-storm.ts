@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import mqttPacket from 'mqtt-packet';
 import { loadParkModel } from '../../shared/park-model.ts';
-import { provisionLoadPark } from '../../testkit/load-park.ts';
+import { provisionLoadPark } from '../../testkit/provisioning.ts';
 import type { BenchContext, BenchRow, BenchSuite } from '../harness.ts';
 import { cpuSeconds, runJsonProcess } from '../lib/processes.ts';
 import type { PublisherConfig } from '../load/publisher.ts';

@@ -9,7 +9,8 @@ import { listenTcp } from '../../broker/listeners.ts';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { silentLogger } from '../../shared/logger.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
-import { provision, serviceAccountId, type Provisioned } from '../../shared/registry.ts';
+import { serviceAccountId, type Provisioned } from '../../shared/registry.ts';
+import { provisionDataDir } from '../../testkit/provisioning.ts';
 import { deviceFilters, deviceTopic } from '../../shared/topics.ts';
 import type { BenchContext, BenchSuite } from '../harness.ts';
 
@@ -75,7 +76,7 @@ export const brokerDurableSuite: BenchSuite = {
   async run(ctx) {
     const dir = ctx.workDir;
     const model = loadParkModel();
-    const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: { N: 1024, r: 8, p: 1 } });
+    const provisioned = await provisionDataDir(dir, model, { N: 1024, r: 8, p: 1 });
     const seconds = ctx.soak ? 60 : 10;
     const memory = await measure(ctx, 'memory', dir, provisioned, seconds);
     const disk = await measure(ctx, 'disk', dir, provisioned, seconds);

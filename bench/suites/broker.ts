@@ -7,7 +7,7 @@ import { chmodSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
-import { provisionLoadPark } from '../../testkit/load-park.ts';
+import { provisionLoadPark } from '../../testkit/provisioning.ts';
 import { startMosquitto, type Mosquitto } from '../../testkit/mosquitto.ts';
 import { CLI } from '../../testkit/cli.ts';
 import { freePort, startTs, type Managed } from '../../testkit/processes.ts';

@@ -4,7 +4,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { provisionLoadPark } from '../../testkit/load-park.ts';
+import { provisionLoadPark } from '../../testkit/provisioning.ts';
 import type { BenchContext, BenchRow, BenchSuite } from '../harness.ts';
 import { cpuSeconds, rssMb, runJsonProcess } from '../lib/processes.ts';
 import type { PublisherConfig } from '../load/publisher.ts';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import WebSocket from 'ws';
-import { provisionLoadPark } from '../../testkit/load-park.ts';
+import { provisionLoadPark } from '../../testkit/provisioning.ts';
 import type { WsServerMessage } from '../../shared/schema.ts';
 import { CLI } from '../../testkit/cli.ts';
 import { freePort, startTs, type Managed } from '../../testkit/processes.ts';

@@ -11,7 +11,8 @@ import { listenTcp, type Listener } from '../../broker/listeners.ts';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { silentLogger } from '../../shared/logger.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
-import { provision, serviceAccountId, type Provisioned } from '../../shared/registry.ts';
+import { serviceAccountId, type Provisioned } from '../../shared/registry.ts';
+import { provisionDataDir } from '../../testkit/provisioning.ts';
 import { deviceFilters, deviceTopic } from '../../shared/topics.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +28,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'parkpulse-ack-chain-'));
-  provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: TEST_SCRYPT });
+  provisioned = await provisionDataDir(dir, model, TEST_SCRYPT);
   return () => rmSync(dir, { recursive: true, force: true });
 });
 

@@ -18,7 +18,8 @@ import { listenTcp, type Listener } from '../../broker/listeners.ts';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { silentLogger } from '../../shared/logger.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
-import { provision, serviceAccountId, type Provisioned } from '../../shared/registry.ts';
+import { serviceAccountId, type Provisioned } from '../../shared/registry.ts';
+import { provisionDataDir } from '../../testkit/provisioning.ts';
 import { deviceFilters, deviceTopic } from '../../shared/topics.ts';
 import { TEST_SCRYPT } from '../../testkit/park.ts';
 
@@ -128,7 +129,7 @@ describe('broker durable mode (aedes-persistence-level)', () => {
   let provisioned: Provisioned;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'parkpulse-durable-'));
-    provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: TEST_SCRYPT });
+    provisioned = await provisionDataDir(dir, model, TEST_SCRYPT);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

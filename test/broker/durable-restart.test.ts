@@ -9,7 +9,8 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
-import { provision, serviceAccountId, type Provisioned } from '../../shared/registry.ts';
+import { serviceAccountId, type Provisioned } from '../../shared/registry.ts';
+import { provisionDataDir } from '../../testkit/provisioning.ts';
 import { deviceFilters, deviceTopic } from '../../shared/topics.ts';
 import { startCli } from '../../testkit/cli.ts';
 import { TEST_SCRYPT } from '../../testkit/park.ts';
@@ -25,7 +26,7 @@ describe('broker crash (SIGKILL) and restart', () => {
   const running: Managed[] = [];
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'parkpulse-broker-kill-'));
-    provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: TEST_SCRYPT });
+    provisioned = await provisionDataDir(dir, model, TEST_SCRYPT);
   });
   afterAll(async () => {
     for (const p of running) await p.stop('SIGKILL');

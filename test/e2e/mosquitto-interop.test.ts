@@ -13,7 +13,8 @@ import { createSqliteStore } from '../../ingest/store/sqlite-store.ts';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { silentLogger } from '../../shared/logger.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
-import { provision, type Provisioned } from '../../shared/registry.ts';
+import type { Provisioned } from '../../shared/registry.ts';
+import { provisionDataDir } from '../../testkit/provisioning.ts';
 import type { WsServerMessage } from '../../shared/schema.ts';
 import { freePort, startCli, type Managed } from '../../testkit/cli.ts';
 import { requireProgram } from '../../testkit/external.ts';
@@ -44,7 +45,7 @@ describe.skipIf(!MOSQUITTO || !MOSQUITTO_PASSWD)('our services with Mosquitto as
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'parkpulse-mosquitto-'));
-    provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: TEST_SCRYPT });
+    provisioned = await provisionDataDir(dir, model, TEST_SCRYPT);
     const accounts = provisioned.registry.accounts.map((account) => ({
       account,
       password: account.type === 'device' ? deriveDeviceSecret(provisioned.fleetKey, model.id, account.id) : provisioned.serviceSecrets[account.role],

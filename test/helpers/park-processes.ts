@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadParkModel, type ParkModel } from '../../shared/park-model.ts';
-import { provision, type Provisioned } from '../../shared/registry.ts';
+import type { Provisioned } from '../../shared/registry.ts';
+import { provisionDataDir } from '../../testkit/provisioning.ts';
 import { TEST_SCRYPT } from '../../testkit/park.ts';
 import { CLI } from '../../testkit/cli.ts';
 import { freePort, startTs, waitForHttp, type Managed } from '../../testkit/processes.ts';
@@ -45,7 +46,7 @@ export async function startParkProcesses(opts: ParkProcessesOptions = {}): Promi
   const dir = mkdtempSync(join(tmpdir(), 'parkpulse-procs-'));
   const model = loadParkModel();
   // Cheap scrypt for the test's accounts (the broker keeps existing hashes when it provisions).
-  const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: TEST_SCRYPT });
+  const provisioned = await provisionDataDir(dir, model, TEST_SCRYPT);
   const ports = { mqtt: await freePort(), ws: await freePort(), brokerHttp: await freePort(), ingestHttp: await freePort(), screen: await freePort() };
   const mqttUrl = `mqtt://127.0.0.1:${ports.mqtt}`;
   const common = ['--data-dir', dir, '--log-level', 'warn'];

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadParkModel } from '../../shared/park-model.ts';
-import { provision } from '../../shared/registry.ts';
+import { provisionDataDir } from '../../testkit/provisioning.ts';
 import { CHROMIUM, launchBrowser, type Browser } from '../../testkit/browser.ts';
 import { TEST_SCRYPT, waitFor } from '../../testkit/park.ts';
 import { startParkProcesses, type ParkProcesses } from '../helpers/park-processes.ts';
@@ -101,7 +101,7 @@ describe.skipIf(!CHROMIUM)('counts agree on the wall, also right after a restart
   it('the whole park stopped with Ctrl-C and started again: no offline storm, counts agree throughout', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parkpulse-counts-all-'));
     const model = loadParkModel();
-    const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: TEST_SCRYPT });
+    const provisioned = await provisionDataDir(dir, model, TEST_SCRYPT);
     const ports = { mqtt: await freePort(), ws: await freePort(), http: await freePort(), screen: await freePort() };
     const args = ['all', '--data-dir', dir, '--log-level', 'warn', '--broker-host', '127.0.0.1', '--broker-port', String(ports.mqtt),
       '--broker-ws-port', String(ports.ws), '--broker-http-port', String(ports.http), '--screen-host', '127.0.0.1', '--screen-port', String(ports.screen), '--sim-interval-ms', '500'];
