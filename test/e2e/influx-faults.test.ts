@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInfluxStore } from '../../ingest/store/influx-store.ts';
 import { silentLogger } from '../../shared/logger.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
-import { provision, type Provisioned } from '../../shared/registry.ts';
+import type { Provisioned } from '../../shared/registry.ts';
+import { provisionDataDir } from '../../testkit/provisioning.ts';
 import { createFleet, type Fleet } from '../../simulators/fleet.ts';
 import type { Published } from '../../simulators/device-client.ts';
 import { startCli } from '../../testkit/cli.ts';
@@ -55,7 +56,7 @@ interface Rig {
 
 async function createRig(): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'parkpulse-faults-'));
-  const provisioned = await provision({ model, registryPath: join(dir, 'registry.json'), secretsDir: join(dir, 'secrets'), scrypt: TEST_SCRYPT });
+  const provisioned = await provisionDataDir(dir, model, TEST_SCRYPT);
   const brokerPort = await freePort();
   return { dir, provisioned, brokerPort, mqttUrl: `mqtt://127.0.0.1:${brokerPort}`, broker: null, ingest: null, fleet: null, all: [] };
 }
@@ -77,6 +78,33 @@ async function startIngest(rig: Rig, influxEnv: Record<string, string>): Promise
 async function restartIngestAfterKill(rig: Rig, influxEnv: Record<string, string>): Promise<void> {
   expect(await rig.ingest!.stop('SIGKILL')).toBe('SIGKILL');
   await startIngest(rig, influxEnv);
+}
+
+/** The store's database, as a fault run stops and starts it. */
+interface Database {
+  name: string;
+  stop(): Promise<unknown>;
+  start(): Promise<unknown>;
+}
+
+/**
+ * The database is down for OUTAGE_MS, and the ingest is SIGKILLed and started again `killAfterMs`
+ * into it, so its spool must outlive a restart. `atEnd` runs as the outage ends (checks on what
+ * built up meanwhile); then the database starts again, and this returns once the spool drained.
+ */
+async function outageWithIngestKill(rig: Rig, influxEnv: Record<string, string>, phase: (what: string) => void, db: Database, killAfterMs: number, atEnd: () => void): Promise<void> {
+  phase(`stop ${db.name}`);
+  const outageStart = Date.now();
+  await db.stop();
+  await sleep(killAfterMs);
+  phase('SIGKILL ingest during the outage');
+  await restartIngestAfterKill(rig, influxEnv);
+  await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStart)));
+  atEnd();
+  phase(`start ${db.name} after ${((Date.now() - outageStart) / 1000).toFixed(1)} s`);
+  await db.start();
+  await rig.ingest!.waitForOutput(/spool drained/, SLOW_WAIT_MS);
+  phase('spool drained');
 }
 
 async function stopRig(rig: Rig | undefined): Promise<void> {
@@ -162,19 +190,10 @@ describe.skipIf(!influxdBin || !nginxBin)('SLOW fault tests: InfluxDB 1.6.7 (via
 
     // 2. the database goes away for OUTAGE_MS; the ingest spools, and dies meanwhile too
     const ackedBeforeOutage = fleet.stats().acked;
-    phase('stop influxd');
-    const outageStart = Date.now();
-    await influxd.stop();
-    await sleep(OUTAGE_MS / 3);
-    phase('SIGKILL ingest during the outage');
-    await restartIngestAfterKill(rig, influxEnv);
-    await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStart)));
-    expect(fleet.stats().acked - ackedBeforeOutage, 'devices kept publishing during the outage').toBeGreaterThan(1000);
-    expect(spoolFiles(rig).length, 'points waiting in the spool').toBeGreaterThan(0);
-    phase(`start influxd after ${((Date.now() - outageStart) / 1000).toFixed(1)} s`);
-    await influxd.start();
-    await rig.ingest!.waitForOutput(/spool drained/, SLOW_WAIT_MS);
-    phase('spool drained');
+    await outageWithIngestKill(rig, influxEnv, phase, { name: 'influxd', stop: () => influxd.stop(), start: () => influxd.start() }, OUTAGE_MS / 3, () => {
+      expect(fleet.stats().acked - ackedBeforeOutage, 'devices kept publishing during the outage').toBeGreaterThan(1000);
+      expect(spoolFiles(rig).length, 'points waiting in the spool').toBeGreaterThan(0);
+    });
 
     // 3. the broker (durable mode) dies; devices and the ingest reconnect to its successor
     await sleep(2000);
@@ -240,18 +259,9 @@ describe.skipIf(!vmBin)('SLOW fault tests: VictoriaMetrics', () => {
     const fleet = await startFleet(rig);
     await waitFor('readings in VictoriaMetrics', async () => (await storedKeys()).length > 100, SLOW_WAIT_MS, 500);
 
-    phase('stop victoria-metrics');
-    const outageStart = Date.now();
-    await vm.stop();
-    await sleep(OUTAGE_MS / 2);
-    phase('SIGKILL ingest during the outage');
-    await restartIngestAfterKill(rig, influxEnv);
-    await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStart)));
-    expect(spoolFiles(rig).length, 'points waiting in the spool').toBeGreaterThan(0);
-    phase(`start victoria-metrics after ${((Date.now() - outageStart) / 1000).toFixed(1)} s`);
-    await vm.start();
-    await rig.ingest!.waitForOutput(/spool drained/, SLOW_WAIT_MS);
-    phase('spool drained');
+    await outageWithIngestKill(rig, influxEnv, phase, { name: 'victoria-metrics', stop: () => vm.stop(), start: () => vm.start() }, OUTAGE_MS / 2, () => {
+      expect(spoolFiles(rig).length, 'points waiting in the spool').toBeGreaterThan(0);
+    });
     await sleep(2000);
 
     phase(`stop the fleet, verify (${JSON.stringify(fleet.stats())})`);
