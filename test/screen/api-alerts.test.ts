@@ -2,22 +2,21 @@
 // acknowledges and shelves it over HTTP, the state reaches the wall's WebSocket, history and the
 // audit trail answer, the CSV export matches the chain, and an unreachable ingest gives 504.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { openAlertDb, type AlertDb } from '../../ingest/alerts/alert-db.ts';
-import { addOperator } from '../../shared/operators.ts';
-import type { Alert, AuditRecord, WsServerMessage } from '../../shared/schema.ts';
+import type { Alert, AuditRecord } from '../../shared/schema.ts';
 import { watchAlerts, type AlertWatch } from '../helpers/alert-watch.ts';
 import { createTestDevices, type TestDevices } from '../helpers/devices.ts';
-import { httpClient, type HttpClient } from '../helpers/http-client.ts';
-import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../../testkit/park.ts';
+import type { HttpClient } from '../helpers/http-client.ts';
+import { signedInOperator } from '../helpers/operator-session.ts';
+import { openWallSocket, type WallSocket } from '../helpers/wall-socket.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 describe('alert API', () => {
   let park: TestPark;
   let devices: TestDevices;
   let watch: AlertWatch;
   let op: HttpClient;
-  let ws: WebSocket;
-  let wallAlerts: Alert[] = [];
+  let wall: WallSocket;
   let offline: Alert;
 
   beforeAll(async () => {
@@ -27,23 +26,15 @@ describe('alert API', () => {
     });
     devices = createTestDevices(park);
     watch = await watchAlerts(park);
-    await addOperator(park.operatorsPath, '赵六', 'a long enough password', TEST_SCRYPT);
-    op = httpClient(park.screenUrl);
-    expect((await op.signIn('赵六', 'a long enough password')).status).toBe(200);
+    op = await signedInOperator(park, '赵六');
     // The wall: what a browser on /ws sees.
-    ws = new WebSocket(park.screenWsUrl);
-    ws.on('message', (d) => {
-      const m = JSON.parse(d.toString()) as WsServerMessage;
-      if (m.type === 'snapshot') wallAlerts = m.alerts;
-      else if (m.alerts) wallAlerts = m.alerts;
-    });
-    await new Promise((r) => ws.once('open', r));
+    wall = await openWallSocket(park.screenWsUrl);
     const cam = await devices.connect('cam-030');
     await cam.stop();
     offline = await watch.waitOpen({ rule: 'camera-offline', device: 'cam-030' });
   });
   afterAll(async () => {
-    ws?.close();
+    wall?.close();
     await watch?.close();
     await devices?.closeAll();
     await park?.stop();
@@ -66,7 +57,7 @@ describe('alert API', () => {
     expect(res.status).toBe(200);
     const { alert } = res.json<{ alert: Alert }>();
     expect(alert).toMatchObject({ id: offline.id, state: 'acknowledged', ack: { by: '赵六', note: '已通知维修, 工单 #42 "东门"' } });
-    await waitFor('the acknowledgement on the wall', () => wallAlerts.find((a) => a.id === offline.id && a.state === 'acknowledged'), 5000);
+    await waitFor('the acknowledgement on the wall', () => wall.alerts().find((a) => a.id === offline.id && a.state === 'acknowledged'), 5000);
     const again = await op.post(`/api/alerts/${offline.id}/ack`, { note: 'again' });
     expect(again.status).toBe(409);
     expect(again.json()).toMatchObject({ error: 'already-acknowledged', alert: { state: 'acknowledged' } });

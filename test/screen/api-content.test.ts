@@ -3,35 +3,26 @@
 // follow; without a session, from another origin or with a bad body nothing changes.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { loadKpiSet } from '../../shared/kpis.ts';
-import { addOperator } from '../../shared/operators.ts';
-import type { KpiSet, Notice, WsServerMessage } from '../../shared/schema.ts';
+import type { KpiSet, Notice } from '../../shared/schema.ts';
 import { httpClient, type HttpClient } from '../helpers/http-client.ts';
-import { startPark, TEST_SCRYPT, waitFor, type TestPark } from '../../testkit/park.ts';
+import { signedInOperator } from '../helpers/operator-session.ts';
+import { openWallSocket, type WallSocket } from '../helpers/wall-socket.ts';
+import { startPark, waitFor, type TestPark } from '../../testkit/park.ts';
 
 describe('notices and KPI set over the operator API', () => {
   let park: TestPark;
   let op: HttpClient;
-  let ws: WebSocket;
-  let wallNotices: Notice[] = [];
+  let wall: WallSocket;
 
   beforeAll(async () => {
     park = await startPark({ ingest: false });
     // The screen was started by startPark; the KPI file is the test's own folder's.
-    await addOperator(park.operatorsPath, '钱七', 'a long enough password', TEST_SCRYPT);
-    op = httpClient(park.screenUrl);
-    expect((await op.signIn('钱七', 'a long enough password')).status).toBe(200);
-    ws = new WebSocket(park.screenWsUrl);
-    ws.on('message', (d) => {
-      const m = JSON.parse(d.toString()) as WsServerMessage;
-      if (m.type === 'snapshot') wallNotices = m.notices;
-      else if (m.notices) wallNotices = m.notices;
-    });
-    await new Promise((r) => ws.once('open', r));
+    op = await signedInOperator(park, '钱七');
+    wall = await openWallSocket(park.screenWsUrl);
   });
   afterAll(async () => {
-    ws?.close();
+    wall?.close();
     await park?.stop();
   });
 
@@ -41,18 +32,18 @@ describe('notices and KPI set over the operator API', () => {
     const notice = created.json<{ notice: Notice }>().notice;
     expect(notice).toMatchObject({ by: '钱七', level: 'important', textEn: 'Road works in zone B from 22:00' });
     expect(notice.until! - notice.from).toBe(90 * 60_000);
-    await waitFor('the notice on the wall', () => wallNotices.some((n) => n.id === notice.id));
+    await waitFor('the notice on the wall', () => wall.notices().some((n) => n.id === notice.id));
     expect((await op.get('/api/notices')).json<{ notices: Notice[] }>().notices.map((n) => n.id)).toContain(notice.id);
 
     // A second one right after: both stay (the second starts from the list the first published).
     const second = (await op.post('/api/notices', { text: '消防演练 15:00' })).json<{ notice: Notice }>().notice;
-    await waitFor('both on the wall', () => wallNotices.length === 2);
+    await waitFor('both on the wall', () => wall.notices().length === 2);
 
     expect((await op.del(`/api/notices/${notice.id}`)).status).toBe(200);
-    await waitFor('the withdrawn notice gone from the wall', () => wallNotices.length === 1 && wallNotices[0]!.id === second.id);
+    await waitFor('the withdrawn notice gone from the wall', () => wall.notices().length === 1 && wall.notices()[0]!.id === second.id);
     expect((await op.del(`/api/notices/${notice.id}`)).status).toBe(404);
     expect((await op.del(`/api/notices/${second.id}`)).status).toBe(200);
-    await waitFor('the wall without notices', () => wallNotices.length === 0);
+    await waitFor('the wall without notices', () => wall.notices().length === 0);
   });
 
   it('refuses notices without a session, from another origin, or malformed', async () => {
