@@ -2,7 +2,7 @@
 // secrets/, bin/config/load-config.ts), so the real programs can be started on that folder, or a
 // broker core given its registry. Shared by the tests and the benchmarks, which each wrote these
 // paths by hand; provisionLoadPark adds N synthetic load meters first.
-import { join } from 'node:path';
+import { dataDirLayout } from '../bin/config/load-config.ts';
 import { buildLoadModel, loadDevicesOf } from '../shared/load-model.ts';
 import { loadParkModel, type ParkModel } from '../shared/park-model.ts';
 import { provision, serviceAccountId, type ProvisionOptions, type Provisioned } from '../shared/registry.ts';
@@ -26,7 +26,7 @@ export interface LoadParkOptions {
 
 /** Provisions `model` into `dataDir` (registry.json, secrets/); `scrypt` defaults to the production cost. */
 export function provisionDataDir(dataDir: string, model: ParkModel, scrypt?: ProvisionOptions['scrypt']): Promise<Provisioned> {
-  return provision({ model, registryPath: join(dataDir, 'registry.json'), secretsDir: join(dataDir, 'secrets'), scrypt });
+  return provision({ model, ...dataDirLayout(dataDir), scrypt });
 }
 
 /** Adds `devices` load meters (1..MAX_LOAD_DEVICES) to the park and provisions it in `dataDir`. */

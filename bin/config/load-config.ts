@@ -66,6 +66,11 @@ export interface LoadConfigInput {
 }
 
 /** Parses flags and env into a frozen, validated config. Throws ConfigError with a clear message. */
+/** Where a data folder keeps the device registry and the secrets (the layout `--data-dir` implies). */
+export function dataDirLayout(dataDir: string): { registryPath: string; secretsDir: string } {
+  return { registryPath: resolve(dataDir, 'registry.json'), secretsDir: resolve(dataDir, 'secrets') };
+}
+
 export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput): AppConfig {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const { setting } of ROWS) options[setting.flag] = { type: 'string' };
@@ -105,8 +110,7 @@ export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput):
     if (value !== undefined) setPath(out, key, resolve(cwd, value));
     else if (setting.path.under !== undefined) setPath(out, key, resolve(dataDir, setting.path.under));
   }
-  out.secretsDir = resolve(dataDir, 'secrets');
-  out.registryPath = resolve(dataDir, 'registry.json');
+  Object.assign(out, dataDirLayout(dataDir));
   // A tool's faults and rejections are the point of the run, not news: only errors interrupt its progress.
   out.logLevel ??= isToolCommand(command) ? 'error' : 'info';
   const load = out.load as { devices: number };
