@@ -125,7 +125,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const disk: DiskPersistence | null = opts.persistence?.kind === 'disk' ? await openDiskPersistence(opts.persistence.dir) : null;
   let durable: DurableDelivery | null = null;
   let chain: AckChain | null = null;
-  const bus = createSafeEmitter({ concurrency: 100 });
+  const bus = createSafeEmitter({ concurrency: limits.busConcurrency });
   const busLength = (): number => (bus as unknown as { length: number }).length;
   const gate = createAdmissionGate(limits.admission, busLength);
   const connectHooks = createConnectHooks({
@@ -147,7 +147,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
     id: disk ? `parkpulse-${parkId}-${Date.now()}` : `parkpulse-${parkId}`,
     // Aedes's bus, safe from the stack overflow Aedes 1.2 hits under QoS 0 overload (safe-emitter.ts).
     mq: bus,
-    concurrency: 100,
+    // Aedes sets each connection's listener limit from it (a 'drain' listener per waiting write).
+    concurrency: limits.busConcurrency,
     // In memory: aedes-persistence with indexed outgoing queues (memory-persistence.ts).
     persistence: disk ? disk.persistence : createMemoryPersistence(),
     connectTimeout: timing.connectTimeoutMs,

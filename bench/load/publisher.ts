@@ -37,6 +37,9 @@ interface Line {
   cpuUs: number;
   final?: boolean;
   connectMs?: number | null;
+  /** Final line: when the last device connected and when publishing stopped (epoch ms, null if one failed). */
+  connectedAt?: number | null;
+  endAt?: number;
   rssMb?: number;
   /** Final line: [device, sent, acked] each; QoS 1 acknowledgements come in order, so a device's
    *  acknowledged seqs are startSeq .. startSeq + acked - 1. */
@@ -174,6 +177,8 @@ function finish(): void {
   emit({
     final: true,
     connectMs: allConnectedAt === null ? null : allConnectedAt - started,
+    connectedAt: allConnectedAt,
+    endAt: started + config.durationMs,
     rssMb: process.memoryUsage().rss / 2 ** 20,
     devices: clients.map((c) => [c.id, c.seq - config.startSeq, c.client.acked]),
     failureReasons,

@@ -12,10 +12,14 @@ export interface SubscriberConfig {
   filters: string[];
   qos: 0 | 1;
   durationMs: number;
+  /** Put every latency sample, with its arrival time, in the final line (`samples`), so a caller can take the percentiles over its own steady window. */
+  keepSamples?: boolean;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as SubscriberConfig;
 const latencies: number[] = [];
+/** Arrival time (epoch ms) of each entry of `latencies`, with keepSamples. */
+const arrivals: number[] = [];
 let count = 0;
 const TS = /"ts":(\d+)/;
 
@@ -27,18 +31,23 @@ const client = await leanConnect({
     // Sample 1 in 16 for latency: enough for percentiles, cheap at 60k msg/s.
     if ((count & 15) === 0) {
       const m = TS.exec(payload.toString('latin1', 0, 40));
-      if (m) latencies.push(Date.now() - Number(m[1]));
+      if (m) {
+        const now = Date.now();
+        latencies.push(now - Number(m[1]));
+        if (config.keepSamples) arrivals.push(now);
+      }
     }
   },
 });
 await client.subscribe(config.filters, config.qos);
 process.stdout.write(`${JSON.stringify({ t: 0, ready: true })}\n`);
 const started = Date.now();
-const ticker = setInterval(() => process.stdout.write(`${JSON.stringify({ t: Date.now() - started, received: count })}\n`), 1000);
+const ticker = setInterval(() => process.stdout.write(`${JSON.stringify({ t: Date.now() - started, at: Date.now(), received: count })}\n`), 1000);
 await Promise.race([new Promise((r) => setTimeout(r, config.durationMs)), client.closed]);
 clearInterval(ticker);
-latencies.sort((a, b) => a - b);
-const q = (p: number): number | null => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]! : null);
-process.stdout.write(`${JSON.stringify({ t: Date.now() - started, received: count, final: true, disconnected: !client.connected, p50: q(0.5), p95: q(0.95), p99: q(0.99) })}\n`);
+const samples = config.keepSamples ? arrivals.map((at, i) => [at, latencies[i]!]) : undefined;
+const sorted = [...latencies].sort((a, b) => a - b);
+const q = (p: number): number | null => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : null);
+process.stdout.write(`${JSON.stringify({ t: Date.now() - started, at: Date.now(), received: count, final: true, disconnected: !client.connected, p50: q(0.5), p95: q(0.95), p99: q(0.99), samples })}\n`);
 client.end();
 setTimeout(() => process.exit(0), 200);

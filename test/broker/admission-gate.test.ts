@@ -43,8 +43,10 @@ describe('a broker whose subscriber stops reading', () => {
   let park: TestPark;
   const clients: { end(): void }[] = [];
   beforeAll(async () => {
-    // Held as soon as anything waits in the bus, released once it is empty.
-    park = await startPark({ ingest: false, screen: false, broker: { limits: { admission: { highWater: 1, lowWater: 0 }, rate: { perSecond: 0, burst: 1 } } } });
+    // Held as soon as anything waits in the bus, released once it is empty. The bus queues once
+    // `busConcurrency` deliveries are stuck: 100 here (Aedes's own default) so this park's few
+    // devices fill it well within the subscriber's drain timeout.
+    park = await startPark({ ingest: false, screen: false, broker: { limits: { busConcurrency: 100, admission: { highWater: 1, lowWater: 0 }, rate: { perSecond: 0, burst: 1 } } } });
   });
   afterAll(async () => {
     for (const c of clients) c.end();
