@@ -65,12 +65,12 @@ export interface LoadConfigInput {
   cwd?: string;
 }
 
-/** Parses flags and env into a frozen, validated config. Throws ConfigError with a clear message. */
 /** Where a data folder keeps the device registry and the secrets (the layout `--data-dir` implies). */
 export function dataDirLayout(dataDir: string): { registryPath: string; secretsDir: string } {
   return { registryPath: resolve(dataDir, 'registry.json'), secretsDir: resolve(dataDir, 'secrets') };
 }
 
+/** Parses flags and env into a frozen, validated config. Throws ConfigError with a clear message. */
 export function loadConfig({ argv, env, cwd = process.cwd() }: LoadConfigInput): AppConfig {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const { setting } of ROWS) options[setting.flag] = { type: 'string' };
