@@ -4,15 +4,42 @@
 // `node --import tsx <file>` (startTs, runTs): one node process that receives signals itself.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+// Ports handed out by freePort in this process, so two calls never return the same one.
+const handedOut = new Set<number>();
+// Below Linux's ephemeral range (ip_local_port_range, 32768-60999 by default). A port the kernel
+// picks for listen(0) comes from that range, and so does the local port of every outgoing
+// connection: between our closing the probe and a child process binding the port, another test's
+// client could take it (CI saw nats-server fail with EADDRINUSE on a cluster port that way).
+// Ports chosen here are only ever taken by an explicit bind.
+const LOW_PORT = 20_000;
+const HIGH_PORT = 32_767;
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A TCP port on 127.0.0.1 that nothing listens on, for a child process to bind (a program that
+ * cannot listen on port 0 and report it). Chosen at random below the ephemeral range, probed by
+ * binding it.
+ */
 export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = LOW_PORT + Math.floor(Math.random() * (HIGH_PORT - LOW_PORT + 1));
+    if (handedOut.has(port)) continue;
+    if (await bindable(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port between ${LOW_PORT} and ${HIGH_PORT} after 200 tries`);
 }
 
 export interface Managed {
