@@ -35,8 +35,9 @@ export interface BrokerLimits {
   /**
    * Deliveries the bus (mqemitter) runs at once before it queues messages; default 10 000 (Aedes's
    * default is 100). A QoS 1 delivery to a subscriber keeps its slot until its write completes, and
-   * once a turn's corked writes pass the socket's 16 KiB high-water mark that is the next turn's
-   * 'drain', so 100 slots allowed ~100 deliveries per event-loop turn: with 400 paced devices at
+   * once a turn's writes pass the socket's 16 KiB high-water mark that waits for the socket's
+   * 'drain' (measured when that came only in the next turn, before the packet guard sent full
+   * batches at once), so 100 slots allowed ~100 deliveries per event-loop turn: with 400 paced devices at
    * 12k msg/s the bus queued to the admission gate's 5000 and device reads paused (steady p99
    * 432-573 ms against 139-282 ms with 10 000, docs/facts.md). The admission gate still bounds what
    * waits beyond these slots.
