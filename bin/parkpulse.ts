@@ -8,7 +8,8 @@ import { loadConfig, type AppConfig } from './config/load-config.ts';
 import { ConfigError } from './errors.ts';
 import { buildLoadModel } from '../shared/load-model.ts';
 import { createLogger } from '../shared/logger.ts';
-import { createMetricsRegistry } from '../shared/metrics.ts';
+import { createMetricsRegistry, gaugeFrom } from '../shared/metrics.ts';
+import { startHeapGrowth } from '../shared/heap-growth.ts';
 import { listenOps } from '../shared/ops-server.ts';
 import { provision } from '../shared/registry.ts';
 import { auditCommand, operatorCommand } from './admin-commands.ts';
@@ -44,6 +45,13 @@ const running: Running[] = [];
 // One metrics registry and one set of readiness checks for every service in this process.
 const ops: Ops = { metrics: createMetricsRegistry({ processMetrics: true }), checks: [] };
 
+/** The broker's process keeps its old generation near its live data while it has CPU to spare (shared/heap-growth.ts). */
+function applyHeapGrowth(percent: number): void {
+  const log = logger.child({ module: 'heap-growth' });
+  const growth = startHeapGrowth({ percent, onChange: (bounded, utilisation) => log.info({ bounded, percent: bounded ? percent : 'V8', eventLoopUtilisation: Number(utilisation.toFixed(2)) }, bounded ? 'old generation bounded to live data + percent' : 'event loop busy: V8 sizes the old generation itself') });
+  gaugeFrom(ops.metrics, 'process_heap_growth_bounded', 'Whether the V8 old generation is bounded to live data + BROKER_HEAP_GROWTH_PERCENT now (1) or sized by V8 because the process is busy (0)', () => (growth.bounded() ? 1 : 0));
+}
+
 async function main(): Promise<void> {
   const cmd = config.command;
   if (isToolCommand(cmd)) {
@@ -65,7 +73,10 @@ async function main(): Promise<void> {
     return;
   }
   if (cmd === 'aggregator') running.push(await startAggregator(config, model, logger, ops));
-  if (cmd === 'all' || cmd === 'broker') running.push(await startBroker(config, model, logger, ops));
+  if (cmd === 'all' || cmd === 'broker') {
+    applyHeapGrowth(config.broker.heapGrowthPercent);
+    running.push(await startBroker(config, model, logger, ops));
+  }
   if (cmd === 'all' || cmd === 'ingest') running.push(await startIngest(config, model, logger, ops));
   if (cmd === 'all' || cmd === 'screen') {
     const screen = await startScreen(config, model, logger, ops);

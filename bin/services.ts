@@ -2,7 +2,6 @@
 // function listens where it must and returns its `close()`, so the entry can stop them in order.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { createBroker, type Broker, type BrokerOptions } from '../broker/create-broker.ts';
 import { listenTcp, listenTls, listenWs, type Listener, type TlsMaterial } from '../broker/listeners.ts';
 import { registerBrokerMetrics } from '../broker/metrics.ts';
@@ -24,6 +23,7 @@ import { isLoadDeviceId } from '../shared/load-model.ts';
 import type { ParkModel } from '../shared/park-model.ts';
 import { provision, readFleetKey, readRegistry, readServiceSecret, readViewerToken, serviceUsername, type ServiceRole } from '../shared/registry.ts';
 import { createFleet, type Fleet } from '../simulators/fleet.ts';
+import { projectPath } from '../shared/project-root.ts';
 
 export interface Running {
   name: string;
@@ -39,7 +39,7 @@ export interface Ops {
   checks: ReadinessCheck[];
 }
 
-export const STATIC_DIR = fileURLToPath(new URL('../screen/web/dist', import.meta.url));
+export const STATIC_DIR = projectPath('screen/web/dist');
 
 /** Secrets come from the secrets folder; wait (up to a minute) for a provisioning process to write them. */
 async function waitForSecret(read: () => string, log: Logger): Promise<string> {

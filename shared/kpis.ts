@@ -1,11 +1,11 @@
 // The economic KPI set the wall shows beside the live park: the seed's H1 2024 figures by default,
 // replaceable by an operator (API or file). Validated wherever it comes from.
-import { fileURLToPath } from 'node:url';
 import { kpiSetSchema, type KpiSet } from './schema.ts';
 import { readJson } from './json-file.ts';
 import { formatIssues } from './validation.ts';
+import { projectPath } from './project-root.ts';
 
-export const DEFAULT_KPI_PATH = fileURLToPath(new URL('./park/kpis-dantu-2024h1.json', import.meta.url));
+export const DEFAULT_KPI_PATH = projectPath('shared/park/kpis-dantu-2024h1.json');
 
 export function parseKpiSet(raw: unknown, origin: string): KpiSet {
   const parsed = kpiSetSchema.safeParse(raw);

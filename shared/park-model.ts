@@ -1,10 +1,10 @@
 // The park model: zones, enterprises and every device with its zone and map position.
 // Devices, meters and the map all come from this one data file.
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DEVICE_KINDS, ID_PATTERN, type DeviceKind } from './topics.ts';
 import { readJson } from './json-file.ts';
 import { formatIssues } from './validation.ts';
+import { projectPath } from './project-root.ts';
 
 const point = z.tuple([z.number(), z.number()]);
 
@@ -94,7 +94,7 @@ export interface ParkModel extends ParkModelData {
   readonly devicesOfKind: (kind: DeviceKind) => readonly Device[];
 }
 
-export const DEFAULT_PARK_MODEL_PATH = fileURLToPath(new URL('./park/dantu.json', import.meta.url));
+export const DEFAULT_PARK_MODEL_PATH = projectPath('shared/park/dantu.json');
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {

@@ -4,9 +4,17 @@
 // confirmed within 30 ms, which a busy event loop on a loaded machine misses (exit 143 instead of
 // a clean stop).
 import { join } from 'node:path';
-import { freePort, runTs, startTs, type Managed, type TsRun } from './processes.ts';
+import { freePort, runTs, spawnManaged, startTs, type Managed, type SpawnOptions, type TsRun } from './processes.ts';
 
 export const CLI = join(process.cwd(), 'bin/parkpulse.ts');
+
+/** The CLI compiled to JavaScript (dist/, built by scripts/ensure-build.mjs before tests and benchmarks), as `npm start` and the image run it. */
+export const COMPILED_CLI = join(process.cwd(), 'dist/bin/parkpulse.js');
+
+/** Starts `node [nodeArgs] dist/bin/parkpulse.js args...`: the deployed form, no TypeScript loader. */
+export function startCompiled(args: readonly string[], opts: SpawnOptions & { nodeArgs?: readonly string[] } = {}): Managed {
+  return spawnManaged(process.execPath, [...(opts.nodeArgs ?? []), COMPILED_CLI, ...args], opts);
+}
 
 export { freePort };
 export type { Managed };

@@ -12,8 +12,9 @@ import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { provisionLoadPark } from '../../testkit/provisioning.ts';
 import type { WsServerMessage } from '../../shared/schema.ts';
-import { CLI } from '../../testkit/cli.ts';
-import { freePort, startTs, type Managed } from '../../testkit/processes.ts';
+import { BROKER_NODE_FLAGS } from '../../bin/launch-flags.ts';
+import { startCompiled } from '../../testkit/cli.ts';
+import { freePort, type Managed } from '../../testkit/processes.ts';
 import type { BenchContext, BenchResult, BenchRow, BenchSuite } from '../harness.ts';
 import { summarizeProfiles, type ProfileSummary } from '../lib/cpu-profile.ts';
 import { bucketDiff, bucketQuantile, type Buckets } from '../lib/histogram.ts';
@@ -95,7 +96,8 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
   const common = ['--data-dir', dir, '--load-devices', String(o.devices), '--mqtt-url', `mqtt://127.0.0.1:${ports.broker}`, '--log-level', 'warn'];
   // One folder per process: each thread (main, store worker, loader) writes its own profile there.
   const prof = (name: string): string[] => (o.profile ? ['--cpu-prof', '--cpu-prof-dir', join(profDir, name)] : []);
-  const node = (name: string, args: string[]): Managed => startTs(CLI, args, { nodeArgs: prof(name) });
+  // The stages as deployed: compiled (dist/), the broker with its launch flags (bin/launch-flags.ts).
+  const node = (name: string, args: string[]): Managed => startCompiled(args, { nodeArgs: [...prof(name), ...(name === 'broker' ? BROKER_NODE_FLAGS : [])] });
   const procs: Record<string, Managed> = {};
   const sqlitePath = join(dir, 'parkpulse.db');
   try {
@@ -155,6 +157,14 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
         if (mb !== null) (rss[name] ??= []).push(mb);
       }
     };
+    // What the resident memory is made of, at its peak (prom-client's process figures): the V8 heap
+    // reserved and in use, and memory outside it (Buffers, native) - dead heap and live data differ.
+    const heapAtPeak: Record<string, { rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number }> = {};
+    const noteHeap = (name: string, text: string): void => {
+      const mb = (metricName: string): number => Math.round((pick(text, metricName)[''] ?? 0) / 2 ** 20);
+      const now = { rssMb: mb('process_resident_memory_bytes'), heapTotalMb: mb('nodejs_heap_size_total_bytes'), heapUsedMb: mb('nodejs_heap_size_used_bytes'), externalMb: mb('nodejs_external_memory_bytes') };
+      if (now.rssMb >= (heapAtPeak[name]?.rssMb ?? 0)) heapAtPeak[name] = now;
+    };
     const t0 = Date.now();
     const acceptedAt = async (): Promise<number> => (await metric(ports.ingestHttp, 'ingest_accepted_total'))[''] ?? 0;
     // Once a second: what the publishers made, what the broker took in and holds, what reached the
@@ -175,6 +185,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       const ingestLag = pick(ingestText, 'nodejs_eventloop_lag_max_seconds');
       const made = pubs.reduce((sum, p) => sum + (p.lines.at(-1)?.sent ?? 0), 0);
       const lagMs = { broker: Math.round((brokerLag[''] ?? 0) * 1000), ingest: Math.round((ingestLag[''] ?? 0) * 1000) };
+      for (const [name, text] of [['broker', brokerText], ['ingest', ingestText]] as const) noteHeap(name, text);
       const s = { t: Date.now(), made, brokerIn: brokerIn[''] ?? 0, busQueued: bus[''] ?? 0, accepted, durable: durableBuckets, lagMs };
       samples.push(s);
       return s;
@@ -268,7 +279,9 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     writeE2eChart(chartFile, o, samples, pubs.map((p) => p.lines), screenTimeline, t0, { from: (steadyStart.t - t0) / 1000, to: (steadyEnd.t - t0) / 1000 });
     rows.push({ metric: `timeline chart${label}`, value: chartFile, unit: '', note: 'throughput and latency over time (HTML)' });
     for (const [name, samples] of Object.entries(rss)) {
-      rows.push({ metric: `RSS ${name}${label}`, value: Math.round(Math.max(...samples)), unit: 'MB', note: `end ${Math.round(samples.at(-1)!)} MB` });
+      const h = heapAtPeak[name];
+      const made = h ? `; at the peak: V8 heap ${h.heapTotalMb} MB reserved, ${h.heapUsedMb} MB used, ${h.externalMb} MB external` : '';
+      rows.push({ metric: `RSS ${name}${label}`, value: Math.round(Math.max(...samples)), unit: 'MB', note: `end ${Math.round(samples.at(-1)!)} MB${made}` });
     }
     // Stop in order so the profiles are written: load gone, screen, ingest (flushes), broker.
     for (const name of ['screen', 'ingest', 'broker']) await procs[name]!.stop('SIGTERM', 20_000);
@@ -281,7 +294,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
         for (const f of p.top.slice(0, 8)) ctx.progress(`   ${String(f.selfPct).padStart(5)}%  ${f.name}  ${f.where}`);
       }
     }
-    return { rows, sustained, details: { options: o, sustainedPerSec: sustained, durableLatencyMs: durable, screenSamples: screenLatencies.length, perDeviceStored: storedBy.size, rss, profiles, timeline: timelineOf(samples, t0) } };
+    return { rows, sustained, details: { options: o, sustainedPerSec: sustained, durableLatencyMs: durable, screenSamples: screenLatencies.length, perDeviceStored: storedBy.size, rss, heapAtPeak, profiles, timeline: timelineOf(samples, t0) } };
   } finally {
     for (const p of Object.values(procs)) if (p.running) await p.stop('SIGKILL', 5000);
     rmSync(dir, { recursive: true, force: true });

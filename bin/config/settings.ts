@@ -106,6 +106,7 @@ export const SETTINGS = {
       kind: oneOf({ flag: 'broker-persistence', env: 'BROKER_PERSISTENCE', choices: ['memory', 'disk'], default: 'memory', help: 'where the broker keeps QoS 1 queues of offline sessions: memory (fast; lost on a crash) or disk (LevelDB; survives a crash, slower: see README)' }),
       dir: path({ flag: 'broker-persistence-dir', env: 'BROKER_PERSISTENCE_DIR', under: 'broker-queue', help: 'LevelDB folder of the disk persistence' }),
     },
+    heapGrowthPercent: int({ flag: 'broker-heap-growth-percent', env: 'BROKER_HEAP_GROWTH_PERCENT', default: 30, min: 0, max: 400, help: 'a process running the broker: how far V8 lets the old generation grow past its live data before the next full GC, % (V8 alone allows up to 300), while the event loop is under 75% busy; busier, V8 sizes it itself. Keeps the broker\'s RSS near its live data for a few points of CPU (0 = V8 always; docs/facts.md)' }),
     ack: oneOf({ flag: 'broker-ack', env: 'BROKER_ACK', choices: ['ingest', 'receipt'], default: 'ingest', help: 'memory persistence: when a device\'s QoS 1 message is acknowledged: ingest = once the ingest has stored it (a PUBACK means durable in the store), receipt = on receipt (the broker alone; lost on a crash); the disk persistence acknowledges once on disk' }),
   },
   ingest: {

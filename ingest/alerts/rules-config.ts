@@ -1,13 +1,13 @@
 // The alert rules' thresholds: one JSON file (shared/park/alert-rules.json by default), validated
 // here. Every field has a default, so a file names only what it changes; an unknown rule or field
 // is an error (a typo must not silently leave a rule at its default).
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ALERT_SEVERITIES, type AlertRuleId } from '../../shared/schema.ts';
 import { readJson } from '../../shared/json-file.ts';
 import { formatIssues } from '../../shared/validation.ts';
+import { projectPath } from '../../shared/project-root.ts';
 
-export const DEFAULT_ALERT_RULES_PATH = fileURLToPath(new URL('../../shared/park/alert-rules.json', import.meta.url));
+export const DEFAULT_ALERT_RULES_PATH = projectPath('shared/park/alert-rules.json');
 
 const ms = z.number().int().min(0).max(30 * 86_400_000);
 const posMs = z.number().int().min(1).max(30 * 86_400_000);

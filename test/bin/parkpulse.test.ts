@@ -1,11 +1,12 @@
-// The README's Quick start, as a user runs it: the CLI's help, and `all` serving live data.
+// The README's Quick start, as a user runs it: the CLI's help, and `all` (compiled, as `npm start`
+// runs it) serving the wall and live data.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { WsServerMessage } from '../../shared/schema.ts';
-import { freePort, runCli, startCli } from '../../testkit/cli.ts';
+import { cliEnv, freePort, runCli, startCompiled } from '../../testkit/cli.ts';
 
 describe('parkpulse CLI', () => {
   it('--help lists every process and option', async () => {
@@ -21,9 +22,10 @@ describe('parkpulse CLI', () => {
 
   it('runs the whole park in one process, prints the URL, serves live data, and stops cleanly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parkpulse-cli-'));
-    const [broker, ws, screen] = [await freePort(), await freePort(), await freePort()];
-    // As `npm start` runs it, through node's tsx loader (startCli): SIGTERM reaches the CLI itself.
-    const child = startCli(['--data-dir', dir, '--broker-port', String(broker), '--broker-ws-port', String(ws), '--screen-port', String(screen), '--broker-http-port', '0', '--sim-interval-ms', '500', '--log-level', 'warn']);
+    const [broker, ws, screen, ops] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    // As `npm start` runs it: node on the compiled CLI (dist/, built by scripts/ensure-build.mjs
+    // before the tests), no TypeScript loader; SIGTERM reaches the CLI itself.
+    const child = startCompiled(['--data-dir', dir, '--broker-port', String(broker), '--broker-ws-port', String(ws), '--screen-port', String(screen), '--broker-http-port', String(ops), '--sim-interval-ms', '500', '--log-level', 'warn'], { env: cliEnv() });
     try {
       const started = Date.now();
       let token: string | undefined;
@@ -46,6 +48,12 @@ describe('parkpulse CLI', () => {
       });
       sock.close();
       expect(live).toBeDefined();
+      // The wall itself (the screen's build, found from the compiled tree), and the broker's heap
+      // bound in force on an idle park (shared/heap-growth.ts).
+      const page = await fetch(`http://127.0.0.1:${screen}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="screen">');
+      expect(await (await fetch(`http://127.0.0.1:${ops}/metrics`)).text()).toMatch(/^parkpulse_process_heap_growth_bounded 1$/m);
       expect(await child.stop('SIGTERM')).toBe(0);
     } finally {
       if (child.running) await child.stop('SIGKILL');
