@@ -20,6 +20,6 @@ VOLUME ["/data"]
 EXPOSE 1883 8083 8080 8883 8084 9101 9102
 # The compiled services (npm run build: dist/), run by node itself: no TypeScript loader thread in
 # the running process (~40 MB of RSS each), and SIGTERM reaches the CLI directly for its ordered
-# shutdown. The broker service adds its launch flags (docker-compose.yml, bin/launch-flags.ts).
+# shutdown.
 ENTRYPOINT ["node", "dist/bin/parkpulse.js"]
 CMD ["all"]

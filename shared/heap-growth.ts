@@ -1,10 +1,10 @@
 // Keeps a process's V8 old generation close to its live data while the process has CPU to spare,
-// and lets V8 choose again when it is busy. The broker's live heap is ~40 MB at 8k msg/s, but V8's
-// own heap-growing factor (up to 4x under a high allocation rate) let its old generation reach
-// 150-180 MB of mostly dead messages before a full GC. A bound of 20-30% keeps RSS under 150 MB at
-// 8k msg/s for ~5 points of a core; overloaded (30k offered) the same bound cost ~15% of
-// throughput, so above `busyAbove` of event-loop utilisation V8's own factor applies again
-// (docs/facts.md, "The broker's RSS is dead heap and a loader").
+// and lets V8 choose again once it has been busy for a while. The broker's live heap is ~40 MB at
+// 8k msg/s, but V8's own heap-growing factor (up to 4x under a high allocation rate) let its old
+// generation reach 150-180 MB of mostly dead messages before a full GC. Bounded to 30%, the heap
+// V8 reserves fell from 174-184 to 85 MB for ~5 points of a core; overloaded (30k offered) the
+// bound cost ~15% of throughput in one run, so after a few seconds above `busyAbove` of
+// event-loop utilisation V8's own factor applies again (docs/facts.md, "The broker's memory").
 // V8 reads --heap-growing-percent at every full GC, so it can be changed while the process runs;
 // 0 means V8's own dynamic factor.
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
@@ -19,6 +19,11 @@ export interface HeapGrowthOptions {
   idleBelow?: number;
   /** ms between utilisation checks. Default 1000. */
   intervalMs?: number;
+  /**
+   * Consecutive checks past a threshold before switching. Default 5: a connect storm of a few
+   * seconds keeps the bound (and the memory down when it matters most); a sustained overload lifts it.
+   */
+  sustainedChecks?: number;
   /** Called on each switch, with the utilisation that caused it. */
   onChange?: (bounded: boolean, utilisation: number) => void;
 }
@@ -46,13 +51,19 @@ export function startHeapGrowth(opts: HeapGrowthOptions): HeapGrowth {
   };
   if (opts.percent <= 0) return { bounded: () => false, switches: () => 0, close: () => {} };
   set(true, 0);
+  const sustained = opts.sustainedChecks ?? 5;
+  let streak = 0;
   let last: EventLoopUtilization = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
     const u = performance.eventLoopUtilization(now, last).utilization;
     last = now;
-    if (bounded && u >= busyAbove) set(false, u);
-    else if (!bounded && u < idleBelow) set(true, u);
+    const pastThreshold = bounded ? u >= busyAbove : u < idleBelow;
+    streak = pastThreshold ? streak + 1 : 0;
+    if (streak >= sustained) {
+      streak = 0;
+      set(!bounded, u);
+    }
   }, opts.intervalMs ?? 1000);
   timer.unref();
   return {

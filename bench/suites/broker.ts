@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { provisionLoadPark } from '../../testkit/provisioning.ts';
 import { startMosquitto, type Mosquitto } from '../../testkit/mosquitto.ts';
-import { BROKER_NODE_FLAGS } from '../../bin/launch-flags.ts';
 import { startCompiled } from '../../testkit/cli.ts';
 import { freePort, type Managed } from '../../testkit/processes.ts';
 import type { BenchContext, BenchRow, BenchSuite } from '../harness.ts';
@@ -131,14 +130,14 @@ export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker'
 export async function startOurBroker(dir: string, loadDevices: number, extra: string[] = []): Promise<{ proc: Managed; port: number; httpPort: number; brokerPid: number }> {
   const port = await freePort();
   const httpPort = await freePort();
-  // As deployed: compiled, with the broker's launch flags (bin/launch-flags.ts).
+  // As deployed: compiled (dist/).
   const proc = startCompiled(['broker', '--data-dir', dir, '--load-devices', String(loadDevices),
     '--broker-host', '127.0.0.1', '--broker-port', String(port), '--broker-ws-port', String(await freePort()), '--broker-http-port', String(httpPort),
     // A benchmark drives single connections far above a device's rate, and thousands of them.
     '--broker-rate-per-sec', '0', '--broker-max-connections', '20000', '--log-level', 'warn',
     // The broker alone has no ingest to chain acknowledgements to: it acknowledges on receipt, as
     // Mosquitto does (the end-to-end suite measures the chained acknowledgement).
-    '--broker-ack', 'receipt', ...extra], { nodeArgs: BROKER_NODE_FLAGS });
+    '--broker-ack', 'receipt', ...extra]);
   const deadline = Date.now() + 120_000;
   while (!(await alive(port))) {
     if (Date.now() > deadline || !proc.running) throw new Error(`broker did not start: ${proc.output().slice(-1000)}`);

@@ -12,7 +12,6 @@ import Database from 'better-sqlite3';
 import WebSocket from 'ws';
 import { provisionLoadPark } from '../../testkit/provisioning.ts';
 import type { WsServerMessage } from '../../shared/schema.ts';
-import { BROKER_NODE_FLAGS } from '../../bin/launch-flags.ts';
 import { startCompiled } from '../../testkit/cli.ts';
 import { freePort, type Managed } from '../../testkit/processes.ts';
 import type { BenchContext, BenchResult, BenchRow, BenchSuite } from '../harness.ts';
@@ -96,8 +95,8 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
   const common = ['--data-dir', dir, '--load-devices', String(o.devices), '--mqtt-url', `mqtt://127.0.0.1:${ports.broker}`, '--log-level', 'warn'];
   // One folder per process: each thread (main, store worker, loader) writes its own profile there.
   const prof = (name: string): string[] => (o.profile ? ['--cpu-prof', '--cpu-prof-dir', join(profDir, name)] : []);
-  // The stages as deployed: compiled (dist/), the broker with its launch flags (bin/launch-flags.ts).
-  const node = (name: string, args: string[]): Managed => startCompiled(args, { nodeArgs: [...prof(name), ...(name === 'broker' ? BROKER_NODE_FLAGS : [])] });
+  // The stages as deployed: compiled (dist/, as npm start and the image run them).
+  const node = (name: string, args: string[]): Managed => startCompiled(args, { nodeArgs: prof(name) });
   const procs: Record<string, Managed> = {};
   const sqlitePath = join(dir, 'parkpulse.db');
   try {
@@ -169,7 +168,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     const acceptedAt = async (): Promise<number> => (await metric(ports.ingestHttp, 'ingest_accepted_total'))[''] ?? 0;
     // Once a second: what the publishers made, what the broker took in and holds, what reached the
     // store and how long it took (the ingest's histogram, differenced), for the timeline chart.
-    interface Sample { t: number; made: number; brokerIn: number; busQueued: number; accepted: number; durable: Buckets; lagMs: { broker: number; ingest: number } }
+    interface Sample { t: number; made: number; brokerIn: number; busQueued: number; accepted: number; durable: Buckets; lagMs: { broker: number; ingest: number }; brokerRssMb: number; heapBounded: boolean }
     const samples: Sample[] = [];
     const takeSample = async (): Promise<Sample> => {
       // A stage that died says so, with its last output, instead of a bare "fetch failed".
@@ -186,7 +185,10 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       const made = pubs.reduce((sum, p) => sum + (p.lines.at(-1)?.sent ?? 0), 0);
       const lagMs = { broker: Math.round((brokerLag[''] ?? 0) * 1000), ingest: Math.round((ingestLag[''] ?? 0) * 1000) };
       for (const [name, text] of [['broker', brokerText], ['ingest', ingestText]] as const) noteHeap(name, text);
-      const s = { t: Date.now(), made, brokerIn: brokerIn[''] ?? 0, busQueued: bus[''] ?? 0, accepted, durable: durableBuckets, lagMs };
+      // The broker's resident memory and whether its heap bound held (shared/heap-growth.ts), per second.
+      const brokerRssMb = Math.round((pick(brokerText, 'process_resident_memory_bytes')[''] ?? 0) / 2 ** 20);
+      const heapBounded = pick(brokerText, 'process_heap_growth_bounded')[''] === 1;
+      const s = { t: Date.now(), made, brokerIn: brokerIn[''] ?? 0, busQueued: bus[''] ?? 0, accepted, durable: durableBuckets, lagMs, brokerRssMb, heapBounded };
       samples.push(s);
       return s;
     };
@@ -302,7 +304,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
 }
 
 /** Per second of the run: taken by the broker, stored, queued in the bus, durable p50/p99 (ms), for the JSON result. */
-function timelineOf(samples: { t: number; brokerIn: number; busQueued: number; accepted: number; durable: Buckets; lagMs: { broker: number; ingest: number } }[], t0: number): { s: number; brokerIn: number; stored: number; busQueued: number; p50: number | null; p99: number | null; lagMs: { broker: number; ingest: number } }[] {
+function timelineOf(samples: { t: number; brokerIn: number; busQueued: number; accepted: number; durable: Buckets; lagMs: { broker: number; ingest: number }; brokerRssMb: number; heapBounded: boolean }[], t0: number): { s: number; brokerIn: number; stored: number; busQueued: number; p50: number | null; p99: number | null; lagMs: { broker: number; ingest: number }; brokerRssMb: number; heapBounded: boolean }[] {
   const sorted = [...samples].sort((a, b) => a.t - b.t).filter((s, i, all) => i === 0 || s.t - all[i - 1]!.t >= 500);
   return sorted.slice(1).map((s, i) => {
     const prev = sorted[i]!;
@@ -312,7 +314,7 @@ function timelineOf(samples: { t: number; brokerIn: number; busQueued: number; a
       const v = bucketQuantile(d, x);
       return v === null ? null : Math.round(v * 1000);
     };
-    return { s: Math.round((s.t - t0) / 100) / 10, brokerIn: Math.round((s.brokerIn - prev.brokerIn) / dt), stored: Math.round((s.accepted - prev.accepted) / dt), busQueued: s.busQueued, p50: q(0.5), p99: q(0.99), lagMs: s.lagMs };
+    return { s: Math.round((s.t - t0) / 100) / 10, brokerIn: Math.round((s.brokerIn - prev.brokerIn) / dt), stored: Math.round((s.accepted - prev.accepted) / dt), busQueued: s.busQueued, p50: q(0.5), p99: q(0.99), lagMs: s.lagMs, brokerRssMb: s.brokerRssMb, heapBounded: s.heapBounded };
   });
 }
 

@@ -1,5 +1,5 @@
-// The broker's heap bound: on while the event loop has time to spare, off (V8's own growth) while it
-// is busy, back on when it calms down. Utilisation is driven to ~0 and ~1, far from both thresholds.
+// The broker's heap bound: on while the event loop has time to spare, off (V8's own growth) once it
+// has been busy for a while, back on when it calms down. Utilisation is driven to ~0 and ~1, far from both thresholds.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHeapGrowth, type HeapGrowth } from '../../shared/heap-growth.ts';
 
@@ -21,11 +21,14 @@ describe('heap growth bound', () => {
 
   it('bounds the old generation while idle, lets V8 size it while busy, and bounds it again after', async () => {
     const changes: boolean[] = [];
-    growth = startHeapGrowth({ percent: 30, intervalMs: 100, onChange: (b) => changes.push(b) });
+    growth = startHeapGrowth({ percent: 30, intervalMs: 50, sustainedChecks: 4, onChange: (b) => changes.push(b) });
     expect(growth.bounded()).toBe(true);
-    await busy(600);
+    // A burst shorter than the sustained checks keeps the bound.
+    await busy(120);
+    expect(growth.bounded()).toBe(true);
+    await busy(900);
     expect(growth.bounded()).toBe(false);
-    await sleep(400);
+    await sleep(600);
     expect(growth.bounded()).toBe(true);
     expect(changes).toEqual([true, false, true]);
   });
