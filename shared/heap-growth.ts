@@ -3,7 +3,7 @@
 // 8k msg/s, but V8's own heap-growing factor (up to 4x under a high allocation rate) let its old
 // generation reach 150-180 MB of mostly dead messages before a full GC. Bounded to 30%, the heap
 // V8 reserves fell from 174-184 to 85 MB for ~5 points of a core; overloaded (30k offered) the
-// bound cost ~15% of throughput in one run, so after a few seconds above `busyAbove` of
+// bound cost ~15% of throughput in one run, so after 10 s above `busyAbove` of
 // event-loop utilisation V8's own factor applies again (docs/facts.md, "The broker's memory").
 // V8 reads --heap-growing-percent at every full GC, so it can be changed while the process runs;
 // 0 means V8's own dynamic factor.
@@ -13,15 +13,20 @@ import { setFlagsFromString } from 'node:v8';
 export interface HeapGrowthOptions {
   /** % the old generation may grow past live data between full GCs while the process is not busy; 0 = never bound. */
   percent: number;
-  /** Event-loop utilisation (0-1) at or above which V8's own growth applies. Default 0.75. */
+  /**
+   * Event-loop utilisation (0-1) at or above which V8's own growth applies. Default 0.9: measured
+   * on the broker, 0.6-0.7 at 10k msg/s (keeping up), 0.9-1.0 at 30k offered (overloaded), 0.75-0.9
+   * while 1000 devices connect.
+   */
   busyAbove?: number;
-  /** Utilisation below which the bound applies again (hysteresis). Default 0.6. */
+  /** Utilisation below which the bound applies again (hysteresis). Default 0.8. */
   idleBelow?: number;
   /** ms between utilisation checks. Default 1000. */
   intervalMs?: number;
   /**
-   * Consecutive checks past a threshold before switching. Default 5: a connect storm of a few
-   * seconds keeps the bound (and the memory down when it matters most); a sustained overload lifts it.
+   * Consecutive checks past a threshold before switching. Default 10: 1000 devices connecting keep
+   * the broker over 90% busy for 5-7 s, which keeps the bound (and the memory down when it matters
+   * most); a sustained overload lifts it.
    */
   sustainedChecks?: number;
   /** Called on each switch, with the utilisation that caused it. */
@@ -38,8 +43,8 @@ export interface HeapGrowth {
 }
 
 export function startHeapGrowth(opts: HeapGrowthOptions): HeapGrowth {
-  const busyAbove = opts.busyAbove ?? 0.75;
-  const idleBelow = opts.idleBelow ?? 0.6;
+  const busyAbove = opts.busyAbove ?? 0.9;
+  const idleBelow = opts.idleBelow ?? 0.8;
   let bounded = false;
   let switches = 0;
   const set = (on: boolean, utilisation: number): void => {
@@ -51,7 +56,7 @@ export function startHeapGrowth(opts: HeapGrowthOptions): HeapGrowth {
   };
   if (opts.percent <= 0) return { bounded: () => false, switches: () => 0, close: () => {} };
   set(true, 0);
-  const sustained = opts.sustainedChecks ?? 5;
+  const sustained = opts.sustainedChecks ?? 10;
   let streak = 0;
   let last: EventLoopUtilization = performance.eventLoopUtilization();
   const timer = setInterval(() => {
