@@ -2,9 +2,10 @@
 // and lets V8 choose again once it has been busy for a while. The broker's live heap is ~40 MB at
 // 8k msg/s, but V8's own heap-growing factor (up to 4x under a high allocation rate) let its old
 // generation reach 150-180 MB of mostly dead messages before a full GC. Bounded to 30%, the heap
-// V8 reserves fell from 174-184 to 85 MB for ~5 points of a core; overloaded (30k offered) the
-// bound cost ~15% of throughput in one run, so after 10 s above `busyAbove` of
-// event-loop utilisation V8's own factor applies again (docs/facts.md, "The broker's memory").
+// V8 reserves fell from 174-184 to 85 MB for ~5 points of a core. Overloaded (30k offered) the
+// broker is CPU-bound and every full GC costs intake (29.3k against 31.0k msg/s in one run), so
+// after 10 s above `busyAbove` of event-loop utilisation V8's own factor applies again
+// (docs/facts.md, "The broker's memory").
 // V8 reads --heap-growing-percent at every full GC, so it can be changed while the process runs;
 // 0 means V8's own dynamic factor.
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
@@ -36,8 +37,6 @@ export interface HeapGrowthOptions {
 export interface HeapGrowth {
   /** True while the bound applies. */
   bounded(): boolean;
-  /** Times it switched either way. */
-  switches(): number;
   /** Stops checking and gives V8 its own factor back. */
   close(): void;
 }
@@ -46,15 +45,13 @@ export function startHeapGrowth(opts: HeapGrowthOptions): HeapGrowth {
   const busyAbove = opts.busyAbove ?? 0.9;
   const idleBelow = opts.idleBelow ?? 0.8;
   let bounded = false;
-  let switches = 0;
   const set = (on: boolean, utilisation: number): void => {
     if (on === bounded) return;
     bounded = on;
-    switches++;
     setFlagsFromString(`--heap-growing-percent=${on ? opts.percent : 0}`);
     opts.onChange?.(on, utilisation);
   };
-  if (opts.percent <= 0) return { bounded: () => false, switches: () => 0, close: () => {} };
+  if (opts.percent <= 0) return { bounded: () => false, close: () => {} };
   set(true, 0);
   const sustained = opts.sustainedChecks ?? 10;
   let streak = 0;
@@ -73,7 +70,6 @@ export function startHeapGrowth(opts: HeapGrowthOptions): HeapGrowth {
   timer.unref();
   return {
     bounded: () => bounded,
-    switches: () => switches,
     close: () => {
       clearInterval(timer);
       set(false, 0);
