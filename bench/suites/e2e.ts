@@ -159,10 +159,11 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     // What the resident memory is made of, at its peak (prom-client's process figures): the V8 heap
     // reserved and in use, and memory outside it (Buffers, native) - dead heap and live data differ.
     const heapAtPeak: Record<string, { rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number }> = {};
-    const noteHeap = (name: string, text: string): void => {
+    const noteHeap = (name: string, text: string): number => {
       const mb = (metricName: string): number => Math.round((pick(text, metricName)[''] ?? 0) / 2 ** 20);
       const now = { rssMb: mb('process_resident_memory_bytes'), heapTotalMb: mb('nodejs_heap_size_total_bytes'), heapUsedMb: mb('nodejs_heap_size_used_bytes'), externalMb: mb('nodejs_external_memory_bytes') };
       if (now.rssMb >= (heapAtPeak[name]?.rssMb ?? 0)) heapAtPeak[name] = now;
+      return now.rssMb;
     };
     const t0 = Date.now();
     const acceptedAt = async (): Promise<number> => (await metric(ports.ingestHttp, 'ingest_accepted_total'))[''] ?? 0;
@@ -184,9 +185,9 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       const ingestLag = pick(ingestText, 'nodejs_eventloop_lag_max_seconds');
       const made = pubs.reduce((sum, p) => sum + (p.lines.at(-1)?.sent ?? 0), 0);
       const lagMs = { broker: Math.round((brokerLag[''] ?? 0) * 1000), ingest: Math.round((ingestLag[''] ?? 0) * 1000) };
-      for (const [name, text] of [['broker', brokerText], ['ingest', ingestText]] as const) noteHeap(name, text);
+      noteHeap('ingest', ingestText);
       // The broker's resident memory and whether its heap bound held (shared/heap-growth.ts), per second.
-      const brokerRssMb = Math.round((pick(brokerText, 'process_resident_memory_bytes')[''] ?? 0) / 2 ** 20);
+      const brokerRssMb = noteHeap('broker', brokerText);
       const heapBounded = pick(brokerText, 'process_heap_growth_bounded')[''] === 1;
       const s = { t: Date.now(), made, brokerIn: brokerIn[''] ?? 0, busQueued: bus[''] ?? 0, accepted, durable: durableBuckets, lagMs, brokerRssMb, heapBounded };
       samples.push(s);
