@@ -15,7 +15,7 @@ import { provision } from '../shared/registry.ts';
 import { auditCommand, operatorCommand } from './admin-commands.ts';
 import { runDeviceCommand } from './device-command.ts';
 import { clusterConfigCommand } from './cluster-command.ts';
-import { startAggregator, startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Ops, type Running } from './services.ts';
+import { busFeedOf, startAggregator, startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Ops, type Running, type RunningBroker } from './services.ts';
 import { TOOLS } from './tools.ts';
 import { existsSync } from 'node:fs';
 
@@ -73,11 +73,17 @@ async function main(): Promise<void> {
     return;
   }
   if (cmd === 'aggregator') running.push(await startAggregator(config, model, logger, ops));
+  let broker: RunningBroker | null = null;
   if (cmd === 'all' || cmd === 'broker') {
     applyHeapGrowth(config.broker.heapGrowthPercent);
-    running.push(await startBroker(config, model, logger, ops));
+    broker = await startBroker(config, model, logger, ops);
+    running.push(broker);
   }
-  if (cmd === 'all' || cmd === 'ingest') running.push(await startIngest(config, model, logger, ops));
+  if (cmd === 'all' || cmd === 'ingest') {
+    // Sharing the process with the broker, the ingest takes device messages from its bus.
+    const feed = broker && config.ingest.feed === 'bus' ? busFeedOf(broker) : null;
+    running.push(await startIngest(config, model, logger, ops, feed ? { feed } : {}));
+  }
   if (cmd === 'all' || cmd === 'screen') {
     const screen = await startScreen(config, model, logger, ops);
     running.push(screen);

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createBroker, type Broker, type BrokerOptions } from '../broker/create-broker.ts';
+import type { FeedSource } from '../shared/bus-feed.ts';
 import { listenTcp, listenTls, listenWs, type Listener, type TlsMaterial } from '../broker/listeners.ts';
 import { registerBrokerMetrics } from '../broker/metrics.ts';
 import { watchRegistry } from '../broker/registry-watcher.ts';
@@ -80,6 +81,9 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
   if (added.length > 0) logger.info({ added: added.length, registry: config.registryPath }, 'provisioned accounts');
   const b = config.broker;
   const tls: TlsMaterial | null = b.tlsCert && b.tlsKey ? { cert: readFileSync(b.tlsCert), key: readFileSync(b.tlsKey) } : null;
+  // The core serving, set before its listeners open: a client that reaches a restarted broker
+  // (the in-process ingest attaching to its bus, busFeedOf) must find the new core, not the old.
+  let core!: Broker;
   const serve = async (ports: { tcp: number; ws: number; tls: number; wss: number }) => {
     const broker = await createBroker({
       parkId: model.id,
@@ -92,6 +96,7 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
       ...overrides,
       limits: { ...b.limits, ...overrides.limits },
     });
+    core = broker;
     const listeners: Listener[] = [];
     const tcp = await listenTcp(broker, { host: b.host, port: ports.tcp });
     const ws = await listenWs(broker, { host: b.host, port: ports.ws });
@@ -123,7 +128,7 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
     name: 'broker',
     tcpPort: current.bound.tcp,
     wsPort: current.bound.ws,
-    broker: () => current.broker,
+    broker: () => core,
     async restart(downForMs) {
       logger.warn({ downForMs }, 'broker restarting');
       open = false;
@@ -138,6 +143,16 @@ export async function startBroker(config: AppConfig, model: ParkModel, logger: L
       await current.close();
     },
   };
+}
+
+/**
+ * The broker's in-process bus as an ingest's feed (broker/bus-feed.ts): each attach goes to the
+ * core serving now, so after restart() the ingest's reconnect attaches to the new one. Null where
+ * the broker cannot hold a PUBACK for it (`--broker-ack receipt`, the disk persistence): the
+ * ingest then uses its MQTT session, whose queue the disk persistence keeps.
+ */
+export function busFeedOf(broker: RunningBroker): FeedSource | null {
+  return broker.broker().feedable ? { attach: (consumer) => broker.broker().attachFeed(consumer) } : null;
 }
 
 /**

@@ -59,7 +59,24 @@ export interface AckChainStats {
 export interface AckChain {
   /** From authorizePublish, once allowed: a device's QoS 1 message; `done` once it is stored. */
   hold(client: Client, packet: PublishPacket, done: Done): void;
+  /**
+   * An ingest on the broker's in-process bus (bus-feed.ts): its filters count like a persistent
+   * ingest session's, and `ack(brokerCounter)` stands for that session's PUBACK.
+   */
+  addTaker(name: string, filters: readonly string[]): Taker;
   stats(): AckChainStats;
+}
+
+export interface Taker {
+  /** The message numbered `brokerCounter` is stored (or rejected and counted) by this taker. */
+  ack(brokerCounter: number): void;
+  /**
+   * It is away (its connection to the process dropped, or it stops). Like an offline persistent
+   * session it still takes its topics: their device messages wait, unrouted, until a taker of the
+   * same name is added again (or their device disconnects and sends them again). What it still owes
+   * may still be acknowledged.
+   */
+  remove(): void;
 }
 
 interface Pending {
@@ -92,8 +109,13 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
   const broker = aedes as unknown as { counter: number; id: string };
   // Routed here at once; Aedes's own routing after the PUBACK is skipped (routed-publish.ts).
   const { publish, markRouted } = skipRoutedRepublish(aedes);
-  // clientId -> filters (QoS 1) of each persistent ingest session, as the persistence keeps them
+  // clientId -> filters (QoS 1) of each persistent ingest session, as the persistence keeps them;
+  // in-process takers (bus-feed.ts) under keys no clientId can have (MQTT clientIds are UTF-8
+  // strings, ours are account ids: never a NUL)
   const sessions = new Map<string, Set<string>>();
+  const away = new Set<string>();
+  // key -> the taker added last under it (an old taker going away must not mark its successor away)
+  const currentTaker = new Map<string, object>();
   // topic -> ingest sessions taking it (cleared whenever a session's filters change)
   const taking = new Map<string, number>();
   // broker counter -> the device message it was routed as
@@ -102,18 +124,20 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
   const queues = new WeakMap<Client, Pending[]>();
   let waiting: { client: Client; packet: PublishPacket; p: Pending }[] = [];
 
+  // Ingest sessions taking the topic, or -1 when an away in-process taker takes it (wait for it).
   const ingestsTaking = (topic: string): number => {
     const known = taking.get(topic);
     if (known !== undefined) return known;
     let n = 0;
-    for (const filters of sessions.values()) {
+    for (const [key, filters] of sessions) {
       for (const f of filters) {
         if (filterMatches(f, topic)) {
-          n++;
+          n = away.has(key) ? -Infinity : n + 1;
           break;
         }
       }
     }
+    if (n < 0) n = -1;
     if (taking.size > 100_000) taking.clear(); // device topics are bounded by the ACL; this bounds the rest
     taking.set(topic, n);
     return n;
@@ -147,7 +171,8 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
 
   const route = (client: Client, packet: PublishPacket, p: Pending): void => {
     p.due = ingestsTaking(packet.topic);
-    if (p.due === 0 && sessions.size === 0) {
+    // No session yet, or the in-process ingest away: routed now, the message would reach no store.
+    if (p.due < 0 || (p.due === 0 && sessions.size === 0)) {
       waiting.push({ client, packet, p });
       return;
     }
@@ -171,6 +196,32 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
     if (p.due > 0) held.set(counter, p);
   };
 
+  const sessionsChanged = (): void => {
+    taking.clear();
+    if (waiting.length === 0) return;
+    const w = waiting;
+    waiting = [];
+    log.info({ messages: w.length }, 'routing device messages that waited for an ingest session');
+    for (const m of w) {
+      if (m.client.closed) {
+        drop(m.p);
+        continue; // the device sends it again on its next connection
+      }
+      route(m.client, m.packet, m.p);
+    }
+  };
+
+  // One ingest's acknowledgement of the message numbered `counter`.
+  const acked = (counter: number): void => {
+    const p = held.get(counter);
+    if (!p) return;
+    p.due--;
+    if (p.due <= 0) {
+      held.delete(counter);
+      flush(p.client);
+    }
+  };
+
   aedes.on('subscribe', (subs: Subscription[], client: Client) => {
     if (!client || client.clean || !opts.isIngest(client)) return;
     let filters = sessions.get(client.id);
@@ -180,19 +231,7 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
       log.info({ clientId: client.id }, 'ingest session: device PUBACKs now wait for its acknowledgements');
     }
     for (const s of subs) if (s.qos > 0) filters.add(s.topic);
-    taking.clear();
-    if (waiting.length > 0) {
-      const w = waiting;
-      waiting = [];
-      log.info({ messages: w.length }, 'routing device messages that waited for an ingest session');
-      for (const m of w) {
-        if (m.client.closed) {
-          drop(m.p);
-          continue; // the device sends it again on its next connection
-        }
-        route(m.client, m.packet, m.p);
-      }
-    }
+    sessionsChanged();
   });
   aedes.on('unsubscribe', (unsubs: string[], client: Client) => {
     // Aedes emits this on close only for clean sessions, which are never tracked.
@@ -214,13 +253,7 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
     const packet = ackPacket as { brokerId?: string; brokerCounter?: number } | undefined;
     if (!packet || packet.brokerId !== broker.id || packet.brokerCounter === undefined) return;
     if (!client || !sessions.has(client.id)) return;
-    const p = held.get(packet.brokerCounter);
-    if (!p) return;
-    p.due--;
-    if (p.due <= 0) {
-      held.delete(packet.brokerCounter);
-      flush(p.client);
-    }
+    acked(packet.brokerCounter);
   });
 
   return {
@@ -234,6 +267,23 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
         opts.pause(client);
       }
       route(client, packet, p);
+    },
+    addTaker(name, filters) {
+      const key = `\0bus-feed-${name}`;
+      sessions.set(key, new Set(filters));
+      away.delete(key);
+      const me = {};
+      currentTaker.set(key, me);
+      log.info({ filters: filters.length }, 'in-process ingest: device PUBACKs now wait for it to store their readings');
+      sessionsChanged();
+      return {
+        ack: acked,
+        remove() {
+          if (currentTaker.get(key) !== me) return;
+          away.add(key);
+          taking.clear();
+        },
+      };
     },
     stats: () => ({ held: held.size, waitingForIngest: waiting.length, ingestSessions: sessions.size }),
   };

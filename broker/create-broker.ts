@@ -18,6 +18,8 @@ import { hookParser } from './parser-hooks.ts';
 import { createMemoryPersistence } from './memory-persistence.ts';
 import { createSafeEmitter } from './safe-emitter.ts';
 import { enableAckChain, type AckChain, type AckChainStats } from './ack-chain.ts';
+import { enableBusFeeds, type BusFeeds, type BusFeedStats } from './bus-feed.ts';
+import type { FeedConsumer, FeedHandle } from '../shared/bus-feed.ts';
 import { enableDurableDelivery, guardDuplicates, type DurableDelivery } from './durable-delivery.ts';
 import { openDiskPersistence, type DiskPersistence } from './durable-persistence.ts';
 import type { BrokerErrorCode } from './errors.ts';
@@ -73,6 +75,8 @@ export interface BrokerStats {
   refused: Partial<Record<BrokerErrorCode, number>>;
   /** With `ack: 'ingest'`: device messages whose PUBACK waits for the ingest; null otherwise. */
   ackChain: AckChainStats | null;
+  /** With `ack: 'ingest'`: messages handed to in-process consumers (bus-feed.ts); null otherwise. */
+  busFeed: BusFeedStats | null;
   /** scrypt runs (secret verifications that could not be answered from memory). */
   kdfRuns: number;
 }
@@ -85,6 +89,14 @@ export interface Broker {
   /** Swap the registry (rotation, revocation); sessions of revoked/rotated accounts are closed. */
   replaceRegistry(registry: RegistryData): void;
   stats(): BrokerStats;
+  /**
+   * An ingest in this process takes device messages from the bus (bus-feed.ts), and device
+   * PUBACKs wait for it as for a persistent ingest session. Only with `ack: 'ingest'` (throws
+   * otherwise: with `receipt` or the disk persistence nothing would hold the PUBACK for it).
+   */
+  attachFeed(consumer: FeedConsumer): Promise<FeedHandle>;
+  /** Whether attachFeed is available (`ack: 'ingest'` with the memory persistence). */
+  readonly feedable: boolean;
   /** Counts (and logs) a refusal a transport made itself (a WebSocket frame over the limit). */
   refuse(code: BrokerErrorCode, fields: Record<string, unknown>): void;
   readonly limits: Readonly<BrokerLimits>;
@@ -115,7 +127,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
   const revokedSessions = new WeakSet<Client>();
   const accounts = new WeakMap<Client, Account>();
   const buckets = new WeakMap<Client, TokenBucket>();
-  const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, messagesOut: 0, busQueued: 0, admissionPauses: 0, admissionHeld: false, refused: {}, kdfRuns: 0, ackChain: null };
+  const stats: BrokerStats = { connections: 0, connectsAccepted: 0, publishesIn: 0, messagesOut: 0, busQueued: 0, admissionPauses: 0, admissionHeld: false, refused: {}, kdfRuns: 0, ackChain: null, busFeed: null };
   const refuse = (code: BrokerErrorCode, fields: Record<string, unknown>): void => {
     stats.refused[code] = (stats.refused[code] ?? 0) + 1;
     // Throttled per code: a flood of bad input stays visible without flooding the log.
@@ -124,6 +136,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
 
   const disk: DiskPersistence | null = opts.persistence?.kind === 'disk' ? await openDiskPersistence(opts.persistence.dir) : null;
   let durable: DurableDelivery | null = null;
+  let feeds: BusFeeds | null = null;
   let chain: AckChain | null = null;
   const bus = createSafeEmitter({ concurrency: limits.busConcurrency });
   const busLength = (): number => (bus as unknown as { length: number }).length;
@@ -184,6 +197,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         return a?.type === 'service' && a.role === 'ingest';
       },
     });
+    feeds = enableBusFeeds(aedes, chain, opts.logger);
   }
 
   aedes.on('clientReady', (client) => {
@@ -264,11 +278,19 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         }
       }
     },
-    stats: () => ({ ...stats, kdfRuns: auth.stats.kdfRuns, connections: live.size, busQueued: busLength(), admissionPauses: gate.closings, admissionHeld: gate.closed, refused: { ...stats.refused }, ackChain: chain?.stats() ?? null }),
+    stats: () => ({ ...stats, kdfRuns: auth.stats.kdfRuns, connections: live.size, busQueued: busLength(), admissionPauses: gate.closings, admissionHeld: gate.closed, refused: { ...stats.refused }, ackChain: chain?.stats() ?? null, busFeed: feeds?.stats() ?? null }),
+    attachFeed(consumer) {
+      if (!feeds) return Promise.reject(new Error('an in-process ingest needs the memory persistence with --broker-ack ingest'));
+      return feeds.attach(consumer);
+    },
+    get feedable() {
+      return feeds !== null;
+    },
     limits,
     aedes,
     async close() {
       closed = true;
+      feeds?.stop(); // before the connections go: their wills are the broker's closing, not news
       clearInterval(stallTimer);
       gate.stop();
       await new Promise<void>((resolve) => {

@@ -28,6 +28,8 @@ import { createSeqTracker } from './seq-tracker.ts';
 import { routeShardTopic } from './shard/shard-routing.ts';
 import { alertOwner, shardModel, shardRules } from './shard/shard-view.ts';
 import type { TelemetryStore } from './store/types.ts';
+import type { FeedMessage, FeedSource } from '../shared/bus-feed.ts';
+import { createFeedIntake } from './feed-intake.ts';
 
 export interface IngestOptions {
   model: ParkModel;
@@ -61,6 +63,13 @@ export interface IngestOptions {
   shard?: ShardSpec | null;
   /** Called for every reading as its batch commits, with device ts -> committed in ms (a histogram). */
   onDurable?: (latencyMs: number) => void;
+  /**
+   * Device messages from the broker's in-process bus instead of the MQTT session (`parkpulse all`:
+   * broker/bus-feed.ts). The session then carries only operator actions and the live state; a
+   * device's PUBACK still waits until its reading is stored. Attached on every connect of the session
+   * (a restarted broker core is a new bus) and detached when it drops. Default: none.
+   */
+  feed?: FeedSource;
   /** Clock, ms; tests may pin it. */
   now?: () => number;
 }
@@ -184,7 +193,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     return Promise.resolve();
   }
 
-  function onMessage(packet: IPublishPacket): Promise<void> {
+  function onMessage(packet: IPublishPacket | FeedMessage): Promise<void> {
     if (closing) return Promise.reject(SHUTTING_DOWN);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     // An operator action: acknowledged once it is recorded and answered.
@@ -219,8 +228,10 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     return batcher.add(r);
   }
 
+  const account = opts.mqtt.username.split('@')[0] ?? opts.mqtt.username;
+  const clientId = opts.mqtt.clientId ?? (opts.shard ? `${account}-s${opts.shard.index}` : account);
   const client: MqttClient = connectBroker(opts.mqtt.url, {
-    clientId: opts.mqtt.clientId ?? (opts.shard ? `${opts.mqtt.username.split('@')[0]}-s${opts.shard.index}` : opts.mqtt.username.split('@')[0]),
+    clientId,
     username: opts.mqtt.username,
     password: opts.mqtt.password,
     clean: false, // the broker queues QoS 1 messages while the ingest restarts
@@ -243,6 +254,10 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     client, model, owned, shard, live, devices, alerting: alerting !== null, counters: ingestCounters, now, liveIntervalMs, snapshotIntervalMs,
   });
 
+  // Device messages from the broker's bus where they share a process (feed-intake.ts).
+  const feed = opts.feed ?? null;
+  const intake = createFeedIntake({ onMessage, shuttingDown: SHUTTING_DOWN, logger: opts.logger });
+
   let readyResolve!: () => void;
   const readyPromise = new Promise<void>((r) => (readyResolve = r));
   client.on('connect', (connack) => {
@@ -251,8 +266,11 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     // Before subscribing: a persistent session's queued actions may arrive right after CONNACK.
     alerting?.attach(publishAlerts);
     const deviceSubs = shard ? [...shardDeviceFilters(model.id, shard.index), ...unmappedStatusFilters(model.id)] : deviceFilters(model.id);
-    const filters = alerting ? [...deviceSubs, opsTopic] : deviceSubs;
-    subscribeAll(client, filters, log, () => {
+    const sessionSubs = feed ? [] : deviceSubs;
+    const filters = alerting ? [...sessionSubs, opsTopic] : sessionSubs;
+    const attached = feed ? intake.attach(feed, clientId, deviceSubs) : Promise.resolve();
+    const subscribed = new Promise<void>((resolve) => (filters.length > 0 ? subscribeAll(client, filters, log, resolve) : resolve()));
+    void Promise.all([attached, subscribed]).then(() => {
       publishSnapshot();
       readyResolve();
     });
@@ -262,6 +280,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   client.on('close', () => {
     devices.pause(now());
     alerting?.detach();
+    void intake.detach();
   });
 
   log.info({ devices: owned.devices.length, ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}) }, 'ingest started');
@@ -276,7 +295,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       deadLettered: deadLettered(),
       spoolDepth: store.lossStats?.().spoolLines ?? 0,
       pendingWrites: batcher.pending,
-      unacked: acks.unacked,
+      unacked: acks.unacked + intake.pending,
       storeWriteFailures: batcher.failures,
       otherShards: counters.otherShards,
       alerts: alerting?.stats() ?? null,
@@ -292,6 +311,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       // 2. flush writes, 3. send the acknowledgements they earned
       await batcher.flush();
       await acks.settled();
+      await intake.detach();
       publishSnapshot();
       await alerting?.close(); // stores and publishes the last changes
       // 4. leave the broker (waits for in-flight outgoing packets), 5. close the store

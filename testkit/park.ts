@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Broker } from '../broker/create-broker.ts';
 import { loadConfig, type AppConfig } from '../bin/config/load-config.ts';
-import { startBroker, startIngest, startScreen, type BrokerOverrides, type IngestOverrides, type Ops, type RunningBroker, type ScreenOverrides } from '../bin/services.ts';
+import { busFeedOf, startBroker, startIngest, startScreen, type BrokerOverrides, type IngestOverrides, type Ops, type RunningBroker, type ScreenOverrides } from '../bin/services.ts';
 import { parseAlertRules, type AlertRulesInput } from '../ingest/alerts/rules-config.ts';
 import type { Ingest } from '../ingest/create-ingest.ts';
 import { createSqliteStore } from '../ingest/store/sqlite-store.ts';
@@ -135,7 +135,9 @@ export async function startPark(opts: StartParkOptions = {}): Promise<TestPark> 
     },
     async startIngest(overrides = {}) {
       // A fast reconnect: tests restart the broker and wait for the ingest to be back.
-      const started = await startIngest(config, model, logger, freshOps(), { alerts, ...overrides, mqtt: { reconnectPeriodMs: 200, ...overrides.mqtt } });
+      // As in `parkpulse all`: sharing the process, the ingest takes device messages from the bus.
+      const feed = config.ingest.feed === 'bus' ? busFeedOf(running) : null;
+      const started = await startIngest(config, model, logger, freshOps(), { alerts, ...(feed ? { feed } : {}), ...overrides, mqtt: { reconnectPeriodMs: 200, ...overrides.mqtt } });
       park.ingest = started.ingest;
       await park.ingest.ready();
       return park.ingest;

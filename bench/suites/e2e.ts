@@ -36,6 +36,13 @@ export interface E2eOptions {
   brokerAck: 'ingest' | 'receipt';
   /** V8 CPU profiles of broker and ingest. */
   profile: boolean;
+  /**
+   * `split`: broker, ingest and screen each their own process (as scaled out). `joined`: one
+   * `parkpulse all` (as `npm start` runs the park, its simulator included), whose ingest takes the
+   * devices' messages as `ingestFeed` says: from the broker's in-process bus, or through its MQTT session.
+   */
+  layout: 'split' | 'joined';
+  ingestFeed: 'bus' | 'mqtt';
 }
 
 /**
@@ -43,7 +50,7 @@ export interface E2eOptions {
  * (latency when not overloaded; at 10k it still keeps up, with p99 over a second), and the 30k
  * target (throughput when overloaded, and where the CPU goes: profiled).
  */
-export const E2E_DEFAULTS: E2eOptions = { devices: 1000, ratePerDevice: 8, publishers: 4, steadyS: 20, liveIntervalMs: 100, coalesceMs: 250, brokerPersistence: 'memory', brokerAck: 'ingest', profile: false };
+export const E2E_DEFAULTS: E2eOptions = { devices: 1000, ratePerDevice: 8, publishers: 4, steadyS: 20, liveIntervalMs: 100, coalesceMs: 250, brokerPersistence: 'memory', brokerAck: 'ingest', profile: false, layout: 'split', ingestFeed: 'mqtt' };
 export const E2E_TARGET: E2eOptions = { ...E2E_DEFAULTS, ratePerDevice: 30, steadyS: 15, profile: true };
 
 interface PubLine { t: number; sent: number; acked: number; connected: number; final?: boolean; devices?: [string, number, number][]; connectMs?: number | null; cpuUs: number }
@@ -87,11 +94,15 @@ async function metric(port: number, name: string): Promise<Record<string, number
 export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchResult & { sustained: number; timeline: ReturnType<typeof timelineOf> }> {
   const dir = mkdtempSync(join(tmpdir(), 'parkpulse-bench-e2e-'));
   chmodSync(dir, 0o755);
-  const profDir = join(ctx.outDir, `e2e-profiles-${o.brokerPersistence}-${o.brokerAck}-${o.devices * o.ratePerDevice}`);
+  const joined = o.layout === 'joined';
+  const runName = `${o.brokerPersistence}-${o.brokerAck}${joined ? `-all-${o.ingestFeed}` : ''}-${o.devices * o.ratePerDevice}`;
+  const profDir = join(ctx.outDir, `e2e-profiles-${runName}`);
   if (o.profile) mkdirSync(profDir, { recursive: true });
   ctx.progress(`provisioning ${o.devices} load devices`);
   const { model, provisioned, ids } = await provisionLoadPark(dir, o.devices);
   const ports = { broker: await freePort(), ws: await freePort(), brokerHttp: await freePort(), ingestHttp: await freePort(), screen: await freePort() };
+  // Joined, the one process serves every service's metrics on the broker's port.
+  if (joined) ports.ingestHttp = ports.brokerHttp;
   const common = ['--data-dir', dir, '--load-devices', String(o.devices), '--mqtt-url', `mqtt://127.0.0.1:${ports.broker}`, '--log-level', 'warn'];
   // One folder per process: each thread (main, store worker, loader) writes its own profile there.
   const prof = (name: string): string[] => (o.profile ? ['--cpu-prof', '--cpu-prof-dir', join(profDir, name)] : []);
@@ -100,13 +111,21 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
   const procs: Record<string, Managed> = {};
   const sqlitePath = join(dir, 'parkpulse.db');
   try {
-    procs.broker = node('broker', ['broker', ...common, '--broker-host', '127.0.0.1', '--broker-port', String(ports.broker), '--broker-ws-port', String(ports.ws), '--broker-http-port', String(ports.brokerHttp),
-      '--broker-rate-per-sec', '0', '--broker-max-connections', '20000', '--broker-persistence', o.brokerPersistence, '--broker-ack', o.brokerAck]);
-    await waitPort(ports.broker, procs.broker, 'broker');
-    procs.ingest = node('ingest', ['ingest', ...common, '--ingest-http-host', '127.0.0.1', '--ingest-http-port', String(ports.ingestHttp), '--live-interval-ms', String(o.liveIntervalMs), '--sqlite-path', sqlitePath]);
-    await waitPort(ports.ingestHttp, procs.ingest, 'ingest');
-    procs.screen = node('screen', ['screen', ...common, '--screen-host', '127.0.0.1', '--screen-port', String(ports.screen), '--coalesce-ms', String(o.coalesceMs), '--sqlite-path', sqlitePath]);
-    await waitPort(ports.screen, procs.screen, 'screen');
+    const brokerFlags = ['--broker-host', '127.0.0.1', '--broker-port', String(ports.broker), '--broker-ws-port', String(ports.ws), '--broker-http-port', String(ports.brokerHttp),
+      '--broker-rate-per-sec', '0', '--broker-max-connections', '20000', '--broker-persistence', o.brokerPersistence, '--broker-ack', o.brokerAck];
+    const ingestFlags = ['--live-interval-ms', String(o.liveIntervalMs), '--sqlite-path', sqlitePath];
+    const screenFlags = ['--screen-host', '127.0.0.1', '--screen-port', String(ports.screen), '--coalesce-ms', String(o.coalesceMs), '--sqlite-path', sqlitePath];
+    if (joined) {
+      procs.all = node('all', ['all', ...common, ...brokerFlags, ...ingestFlags, ...screenFlags, '--ingest-feed', o.ingestFeed]);
+      await waitPort(ports.screen, procs.all, 'all');
+    } else {
+      procs.broker = node('broker', ['broker', ...common, ...brokerFlags]);
+      await waitPort(ports.broker, procs.broker, 'broker');
+      procs.ingest = node('ingest', ['ingest', ...common, '--ingest-http-host', '127.0.0.1', '--ingest-http-port', String(ports.ingestHttp), ...ingestFlags]);
+      await waitPort(ports.ingestHttp, procs.ingest, 'ingest');
+      procs.screen = node('screen', ['screen', ...common, ...screenFlags]);
+      await waitPort(ports.screen, procs.screen, 'screen');
+    }
 
     // The screen as a browser sees it: per device, the first delta that shows a reading newer than
     // what it showed before gives that reading's latency (device ts -> state at the browser).
@@ -176,7 +195,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       for (const [name, p] of Object.entries(procs)) if (!p.running) throw new Error(`${name} exited during the run: ${p.output().slice(-2000)}`);
       // One scrape of each per sample: prom-client resets its event-loop lag figures on every scrape,
       // so the lag max is the longest stall since the last sample.
-      const [brokerText, ingestText] = await Promise.all([scrape(ports.brokerHttp), scrape(ports.ingestHttp)]);
+      const [brokerText, ingestText] = joined ? await scrape(ports.brokerHttp).then((t): [string, string] => [t, t]) : await Promise.all([scrape(ports.brokerHttp), scrape(ports.ingestHttp)]);
       const accepted = pick(ingestText, 'ingest_accepted_total')[''] ?? 0;
       const durableBuckets = pick(ingestText, 'ingest_durable_latency_seconds_bucket');
       const brokerIn = pick(brokerText, 'broker_messages_in_total');
@@ -185,9 +204,9 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       const ingestLag = pick(ingestText, 'nodejs_eventloop_lag_max_seconds');
       const made = pubs.reduce((sum, p) => sum + (p.lines.at(-1)?.sent ?? 0), 0);
       const lagMs = { broker: Math.round((brokerLag[''] ?? 0) * 1000), ingest: Math.round((ingestLag[''] ?? 0) * 1000) };
-      noteHeap('ingest', ingestText);
+      if (!joined) noteHeap('ingest', ingestText);
       // The broker's resident memory and whether its heap bound held (shared/heap-growth.ts), per second.
-      const brokerRssMb = noteHeap('broker', brokerText);
+      const brokerRssMb = noteHeap(joined ? 'all' : 'broker', brokerText);
       const heapBounded = pick(brokerText, 'process_heap_growth_bounded')[''] === 1;
       const s = { t: Date.now(), made, brokerIn: brokerIn[''] ?? 0, busQueued: bus[''] ?? 0, accepted, durable: durableBuckets, lagMs, brokerRssMb, heapBounded };
       samples.push(s);
@@ -266,7 +285,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     const sustained = (steadyEnd.accepted - steadyStart.accepted) / ((steadyEnd.t - steadyStart.t) / 1000);
     screenLatencies.sort((a, b) => a - b);
     const genCpu = finals.reduce((s, f) => s + f.cpuUs, 0) / Math.max(1, finals.reduce((s, f) => s + f.sent, 0));
-    const label = ` @${(o.devices * o.ratePerDevice) / 1000}k${o.brokerPersistence === 'disk' ? ' (durable broker)' : ''}, ack ${o.brokerAck}`;
+    const label = ` @${(o.devices * o.ratePerDevice) / 1000}k${o.brokerPersistence === 'disk' ? ' (durable broker)' : ''}, ack ${o.brokerAck}${joined ? `, all, feed ${o.ingestFeed}` : ''}`;
     const rows: BenchRow[] = [
       { metric: `offered${label}`, value: o.devices * o.ratePerDevice, unit: 'msg/s', note: `${o.devices} devices x ${o.ratePerDevice}/s, QoS 1, ${o.publishers} publisher processes` },
       { metric: `sustained into the store${label}`, value: Math.round(sustained), unit: 'msg/s', note: `over ${o.steadyS} s steady state; target 30000` },
@@ -278,7 +297,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       { metric: `CPU during the steady state${label}`, value: Object.entries(steadyCpu).filter(([n]) => !n.startsWith('publisher')).map(([n, pct]) => `${n} ${pct}%`).join(', '), unit: '', note: `publishers ${Object.entries(steadyCpu).filter(([n]) => n.startsWith('publisher')).reduce((s, [, pct]) => s + pct, 0)}% in all; 100% = one core` },
       { metric: 'load generator CPU per message', value: genCpu, unit: 'µs', note: `all connected after ${Math.max(...finals.map((f) => f.connectMs ?? NaN))} ms` },
     ];
-    const chartFile = join(ctx.outDir, `e2e-timeline-${o.brokerPersistence}-${o.brokerAck}-${o.devices * o.ratePerDevice}.html`);
+    const chartFile = join(ctx.outDir, `e2e-timeline-${runName}.html`);
     writeE2eChart(chartFile, o, samples, pubs.map((p) => p.lines), screenTimeline, t0, { from: (steadyStart.t - t0) / 1000, to: (steadyEnd.t - t0) / 1000 });
     rows.push({ metric: `timeline chart${label}`, value: chartFile, unit: '', note: 'throughput and latency over time (HTML)' });
     for (const [name, samples] of Object.entries(rss)) {
@@ -287,10 +306,10 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       rows.push({ metric: `RSS ${name}${label}`, value: Math.round(Math.max(...samples)), unit: 'MB', note: `end ${Math.round(samples.at(-1)!)} MB${made}` });
     }
     // Stop in order so the profiles are written: load gone, screen, ingest (flushes), broker.
-    for (const name of ['screen', 'ingest', 'broker']) await procs[name]!.stop('SIGTERM', 20_000);
+    for (const name of joined ? ['all'] : ['screen', 'ingest', 'broker']) await procs[name]!.stop('SIGTERM', 20_000);
     let profiles: ProfileSummary[] = [];
     if (o.profile) {
-      profiles = ['broker', 'ingest', 'screen'].flatMap((name) => summarizeProfiles(join(profDir, name), 10)).filter((p) => p.busyPct > 2);
+      profiles = (joined ? ['all'] : ['broker', 'ingest', 'screen']).flatMap((name) => summarizeProfiles(join(profDir, name), 10)).filter((p) => p.busyPct > 2);
       for (const p of profiles) {
         const who = p.file.split('/').at(-2);
         ctx.progress(`profile ${who} (${p.file.split('/').at(-1)}): busy ${p.busyPct}%`);
@@ -369,8 +388,8 @@ function writeE2eChart(
 
 export const e2eSuite: BenchSuite = {
   name: 'e2e',
-  description: 'devices -> broker -> ingest -> SQLite -> screen WebSocket, each its own process, at 8k and at the 30k target, PUBACK once stored (--broker-ack ingest) beside PUBACK on receipt, and at 10k PUBACK once stored alone: rate, latency to durable and to the screen, loss, memory, CPU profile, timeline chart',
-  estimatedSeconds: 250,
+  description: 'devices -> broker -> ingest -> SQLite -> screen WebSocket, each its own process, at 8k and at the 30k target, PUBACK once stored (--broker-ack ingest) beside PUBACK on receipt, and at 10k PUBACK once stored alone; then the whole park in one process (`all`) at 8k and 30k, the ingest on the broker\'s bus beside the ingest on its MQTT session: rate, latency to durable and to the screen, loss, memory, CPU profile, timeline chart',
+  estimatedSeconds: 450,
   async run(ctx) {
     // The chained acknowledgement (a PUBACK once stored) beside the old one (on receipt), same run.
     const soak = ctx.soak ? { steadyS: 600 } : {};
@@ -392,6 +411,18 @@ export const e2eSuite: BenchSuite = {
     const worst = Math.max(...tenK.timeline.filter((t) => t.s > 10).map((t) => t.p99 ?? 0));
     rows.push({ metric: 'worst second\'s durable p99 after the ramp @10k, ack ingest', value: worst, unit: 'ms', note: 'per-second timeline from 10 s on; no second-long stall = < 1000' });
     details.latency10k = tenK.details;
+    // Where broker and ingest share a process (`npm start`): the ingest on the broker's in-process
+    // bus beside the same process with the ingest on its MQTT session, PUBACK once stored in both.
+    for (const [name, base] of [['capacity', { ...E2E_DEFAULTS, ...soak }], ['target', { ...E2E_TARGET, profile: false }]] as const) {
+      const k = `@${(base.devices * base.ratePerDevice) / 1000}k`;
+      const session = await runE2e(ctx, { ...base, layout: 'joined', ingestFeed: 'mqtt' });
+      const bus = await runE2e(ctx, { ...base, layout: 'joined', ingestFeed: 'bus' });
+      rows.push(...session.rows, ...bus.rows, {
+        metric: `sustained all: feed bus / feed mqtt ${k}`, value: Math.round((bus.sustained / Math.max(1, session.sustained)) * 100) / 100, unit: 'x',
+        note: `${Math.round(bus.sustained)} vs ${Math.round(session.sustained)} msg/s; one process, PUBACK once stored in both`,
+      });
+      details[`joined-${name}`] = { feedMqtt: session.details, feedBus: bus.details };
+    }
     return { rows, details };
   },
 };

@@ -122,6 +122,7 @@ export const SETTINGS = {
     httpHost: text({ flag: 'ingest-http-host', env: 'INGEST_HTTP_HOST', default: '0.0.0.0', help: 'listen address of the ingest health and metrics port' }),
     httpPort: int({ flag: 'ingest-http-port', env: 'INGEST_HTTP_PORT', default: 9102, ...port, help: 'ingest /healthz, /readyz, /metrics (`ingest` command; `all` serves them on --broker-http-port)' }),
     liveIntervalMs: int({ flag: 'live-interval-ms', env: 'LIVE_INTERVAL_MS', default: DEFAULT_INGEST.liveIntervalMs, min: 20, max: 60_000, help: 'ms between live-state deltas published for the screen, sent even when nothing changed (the ingest\'s heartbeat)' }),
+    feed: oneOf({ flag: 'ingest-feed', env: 'INGEST_FEED', choices: ['bus', 'mqtt'], default: 'bus', help: '`all` with the memory persistence and --broker-ack ingest: bus = the ingest takes device messages from the broker\'s in-process bus (no session queue, no loopback hop; README "Data safety"); mqtt = through a persistent MQTT session, as a separate ingest does' }),
     maxFutureMs: int({ flag: 'max-future-ms', env: 'INGEST_MAX_FUTURE_MS', default: DEFAULT_MAX_FUTURE_MS, min: 0, max: 86_400_000, help: 'ms a device timestamp may be ahead of the ingest clock; a reading further ahead is rejected as ts-future' }),
   },
   alerts: {
