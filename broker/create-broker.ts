@@ -278,7 +278,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
         }
       }
     },
-    stats: () => ({ ...stats, kdfRuns: auth.stats.kdfRuns, connections: live.size, busQueued: busLength(), admissionPauses: gate.closings, admissionHeld: gate.closed, refused: { ...stats.refused }, ackChain: chain?.stats() ?? null, busFeed: feeds?.stats() ?? null }),
+    // Deliveries to the in-process ingest count as deliveries to subscribers.
+    stats: () => ({ ...stats, messagesOut: stats.messagesOut + (feeds?.stats().delivered ?? 0), kdfRuns: auth.stats.kdfRuns, connections: live.size, busQueued: busLength(), admissionPauses: gate.closings, admissionHeld: gate.closed, refused: { ...stats.refused }, ackChain: chain?.stats() ?? null, busFeed: feeds?.stats() ?? null }),
     attachFeed(consumer) {
       if (!feeds) return Promise.reject(new Error('an in-process ingest needs the memory persistence with --broker-ack ingest'));
       return feeds.attach(consumer);
