@@ -2,6 +2,7 @@
 // own credentials, publishing meter readings (with ts and seq) at a set rate per device, or as fast
 // as the broker takes them. Prints one JSON line per second on stdout and a final report.
 //   node --import tsx bench/load/publisher.ts '<json PublisherConfig>'
+import { existsSync } from 'node:fs';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { leanConnect, type LeanClient } from './lean-client.ts';
 
@@ -26,6 +27,13 @@ export interface PublisherConfig {
   nodes?: { host: string; port: number }[];
   /** Report publish -> PUBACK percentiles (QoS 1). */
   ackLatency?: boolean;
+  /**
+   * Flat out only: connect every device, then wait until this file exists before publishing, and
+   * count durationMs from then. Several publishers then start their floods together: without it
+   * the first to connect floods the broker while the others' CONNECTs (each a scrypt run) wait, and
+   * on a busy 2-core machine the last device connected as the run ended (no steady window).
+   */
+  goFile?: string;
 }
 
 interface Line {
@@ -39,6 +47,8 @@ interface Line {
   connectMs?: number | null;
   /** Final line: when the last device connected and when publishing stopped (epoch ms, null if one failed). */
   connectedAt?: number | null;
+  /** Final line, with goFile: when publishing began (epoch ms). */
+  goAt?: number;
   endAt?: number;
   rssMb?: number;
   /** Final line: [device, sent, acked] each; QoS 1 acknowledgements come in order, so a device's
@@ -116,8 +126,17 @@ async function connectAll(): Promise<void> {
 
 const topicOf = (id: string): string => `park/${config.parkId}/meter/${id}/telemetry`;
 
+let goAt: number | null = null;
+let end = started + config.durationMs;
+
+/** Resolves once config.goFile exists (polled every 10 ms). */
+async function go(file: string): Promise<void> {
+  while (!existsSync(file)) await new Promise((r) => setTimeout(r, 10));
+  goAt = Date.now();
+  end = goAt + config.durationMs;
+}
+
 async function run(): Promise<void> {
-  const end = started + config.durationMs;
   const ticker = setInterval(() => emit(), 1000);
   const connecting = connectAll();
   if (config.ratePerDevice > 0) {
@@ -154,6 +173,7 @@ async function run(): Promise<void> {
       }
     };
     await connecting;
+    if (config.goFile) await go(config.goFile);
     await Promise.all(clients.map(pump));
   }
   await connecting;
@@ -178,7 +198,8 @@ function finish(): void {
     final: true,
     connectMs: allConnectedAt === null ? null : allConnectedAt - started,
     connectedAt: allConnectedAt,
-    endAt: started + config.durationMs,
+    ...(goAt !== null ? { goAt } : {}),
+    endAt: end,
     rssMb: process.memoryUsage().rss / 2 ** 20,
     devices: clients.map((c) => [c.id, c.seq - config.startSeq, c.client.acked]),
     failureReasons,

@@ -1,6 +1,7 @@
 // A subscriber process for the broker benchmark: counts what arrives per second and the latency
 // from each message's own `ts` to its arrival. Prints one JSON line per second and a final one.
 //   node --import tsx bench/load/subscriber.ts '<json SubscriberConfig>'
+import { existsSync } from 'node:fs';
 import { leanConnect } from './lean-client.ts';
 
 export interface SubscriberConfig {
@@ -12,6 +13,8 @@ export interface SubscriberConfig {
   filters: string[];
   qos: 0 | 1;
   durationMs: number;
+  /** Count durationMs from when this file exists (the publishers' start barrier, publisher.ts goFile). */
+  goFile?: string;
   /** Put every latency sample, with its arrival time, in the final line (`samples`), so a caller can take the percentiles over its own steady window. */
   keepSamples?: boolean;
 }
@@ -43,7 +46,13 @@ await client.subscribe(config.filters, config.qos);
 process.stdout.write(`${JSON.stringify({ t: 0, ready: true })}\n`);
 const started = Date.now();
 const ticker = setInterval(() => process.stdout.write(`${JSON.stringify({ t: Date.now() - started, at: Date.now(), received: count })}\n`), 1000);
-await Promise.race([new Promise((r) => setTimeout(r, config.durationMs)), client.closed]);
+const goFile = config.goFile;
+const begun = goFile
+  ? (async () => {
+      while (!existsSync(goFile)) await new Promise((r) => setTimeout(r, 10));
+    })()
+  : Promise.resolve();
+await Promise.race([begun.then(() => new Promise((r) => setTimeout(r, config.durationMs))), client.closed]);
 clearInterval(ticker);
 const samples = config.keepSamples ? arrivals.map((at, i) => [at, latencies[i]!]) : undefined;
 const sorted = [...latencies].sort((a, b) => a - b);

@@ -3,9 +3,10 @@
 // subscriber to every meter topic, QoS 0 and QoS 1; the routed rate as a ratio. The QoS 0 run is
 // an overload (publishers faster than the subscriber): the broker must survive it (docs/facts.md: Aedes
 // 1.2 crashed with a RangeError in 3 of 6 such runs).
-import { chmodSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { provisionLoadPark } from '../../testkit/provisioning.ts';
 import { startMosquitto, type Mosquitto } from '../../testkit/mosquitto.ts';
@@ -25,7 +26,7 @@ const WARMUP_MS = 2000;
 /** The paced run offers this many messages per second in all (below both brokers' capacity), for latency. */
 const PACED_RATE = 12_000;
 
-interface PubLine { t: number; acked: number; sent: number; cpuUs: number; final?: boolean; connectMs?: number | null; connectedAt?: number | null; endAt?: number }
+interface PubLine { t: number; acked: number; sent: number; connected?: number; cpuUs: number; final?: boolean; connectMs?: number | null; connectedAt?: number | null; goAt?: number; endAt?: number }
 interface SubLine { t: number; at?: number; received?: number; ready?: boolean; final?: boolean; p50?: number | null; p99?: number | null; disconnected?: boolean; samples?: [number, number][] }
 
 export interface RunResult {
@@ -65,18 +66,26 @@ function alive(port: number): Promise<boolean> {
 }
 
 export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker']; pid: number; port: number; qos: 0 | 1; offered: number; parkId: string; fleetKey: string; ids: string[]; subscriber: { username: string; password: string } }): Promise<RunResult> {
+  // Flat out, every publisher connects all its devices first and the floods start together (publisher.ts goFile).
+  const goFile = o.offered ? undefined : join(mkdtempSync(join(tmpdir(), 'parkpulse-bench-go-')), 'go');
   const sub = runJsonProcess<SubLine>('bench/load/subscriber.ts', {
     host: '127.0.0.1', port: o.port, clientId: `${o.subscriber.username}-bench-${o.qos}`, username: o.subscriber.username, password: o.subscriber.password,
-    filters: [`park/${o.parkId}/meter/+/+`], qos: o.qos, durationMs: RUN_MS + 6000, keepSamples: true,
+    filters: [`park/${o.parkId}/meter/+/+`], qos: o.qos, durationMs: RUN_MS + 6000, keepSamples: true, ...(goFile ? { goFile } : {}),
   } satisfies SubscriberConfig);
   await sub.waitFor((l) => l.ready === true, 30_000);
   const pubs = Array.from({ length: PUBLISHERS }, (_, i) =>
     runJsonProcess<PubLine>('bench/load/publisher.ts', {
       host: '127.0.0.1', port: o.port, parkId: o.parkId, fleetKey: o.fleetKey,
       deviceIds: o.ids.slice(i * DEVICES_PER_PUBLISHER, (i + 1) * DEVICES_PER_PUBLISHER),
-      qos: o.qos, ratePerDevice: o.offered / o.ids.length, durationMs: RUN_MS, rampPerSec: 500, window: 100, startSeq: 1,
+      qos: o.qos, ratePerDevice: o.offered / o.ids.length, durationMs: RUN_MS, rampPerSec: 500, window: 100, startSeq: 1, ...(goFile ? { goFile } : {}),
     } satisfies PublisherConfig),
   );
+  if (goFile) {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && pubs.reduce((n, p) => n + (p.lines.at(-1)?.connected ?? 0), 0) < o.ids.length) await new Promise((r) => setTimeout(r, 50));
+    writeFileSync(goFile, '');
+    ctx.progress(`${o.broker} QoS ${o.qos} flat out: every device connected; publishing`);
+  }
   const cpu0 = cpuSeconds(o.pid) ?? 0;
   const t0 = Date.now();
   let peakRss = 0;
@@ -90,9 +99,10 @@ export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker'
   const finals = await Promise.all(pubs.map((p) => p.final));
   const subFinal = await sub.final;
   clearInterval(sampler);
+  if (goFile) rmSync(dirname(goFile), { recursive: true, force: true });
   // Steady state: from a warm-up after the last device connected to the end of publishing, on the
   // clock every process shares (epoch ms).
-  const from = Math.max(...finals.map((f) => f.connectedAt ?? f.endAt ?? 0)) + WARMUP_MS;
+  const from = Math.max(...finals.map((f) => Math.max(f.connectedAt ?? f.endAt ?? 0, f.goAt ?? 0))) + WARMUP_MS;
   const to = Math.min(...finals.map((f) => f.endAt ?? Infinity));
   const steadyS = Math.max(0, (to - from) / 1000);
   const counted = sub.lines.filter((l) => l.at !== undefined && l.received !== undefined && !l.final);
