@@ -24,8 +24,13 @@
 // held; a device that reconnects meanwhile sends them again with DUP (MQTT-4.4.0-1), and the
 // store keeps one row per (device, seq). Where no ingest session exists yet (a broker just
 // started: sessions of the memory persistence died with the last one), a message would reach no
-// store, so it is not routed at all until an ingest subscribes. A message the ingest rejects is acknowledged by it at once (a counted rejection),
-// which releases the device's PUBACK as before.
+// store, so it is not routed at all until an ingest subscribes. A message the ingest rejects is
+// acknowledged by it at once (a counted rejection), which releases the device's PUBACK as before.
+//
+// An ingest in the broker's process takes messages from the bus instead (bus-feed.ts): it is a
+// taker (`addTaker`), counted like a session, whose promise per message stands for the session's
+// PUBACK. While it is away its topics' device messages wait unrouted (it has no queue to hold
+// them), until a taker of the same name is back.
 //
 // Wraps Aedes internals (`publish`, `counter`, the 'ack' event's packet): aedes is pinned exactly,
 // and test/broker/ack-chain.test.ts proves the behaviour against a real ingest session.
@@ -52,7 +57,7 @@ export interface AckChainStats {
   held: number;
   /** Device messages waiting for an ingest session to exist before they are routed. */
   waitingForIngest: number;
-  /** Persistent ingest sessions the broker knows (connected or not). */
+  /** Persistent ingest sessions the broker knows (connected or not), and in-process takers. */
   ingestSessions: number;
 }
 
