@@ -134,15 +134,17 @@ export function enableAckChain(aedes: Aedes, opts: AckChainOptions): AckChain {
     const known = taking.get(topic);
     if (known !== undefined) return known;
     let n = 0;
+    let awayTakes = false;
     for (const [key, filters] of sessions) {
       for (const f of filters) {
         if (filterMatches(f, topic)) {
-          n = away.has(key) ? -Infinity : n + 1;
+          if (away.has(key)) awayTakes = true;
+          else n++;
           break;
         }
       }
     }
-    if (n < 0) n = -1;
+    if (awayTakes) n = -1;
     if (taking.size > 100_000) taking.clear(); // device topics are bounded by the ACL; this bounds the rest
     taking.set(topic, n);
     return n;
