@@ -8,7 +8,7 @@ import type { Packet } from 'mqtt-packet';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBroker, type Broker } from '../../broker/create-broker.ts';
 import { listenTcp, type Listener } from '../../broker/listeners.ts';
-import type { FeedMessage } from '../../shared/bus-feed.ts';
+import type { FeedHandle, FeedMessage } from '../../shared/bus-feed.ts';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { silentLogger } from '../../shared/logger.ts';
 import { loadParkModel } from '../../shared/park-model.ts';
@@ -75,14 +75,20 @@ function consumer(): { messages: FeedMessage[]; settle(i: number, ok?: boolean):
   };
 }
 
+/** A consumer on the broker's bus for every device topic, under `name`; detached after the test. */
+async function attached(broker: Broker, name = 'ingest'): Promise<{ c: ReturnType<typeof consumer>; feed: FeedHandle }> {
+  const c = consumer();
+  const feed = await broker.attachFeed({ name, filters: deviceFilters(model.id), onMessage: (m) => c.onMessage(m) });
+  open.push({ close: () => feed.detach() });
+  return { c, feed };
+}
+
 const seqOf = (m: FeedMessage): number => (JSON.parse(m.payload.toString()) as { seq: number }).seq;
 
 describe('the ingest on the broker bus', () => {
   it("holds a device's PUBACKs until the consumer has stored each message, in the order sent; others get them at once", async () => {
     const { broker, port } = await start();
-    const c = consumer();
-    const feed = await broker.attachFeed({ name: 'ingest', filters: deviceFilters(model.id), onMessage: (m) => c.onMessage(m) });
-    open.push({ close: () => feed.detach() });
+    const { c } = await attached(broker);
     const rec = await recorder(port);
     rec.send({ cmd: 'subscribe', messageId: 3, subscriptions: deviceFilters(model.id).map((t) => ({ topic: t, qos: 0 })) });
     await rec.next('suback');
@@ -107,9 +113,7 @@ describe('the ingest on the broker bus', () => {
 
   it('a message the consumer could not store is never acknowledged to its device', async () => {
     const { broker, port } = await start();
-    const c = consumer();
-    const feed = await broker.attachFeed({ name: 'ingest', filters: deviceFilters(model.id), onMessage: (m) => c.onMessage(m) });
-    open.push({ close: () => feed.detach() });
+    const { c } = await attached(broker);
     const dev = await device(port);
     send(dev, 1, 1);
     await waitFor('the message on the bus', () => c.messages.length === 1, 5000);
@@ -120,9 +124,7 @@ describe('the ingest on the broker bus', () => {
 
   it('replays retained messages at attach with retain set; live ones arrive with retain clear', async () => {
     const { broker, port } = await start();
-    const first = consumer();
-    const feed = await broker.attachFeed({ name: 'ingest', filters: deviceFilters(model.id), onMessage: (m) => first.onMessage(m) });
-    open.push({ close: () => feed.detach() });
+    const { c: first } = await attached(broker);
     const dev = await device(port);
     send(dev, 1, 7, statusTopic, true);
     await waitFor('the status', () => first.messages.length === 1, 5000);
@@ -130,17 +132,14 @@ describe('the ingest on the broker bus', () => {
     first.settle(0);
     await waitFor('the status acknowledged', () => pubacks(dev).length === 1, 5000);
     // A consumer attaching now gets the retained status as a replay, before anything live.
-    const second = consumer();
-    const other = await broker.attachFeed({ name: 'other', filters: deviceFilters(model.id), onMessage: (m) => second.onMessage(m) });
-    open.push({ close: () => other.detach() });
+    const { c: second } = await attached(broker, 'other');
     expect(second.messages.map((m) => [m.topic, m.retain, seqOf(m)])).toEqual([[statusTopic, true, 7]]);
     second.settle(0);
   });
 
   it("while the consumer is away the device's messages wait unrouted, and reach it when it attaches again", async () => {
     const { broker, port } = await start();
-    const c1 = consumer();
-    const feed = await broker.attachFeed({ name: 'ingest', filters: deviceFilters(model.id), onMessage: (m) => c1.onMessage(m) });
+    const { c: c1, feed } = await attached(broker);
     const dev = await device(port);
     send(dev, 1, 1);
     await waitFor('message 1', () => c1.messages.length === 1, 5000);
@@ -151,9 +150,7 @@ describe('the ingest on the broker bus', () => {
     await sleep(200);
     expect(pubacks(dev)).toEqual([1]); // no store takes it now: no PUBACK
     expect(broker.stats().ackChain?.waitingForIngest).toBe(1);
-    const c2 = consumer();
-    const back = await broker.attachFeed({ name: 'ingest', filters: deviceFilters(model.id), onMessage: (m) => c2.onMessage(m) });
-    open.push({ close: () => back.detach() });
+    const { c: c2 } = await attached(broker);
     await waitFor('message 2 after the return', () => c2.messages.length === 1, 5000);
     expect(seqOf(c2.messages[0]!)).toBe(2);
     c2.settle(0);
@@ -162,9 +159,7 @@ describe('the ingest on the broker bus', () => {
 
   it("delivers a device's will when its connection dies, but not the wills of the broker's own closing", async () => {
     const { broker, port } = await start();
-    const c = consumer();
-    const feed = await broker.attachFeed({ name: 'ingest', filters: deviceFilters(model.id), onMessage: (m) => c.onMessage(m) });
-    open.push({ close: () => feed.detach() });
+    const { c } = await attached(broker);
     const will = { topic: statusTopic, payload: Buffer.from(JSON.stringify({ ts: Date.now(), seq: 1, online: false })), qos: 1 as const, retain: true };
     const withWill = async (): Promise<RawClient> => {
       const dev = await rawConnect(port);
