@@ -32,7 +32,8 @@ export class PacketGuard extends Duplex implements Holdable {
     this.remoteAddress = remoteAddress;
     this.onViolation = onViolation;
     this.scanner = new PacketScanner(limits, clock);
-    this.reads = new ReadHold(inner, (chunk) => this.push(chunk));
+    // The admission gate is asked before each chunk goes to Aedes (device connections only).
+    this.reads = new ReadHold(inner, (chunk) => this.push(chunk), (packets) => this.gate?.admit(this, packets));
     this.batchedWrites = new WriteCork(inner);
     inner.on('data', (chunk: Buffer) => {
       const violation = this.scanner.scan(chunk);
@@ -40,8 +41,7 @@ export class PacketGuard extends Duplex implements Holdable {
         this.violate(violation.code, violation.detail);
         return;
       }
-      // Held already: the gate has this connection; only data handed on asks it again.
-      if (this.reads.deliver(chunk)) this.gate?.admit(this);
+      this.reads.deliver(chunk, this.scanner.packetsInLastChunk);
     });
     inner.on('end', () => this.push(null));
     inner.on('error', (err) => this.destroy(err));

@@ -51,6 +51,8 @@ export class PacketScanner {
   // Clock tick at which the current packet began, and, after a read that ended inside a packet,
   // the tick that packet began (0: the last read ended between packets).
   private packetStart = 0;
+  /** Packets whose fixed header started in the last chunk scanned. */
+  private started = 0;
   private partialSince = 0;
   private readonly clock: StallClock;
 
@@ -64,10 +66,16 @@ export class PacketScanner {
     this.authenticated = true;
   }
 
+  /** Packets that started in the last chunk scanned (what the admission gate counts before Aedes parses them). */
+  get packetsInLastChunk(): number {
+    return this.started;
+  }
+
   /** Checks every fixed header that starts in this chunk; the first violation, or null. */
   scan(chunk: Buffer): Violation | null {
     const n = chunk.length;
     let i = 0;
+    this.started = 0;
     if (!this.authenticated) {
       this.preAuthBytes += n;
       if (this.preAuthBytes > this.limits.maxConnectBytes) {
@@ -87,6 +95,7 @@ export class PacketScanner {
         if (type === 0 || type === 15) return { code: 'packet-malformed', detail: `reserved packet type ${type}` };
         if (this.firstPacket && type !== CONNECT) return { code: 'packet-malformed', detail: `first packet is type ${type}, not CONNECT` };
         this.firstPacket = false;
+        this.started++;
         this.packetType = type;
         this.packetStart = this.clock.tick;
         this.inHeader = true;

@@ -5,7 +5,9 @@
 // under real overload, a bounded bus and full throughput, is measured by the e2e benchmark.)
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
 import { createAdmissionGate, type Holdable } from '../../broker/admission-gate.ts';
+import { ReadHold } from '../../broker/read-hold.ts';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { serviceAccountId } from '../../shared/registry.ts';
 import { deviceFilters, deviceTopic } from '../../shared/topics.ts';
@@ -36,6 +38,48 @@ describe('the admission gate', () => {
     expect(log).toEqual(['hold a', 'hold b', 'release a', 'release b']);
     expect(gate.closings).toBe(1);
     gate.stop();
+  });
+});
+
+describe('what the gate counts', () => {
+  it('counts the packets handed on in this turn, which Aedes has not parsed onto the bus yet', async () => {
+    const gate = createAdmissionGate({ highWater: 800, lowWater: 100 }, () => 0, 1);
+    const held: string[] = [];
+    const stream = (name: string): Holdable => ({ hold: () => held.push(name), release: () => {} });
+    // One 64 KiB read of a QoS 0 flood is ~400 packets: two reach the high water, the third connection is held.
+    gate.admit(stream('a'), 400);
+    gate.admit(stream('b'), 400);
+    gate.admit(stream('c'), 400);
+    expect(held).toEqual(['c']);
+    expect(gate.closed).toBe(true);
+    // Opened again (nothing on the bus), a later turn starts from what is on the bus.
+    await waitFor('gate open', () => !gate.closed, 2000, 1);
+    gate.admit(stream('d'), 400);
+    expect(held).toEqual(['c']);
+    gate.stop();
+  });
+
+  it("asks about a held connection's stashed chunk when it is released, and keeps it while held again", () => {
+    const inner = new PassThrough();
+    const pushed: number[] = [];
+    const asked: number[] = [];
+    let holdAgain = false;
+    const reads: ReadHold = new ReadHold(inner, (chunk) => (pushed.push(chunk.length), true), (packets) => {
+      asked.push(packets);
+      if (holdAgain) reads.hold('gate');
+    });
+    reads.hold('gate');
+    expect(reads.deliver(Buffer.alloc(64), 4)).toBe(false); // stashed, not asked while held
+    expect(asked).toEqual([]);
+    holdAgain = true;
+    reads.release(false, 'gate');
+    expect([asked, pushed]).toEqual([[4], []]); // asked, and held again: still stashed
+    holdAgain = false;
+    reads.release(false, 'gate');
+    expect([asked, pushed]).toEqual([[4, 4], [64]]);
+    expect(reads.deliver(Buffer.alloc(32), 2)).toBe(true); // a fresh chunk is asked too
+    expect([asked, pushed]).toEqual([[4, 4, 2], [64, 32]]);
+    inner.destroy();
   });
 });
 
