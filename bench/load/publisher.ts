@@ -2,8 +2,8 @@
 // own credentials, publishing meter readings (with ts and seq) at a set rate per device, or as fast
 // as the broker takes them. Prints one JSON line per second on stdout and a final report.
 //   node --import tsx bench/load/publisher.ts '<json PublisherConfig>'
-import { existsSync } from 'node:fs';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
+import { waitForFile } from './go-file.ts';
 import { leanConnect, type LeanClient } from './lean-client.ts';
 
 export interface PublisherConfig {
@@ -129,9 +129,9 @@ const topicOf = (id: string): string => `park/${config.parkId}/meter/${id}/telem
 let goAt: number | null = null;
 let end = started + config.durationMs;
 
-/** Resolves once config.goFile exists (polled every 10 ms). */
+/** Waits for the start barrier; the run's duration counts from then. */
 async function go(file: string): Promise<void> {
-  while (!existsSync(file)) await new Promise((r) => setTimeout(r, 10));
+  await waitForFile(file);
   goAt = Date.now();
   end = goAt + config.durationMs;
 }

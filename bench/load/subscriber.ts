@@ -1,7 +1,7 @@
 // A subscriber process for the broker benchmark: counts what arrives per second and the latency
 // from each message's own `ts` to its arrival. Prints one JSON line per second and a final one.
 //   node --import tsx bench/load/subscriber.ts '<json SubscriberConfig>'
-import { existsSync } from 'node:fs';
+import { waitForFile } from './go-file.ts';
 import { leanConnect } from './lean-client.ts';
 
 export interface SubscriberConfig {
@@ -46,12 +46,7 @@ await client.subscribe(config.filters, config.qos);
 process.stdout.write(`${JSON.stringify({ t: 0, ready: true })}\n`);
 const started = Date.now();
 const ticker = setInterval(() => process.stdout.write(`${JSON.stringify({ t: Date.now() - started, at: Date.now(), received: count })}\n`), 1000);
-const goFile = config.goFile;
-const begun = goFile
-  ? (async () => {
-      while (!existsSync(goFile)) await new Promise((r) => setTimeout(r, 10));
-    })()
-  : Promise.resolve();
+const begun = config.goFile ? waitForFile(config.goFile) : Promise.resolve();
 await Promise.race([begun.then(() => new Promise((r) => setTimeout(r, config.durationMs))), client.closed]);
 clearInterval(ticker);
 const samples = config.keepSamples ? arrivals.map((at, i) => [at, latencies[i]!]) : undefined;
