@@ -10,7 +10,9 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-slim
 WORKDIR /app
-ENV NODE_ENV=production DATA_DIR=/data
+# MALLOC_MMAP_THRESHOLD_: glibc returns scrypt's 16 MiB blocks to the kernel instead of keeping one
+# per thread-pool thread (bin/runtime-env.ts; docs/facts.md).
+ENV NODE_ENV=production DATA_DIR=/data MALLOC_MMAP_THRESHOLD_=131072
 COPY --from=build /app /app
 # Mount points of the named volumes (docker-compose.yml), owned by the user the processes run as.
 RUN mkdir -p /data /spool /queue /parks/dantu /nats-config && chown node:node /data /spool /queue /parks /parks/dantu /nats-config

@@ -17,6 +17,7 @@ import { runDeviceCommand } from './device-command.ts';
 import { clusterConfigCommand } from './cluster-command.ts';
 import { busFeedOf, startAggregator, startBroker, startIngest, startScreen, startSim, STATIC_DIR, type Ops, type Running, type RunningBroker } from './services.ts';
 import { TOOLS } from './tools.ts';
+import { missingRuntimeEnv, RUNTIME_ENV } from './runtime-env.ts';
 import { existsSync } from 'node:fs';
 
 let config: AppConfig;
@@ -75,6 +76,9 @@ async function main(): Promise<void> {
   if (cmd === 'aggregator') running.push(await startAggregator(config, model, logger, ops));
   let broker: RunningBroker | null = null;
   if (cmd === 'all' || cmd === 'broker') {
+    const missing = missingRuntimeEnv(process.env);
+    // Said once, for a broker started by hand rather than by npm start or the image.
+    if (missing.length > 0) logger.info({ set: Object.fromEntries(missing.map((k) => [k, RUNTIME_ENV[k]])) }, 'started without the launcher environment: each thread that checks a secret keeps ~16 MiB of RSS (bin/runtime-env.ts)');
     applyHeapGrowth(config.broker.heapGrowthPercent);
     broker = await startBroker(config, model, logger, ops);
     running.push(broker);

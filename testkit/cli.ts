@@ -4,6 +4,7 @@
 // confirmed within 30 ms, which a busy event loop on a loaded machine misses (exit 143 instead of
 // a clean stop).
 import { join } from 'node:path';
+import { RUNTIME_ENV } from '../bin/runtime-env.ts';
 import { freePort, runTs, spawnManaged, startTs, type Managed, type SpawnOptions, type TsRun } from './processes.ts';
 
 export const CLI = join(process.cwd(), 'bin/parkpulse.ts');
@@ -11,9 +12,13 @@ export const CLI = join(process.cwd(), 'bin/parkpulse.ts');
 /** The CLI compiled to JavaScript (dist/, built by scripts/ensure-build.mjs before tests and benchmarks), as `npm start` and the image run it. */
 export const COMPILED_CLI = join(process.cwd(), 'dist/bin/parkpulse.js');
 
-/** Starts `node [nodeArgs] dist/bin/parkpulse.js args...`: the deployed form, no TypeScript loader. */
+/**
+ * Starts `node [nodeArgs] dist/bin/parkpulse.js args...`: the deployed form, no TypeScript loader,
+ * with the environment `npm start` and the image give it (bin/runtime-env.ts); `env`, when given, is
+ * the whole environment.
+ */
 export function startCompiled(args: readonly string[], opts: SpawnOptions & { nodeArgs?: readonly string[] } = {}): Managed {
-  return spawnManaged(process.execPath, [...(opts.nodeArgs ?? []), COMPILED_CLI, ...args], opts);
+  return spawnManaged(process.execPath, [...(opts.nodeArgs ?? []), COMPILED_CLI, ...args], { ...opts, env: opts.env ?? { ...process.env, ...RUNTIME_ENV } });
 }
 
 export { freePort };

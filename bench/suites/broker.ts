@@ -16,6 +16,7 @@ import type { BenchContext, BenchRow, BenchSuite } from '../harness.ts';
 import { cpuSeconds, percentile, rssMb, runJsonProcess } from '../lib/processes.ts';
 import type { PublisherConfig } from '../load/publisher.ts';
 import type { SubscriberConfig } from '../load/subscriber.ts';
+import { connectMemory, memoryRows } from './broker-memory.ts';
 
 const PUBLISHERS = 4;
 const DEVICES_PER_PUBLISHER = 100;
@@ -137,7 +138,7 @@ export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker'
   };
 }
 
-export async function startOurBroker(dir: string, loadDevices: number, extra: string[] = []): Promise<{ proc: Managed; port: number; httpPort: number; brokerPid: number }> {
+export async function startOurBroker(dir: string, loadDevices: number, extra: string[] = [], env?: NodeJS.ProcessEnv): Promise<{ proc: Managed; port: number; httpPort: number; brokerPid: number }> {
   const port = await freePort();
   const httpPort = await freePort();
   // As deployed: compiled (dist/).
@@ -147,7 +148,7 @@ export async function startOurBroker(dir: string, loadDevices: number, extra: st
     '--broker-rate-per-sec', '0', '--broker-max-connections', '20000', '--log-level', 'warn',
     // The broker alone has no ingest to chain acknowledgements to: it acknowledges on receipt, as
     // Mosquitto does (the end-to-end suite measures the chained acknowledgement).
-    '--broker-ack', 'receipt', ...extra]);
+    '--broker-ack', 'receipt', ...extra], env ? { env } : {});
   const deadline = Date.now() + 120_000;
   while (!(await alive(port))) {
     if (Date.now() > deadline || !proc.running) throw new Error(`broker did not start: ${proc.output().slice(-1000)}`);
@@ -213,6 +214,8 @@ export const brokerSuite: BenchSuite = {
         await mosquitto.stop();
       }
     }
-    return { rows: rows(results), details: { results, publishers: PUBLISHERS, devicesPerPublisher: DEVICES_PER_PUBLISHER, runMs: RUN_MS } };
+    ctx.progress('broker RSS after connects, with and without the launcher environment');
+    const memory = await connectMemory({ dir, parkId: model.id, fleetKey: provisioned.fleetKey, ids, serviceSecrets: provisioned.serviceSecrets });
+    return { rows: [...rows(results), ...memoryRows(memory)], details: { results, memory, publishers: PUBLISHERS, devicesPerPublisher: DEVICES_PER_PUBLISHER, runMs: RUN_MS } };
   },
 };

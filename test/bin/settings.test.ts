@@ -20,6 +20,7 @@ const NOT_SETTINGS: Record<string, string> = {
   LIVENESS_RUNS: 'test/screen/wall-liveness.browser.test.ts',
   LOAD_SCRYPT: 'shared/credentials.ts',
   FUZZ_SEED: 'test/broker/fuzz.test.ts',
+  MALLOC_MMAP_THRESHOLD_: 'bin/runtime-env.ts',
 };
 
 /** A README default ("8192", "1 MiB", "60 s", "200/s", "10 000", "`parkpulse`") in the setting's own terms. */
