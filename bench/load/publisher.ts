@@ -34,6 +34,12 @@ export interface PublisherConfig {
    * on a busy 2-core machine the last device connected as the run ended (no steady window).
    */
   goFile?: string;
+  /**
+   * Put `"sentAt"` (epoch ms with microseconds: performance.timeOrigin + performance.now()) after
+   * `ts` in every reading. The broker suite's latencies are a few ms, where whole-ms stamps at both
+   * ends make the p99 a step of 1 ms. Only for a broker alone: the ingest's schema refuses the field.
+   */
+  stampMicros?: boolean;
 }
 
 interface Line {
@@ -81,7 +87,8 @@ function reading(c: (typeof clients)[number]): string {
   const kw = 80 + ((c.seq * 7919) % 400) / 10;
   c.kwh += kw / 3600;
   // Hand-built JSON: the shape of a meter reading (shared/schema.ts meterTelemetrySchema).
-  return `{"ts":${Date.now()},"seq":${c.seq++},"kw":${kw},"kwh":${c.kwh.toFixed(3)},"voltage":400.2,"current":${(kw * 1.5).toFixed(1)},"powerFactor":0.93}`;
+  const sentAt = config.stampMicros ? `"sentAt":${(performance.timeOrigin + performance.now()).toFixed(3)},` : '';
+  return `{"ts":${Date.now()},${sentAt}"seq":${c.seq++},"kw":${kw},"kwh":${c.kwh.toFixed(3)},"voltage":400.2,"current":${(kw * 1.5).toFixed(1)},"powerFactor":0.93}`;
 }
 
 let retries = 0;

@@ -78,7 +78,7 @@ export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker'
     runJsonProcess<PubLine>('bench/load/publisher.ts', {
       host: '127.0.0.1', port: o.port, parkId: o.parkId, fleetKey: o.fleetKey,
       deviceIds: o.ids.slice(i * DEVICES_PER_PUBLISHER, (i + 1) * DEVICES_PER_PUBLISHER),
-      qos: o.qos, ratePerDevice: o.offered / o.ids.length, durationMs: RUN_MS, rampPerSec: 500, window: 100, startSeq: 1, ...(goFile ? { goFile } : {}),
+      qos: o.qos, ratePerDevice: o.offered / o.ids.length, durationMs: RUN_MS, rampPerSec: 500, window: 100, startSeq: 1, stampMicros: true, ...(goFile ? { goFile } : {}),
     } satisfies PublisherConfig),
   );
   if (goFile) {
@@ -157,6 +157,11 @@ export async function startOurBroker(dir: string, loadDevices: number, extra: st
   return { proc, port, httpPort, brokerPid: proc.pid };
 }
 
+/** Latencies under 100 ms to 0.1 ms (the readings carry microsecond stamps), longer ones whole. */
+function ms(v: number | null): string {
+  return v === null ? '?' : v < 100 ? v.toFixed(1) : String(Math.round(v));
+}
+
 function rows(results: RunResult[]): BenchRow[] {
   const out: BenchRow[] = [];
   const label = (r: RunResult): string => `QoS ${r.qos} ${r.offered ? `at ${r.offered / 1000}k/s offered` : 'flat out'}`;
@@ -167,13 +172,13 @@ function rows(results: RunResult[]): BenchRow[] {
       if (!r) continue;
       out.push({
         metric: `${r.broker} ${key}: routed`, value: Math.round(r.routedPerSec), unit: 'msg/s',
-        note: `latency p50 ${r.p50} ms p99 ${r.p99} ms over ${r.steadyS.toFixed(0)} s steady (whole run incl. ${r.connectMs ?? '?'} ms of connects: p99 ${r.p99All} ms), broker CPU ${Math.round(r.brokerCpuPct)}%, RSS ${r.brokerRssMb?.toFixed(0)} MB${r.subscriberDisconnected ? ', subscriber cut off' : ''}`,
+        note: `latency p50 ${ms(r.p50)} ms p99 ${ms(r.p99)} ms over ${r.steadyS.toFixed(0)} s steady (whole run incl. ${r.connectMs ?? '?'} ms of connects: p99 ${ms(r.p99All)} ms), broker CPU ${Math.round(r.brokerCpuPct)}%, RSS ${r.brokerRssMb?.toFixed(0)} MB${r.subscriberDisconnected ? ', subscriber cut off' : ''}`,
       });
     }
     if (ours && theirs && theirs.routedPerSec > 0) {
       out.push({ metric: `ratio parkpulse/mosquitto ${key}`, value: ours.routedPerSec / theirs.routedPerSec, unit: 'x', note: ours.offered ? 'both keep up: compare the latency' : 'target >= 1' });
       if (ours.offered && ours.p99 !== null && theirs.p99) {
-        out.push({ metric: `p99 latency ratio parkpulse/mosquitto ${key}`, value: ours.p99 / theirs.p99, unit: 'x', note: `steady window; target <= 2 (${ours.p99} ms against ${theirs.p99} ms)` });
+        out.push({ metric: `p99 latency ratio parkpulse/mosquitto ${key}`, value: ours.p99 / theirs.p99, unit: 'x', note: `steady window; target <= 2 (${ms(ours.p99)} ms against ${ms(theirs.p99)} ms)` });
       }
     }
   }
