@@ -10,6 +10,9 @@ import { leanConnect, type LeanClient } from '../load/lean-client.ts';
 import { rssMb } from '../lib/processes.ts';
 import { startOurBroker } from './broker.ts';
 
+/** The provisioned load park the connects come from (testkit/provisioning.ts provisionLoadPark). */
+export type ConnectRun = { dir: string; parkId: string; fleetKey: string; ids: string[]; serviceSecrets: Readonly<Record<ServiceRole, string>> };
+
 export interface ConnectMemory {
   /** Launcher environment on: RSS, MB, before the connects and after them. */
   launcher: { idleMb: number | null; afterMb: number | null };
@@ -19,7 +22,7 @@ export interface ConnectMemory {
   services: number;
 }
 
-async function measure(o: { dir: string; parkId: string; fleetKey: string; ids: string[]; serviceSecrets: Readonly<Record<ServiceRole, string>>; env: NodeJS.ProcessEnv }): Promise<{ idleMb: number | null; afterMb: number | null }> {
+async function measure(o: ConnectRun & { env: NodeJS.ProcessEnv }): Promise<{ idleMb: number | null; afterMb: number | null }> {
   const broker = await startOurBroker(o.dir, o.ids.length, [], o.env);
   const clients: LeanClient[] = [];
   try {
@@ -41,7 +44,7 @@ async function measure(o: { dir: string; parkId: string; fleetKey: string; ids: 
   }
 }
 
-export async function connectMemory(o: { dir: string; parkId: string; fleetKey: string; ids: string[]; serviceSecrets: Readonly<Record<ServiceRole, string>> }): Promise<ConnectMemory> {
+export async function connectMemory(o: ConnectRun): Promise<ConnectMemory> {
   const bareEnv = { ...process.env };
   for (const k of Object.keys(RUNTIME_ENV)) delete bareEnv[k];
   const launcher = await measure({ ...o, env: { ...process.env, ...RUNTIME_ENV } });
