@@ -17,6 +17,7 @@ import { cpuSeconds, percentile, rssMb, runJsonProcess } from '../lib/processes.
 import type { PublisherConfig } from '../load/publisher.ts';
 import type { SubscriberConfig } from '../load/subscriber.ts';
 import { connectMemory, memoryRows } from './broker-memory.ts';
+import { cpuBetween, cpuSample, settle, type CpuSample } from '../lib/machine.ts';
 
 const PUBLISHERS = 4;
 const DEVICES_PER_PUBLISHER = 100;
@@ -29,7 +30,7 @@ const PACED_RATE = 12_000;
 /** Paced pairs, taking turns at going first. A paced p99 is a few ms and moves by a third from one
  *  pair to the next on this shared machine (docs/facts.md); the ratio reported is the median pair's,
  *  with every pair beside it. */
-const PACED_PAIRS = 3;
+const PACED_PAIRS = 5;
 
 interface PubLine { t: number; acked: number; sent: number; connected?: number; cpuUs: number; final?: boolean; connectMs?: number | null; connectedAt?: number | null; goAt?: number; endAt?: number }
 interface SubLine { t: number; at?: number; received?: number; ready?: boolean; final?: boolean; p50?: number | null; p99?: number | null; disconnected?: boolean; samples?: [number, number][] }
@@ -62,6 +63,14 @@ export interface RunResult {
   generatorCpuUsPerMsg: number;
   /** The slowest publisher's time to connect all its devices, ms (null: some failed). */
   connectMs: number | null;
+  /** The whole machine over the steady window, % of all its cores: busy (broker, load generators
+   *  and anything else) and stolen by the hypervisor. */
+  machineBusyPct: number | null;
+  machineStealPct: number | null;
+  /** How busy the machine still was in the last second before the run began, and how long the
+   *  run waited for it to quiet down (settle). */
+  busyBeforePct: number | null;
+  settledMs: number;
 }
 
 function alive(port: number): Promise<boolean> {
@@ -72,7 +81,7 @@ function alive(port: number): Promise<boolean> {
   });
 }
 
-export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker']; pair?: number; pid: number; port: number; qos: 0 | 1; offered: number; parkId: string; fleetKey: string; ids: string[]; subscriber: { username: string; password: string } }): Promise<RunResult> {
+export async function loadRun(ctx: BenchContext, o: { settle?: { waitedMs: number; last: { busyPct: number } | null }; broker: RunResult['broker']; pair?: number; pid: number; port: number; qos: 0 | 1; offered: number; parkId: string; fleetKey: string; ids: string[]; subscriber: { username: string; password: string } }): Promise<RunResult> {
   // Flat out, every publisher connects all its devices first and the floods start together (publisher.ts goFile).
   const goFile = o.offered ? undefined : join(mkdtempSync(join(tmpdir(), 'parkpulse-bench-go-')), 'go');
   const sub = runJsonProcess<SubLine>('bench/load/subscriber.ts', {
@@ -96,10 +105,10 @@ export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker'
   const cpu0 = cpuSeconds(o.pid) ?? 0;
   const t0 = Date.now();
   let peakRss = 0;
-  const cpuTrack: [number, number][] = [];
+  const cpuTrack: [number, number, CpuSample | null][] = [];
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, rssMb(o.pid) ?? 0);
-    cpuTrack.push([Date.now(), cpuSeconds(o.pid) ?? 0]);
+    cpuTrack.push([Date.now(), cpuSeconds(o.pid) ?? 0, cpuSample()]);
     const last = sub.lines.at(-1);
     if (cpuTrack.length % 3 === 0) ctx.progress(`${o.broker} QoS ${o.qos} ${o.offered ? `${o.offered} msg/s offered` : 'flat out'}: ${Math.round((Date.now() - t0) / 1000)}/${RUN_MS / 1000} s, subscriber got ${last?.received ?? 0}`);
   }, 1000);
@@ -118,6 +127,7 @@ export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker'
   const inWindow = cpuTrack.filter(([at]) => at >= from && at <= to);
   const [c0, c1] = [inWindow[0], inWindow.at(-1)];
   const brokerCpuPct = c0 && c1 && c1[0] > c0[0] ? ((c1[1] - c0[1]) / ((c1[0] - c0[0]) / 1000)) * 100 : (((cpuSeconds(o.pid) ?? cpu0) - cpu0) / ((Date.now() - t0) / 1000)) * 100;
+  const machine = c0 && c1 ? cpuBetween(c0[2], c1[2]) : null;
   const routedPerSec = steadyS > 0 ? (countAt(to) - countAt(from)) / steadyS : 0;
   const sent = finals.reduce((s, f) => s + (o.qos === 1 ? f.acked : f.sent), 0);
   const genCpu = finals.reduce((s, f) => s + f.cpuUs, 0);
@@ -141,10 +151,14 @@ export async function loadRun(ctx: BenchContext, o: { broker: RunResult['broker'
     brokerAlive: await new Promise((r) => setTimeout(r, 2000)).then(() => alive(o.port)),
     generatorCpuUsPerMsg: sent > 0 ? genCpu / sent : 0,
     connectMs: finals.some((f) => f.connectMs == null) ? null : Math.max(...finals.map((f) => f.connectMs!)),
+    machineBusyPct: machine?.busyPct ?? null,
+    machineStealPct: machine?.stealPct ?? null,
+    busyBeforePct: o.settle?.last?.busyPct ?? null,
+    settledMs: o.settle?.waitedMs ?? 0,
   };
 }
 
-export async function startOurBroker(dir: string, loadDevices: number, extra: string[] = [], env?: NodeJS.ProcessEnv): Promise<{ proc: Managed; port: number; httpPort: number; brokerPid: number }> {
+export async function startOurBroker(dir: string, loadDevices: number, extra: string[] = [], env?: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<{ proc: Managed; port: number; httpPort: number; brokerPid: number }> {
   const port = await freePort();
   const httpPort = await freePort();
   // As deployed: compiled (dist/).
@@ -154,7 +168,7 @@ export async function startOurBroker(dir: string, loadDevices: number, extra: st
     '--broker-rate-per-sec', '0', '--broker-max-connections', '20000', '--log-level', 'warn',
     // The broker alone has no ingest to chain acknowledgements to: it acknowledges on receipt, as
     // Mosquitto does (the end-to-end suite measures the chained acknowledgement).
-    '--broker-ack', 'receipt', ...extra], env ? { env } : {});
+    '--broker-ack', 'receipt', ...extra], { nodeArgs, ...(env ? { env } : {}) });
   const deadline = Date.now() + 120_000;
   while (!(await alive(port))) {
     if (Date.now() > deadline || !proc.running) throw new Error(`broker did not start: ${proc.output().slice(-1000)}`);
@@ -168,10 +182,14 @@ function ms(v: number | null): string {
   return v === null ? '?' : v < 100 ? v.toFixed(1) : String(Math.round(v));
 }
 
+function pct(v: number | null): string {
+  return v === null ? '?' : `${Math.round(v)}%`;
+}
+
 function runRow(r: RunResult, key: string): BenchRow {
   return {
     metric: `${r.broker} ${key}: routed`, value: Math.round(r.routedPerSec), unit: 'msg/s',
-    note: `latency p50 ${ms(r.p50)} ms p99 ${ms(r.p99)} ms over ${r.steadyS.toFixed(0)} s steady (whole run incl. ${r.connectMs ?? '?'} ms of connects: p99 ${ms(r.p99All)} ms), broker CPU ${Math.round(r.brokerCpuPct)}%, RSS ${r.brokerRssMb?.toFixed(0)} MB${r.subscriberDisconnected ? ', subscriber cut off' : ''}`,
+    note: `latency p50 ${ms(r.p50)} ms p99 ${ms(r.p99)} ms over ${r.steadyS.toFixed(0)} s steady (whole run incl. ${r.connectMs ?? '?'} ms of connects: p99 ${ms(r.p99All)} ms), broker CPU ${Math.round(r.brokerCpuPct)}%, RSS ${r.brokerRssMb?.toFixed(0)} MB, machine ${pct(r.machineBusyPct)} busy ${pct(r.machineStealPct)} stolen (before: ${pct(r.busyBeforePct)} busy, waited ${(r.settledMs / 1000).toFixed(0)} s)${r.subscriberDisconnected ? ', subscriber cut off' : ''}`,
   };
 }
 
@@ -206,8 +224,8 @@ function rows(results: RunResult[]): BenchRow[] {
 
 export const brokerSuite: BenchSuite = {
   name: 'broker',
-  description: 'broker alone, QoS 0 and 1, ours against Mosquitto under the same load (ratio), the paced p99 over three pairs; QoS 0 overload survival',
-  estimatedSeconds: 280,
+  description: 'broker alone, QoS 0 and 1, ours against Mosquitto under the same load (ratio), the paced p99 over five pairs; QoS 0 overload survival',
+  estimatedSeconds: 360,
   async run(ctx) {
     const dir = ctx.workDir;
     chmodSync(dir, 0o755); // Mosquitto, started as root, drops to its own user and must reach its files
@@ -223,12 +241,15 @@ export const brokerSuite: BenchSuite = {
       ...Array.from({ length: PACED_PAIRS }, (_, pair) => ({ qos: 1 as const, offered: PACED_RATE, pair, mosquittoFirst: pair % 2 === 1 })),
     ];
     const common = { parkId: model.id, fleetKey: provisioned.fleetKey, ids, subscriber };
+    // Each run starts on a quiet machine (the previous run's processes are still exiting), and says
+    // how quiet it was.
+    const quiet = (): ReturnType<typeof settle> => settle();
     const runOurs = async (run: (typeof runs)[number]): Promise<void> => {
       // A fresh broker for every run: an overload leaves megabytes in socket buffers that the next
       // run would otherwise measure.
       const ours = await startOurBroker(dir, devices);
       try {
-        results.push(await loadRun(ctx, { broker: 'parkpulse', pid: ours.brokerPid, port: ours.port, qos: run.qos, offered: run.offered, pair: run.pair, ...common }));
+        results.push(await loadRun(ctx, { settle: await quiet(), broker: 'parkpulse', pid: ours.brokerPid, port: ours.port, qos: run.qos, offered: run.offered, pair: run.pair, ...common }));
       } finally {
         await ours.proc.stop('SIGKILL', 5000);
       }
@@ -238,7 +259,7 @@ export const brokerSuite: BenchSuite = {
       // at a few thousand a second; lift it, and its queue limits, so the comparison is of the brokers, not of a setting.
       const mosquitto: Mosquitto = await startMosquitto(join(dir, `m${results.length}`), accounts, model.id, ['max_inflight_messages 0', 'max_queued_messages 0', 'set_tcp_nodelay true']);
       try {
-        results.push(await loadRun(ctx, { broker: 'mosquitto', pid: mosquitto.pid, port: mosquitto.port, qos: run.qos, offered: run.offered, pair: run.pair, ...common }));
+        results.push(await loadRun(ctx, { settle: await quiet(), broker: 'mosquitto', pid: mosquitto.pid, port: mosquitto.port, qos: run.qos, offered: run.offered, pair: run.pair, ...common }));
       } finally {
         await mosquitto.stop();
       }
