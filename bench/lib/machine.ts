@@ -5,27 +5,22 @@
 import { readFileSync } from 'node:fs';
 
 export interface CpuSample {
-  /** Epoch ms. */
-  at: number;
   /** Clock ticks (all cores) spent busy: user, nice, system, irq, softirq. */
   busy: number;
   /** Clock ticks the hypervisor ran someone else while this VM wanted a core. */
   steal: number;
   /** Every tick counted, idle and iowait included. */
   total: number;
-  cores: number;
 }
 
 /** One reading of /proc/stat's aggregate line, or null where there is none (not Linux). */
 export function cpuSample(): CpuSample | null {
   try {
-    const text = readFileSync('/proc/stat', 'utf8');
-    const line = text.split('\n')[0]!;
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
     const f = line.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal (guest time is already inside user)
     const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
-    const cores = text.split('\n').filter((l) => /^cpu\d+ /.test(l)).length || 1;
-    return { at: Date.now(), busy: user + nice + system + irq + softirq, steal, total: user + nice + system + idle + iowait + irq + softirq + steal, cores };
+    return { busy: user + nice + system + irq + softirq, steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
   } catch {
     return null;
   }

@@ -81,7 +81,8 @@ function alive(port: number): Promise<boolean> {
   });
 }
 
-export async function loadRun(ctx: BenchContext, o: { settle?: { waitedMs: number; last: { busyPct: number } | null }; broker: RunResult['broker']; pair?: number; pid: number; port: number; qos: 0 | 1; offered: number; parkId: string; fleetKey: string; ids: string[]; subscriber: { username: string; password: string } }): Promise<RunResult> {
+/** `settle`: how quiet the machine was made before the run (the previous run's processes are still exiting). */
+export async function loadRun(ctx: BenchContext, o: { settle?: Awaited<ReturnType<typeof settle>>; broker: RunResult['broker']; pair?: number; pid: number; port: number; qos: 0 | 1; offered: number; parkId: string; fleetKey: string; ids: string[]; subscriber: { username: string; password: string } }): Promise<RunResult> {
   // Flat out, every publisher connects all its devices first and the floods start together (publisher.ts goFile).
   const goFile = o.offered ? undefined : join(mkdtempSync(join(tmpdir(), 'parkpulse-bench-go-')), 'go');
   const sub = runJsonProcess<SubLine>('bench/load/subscriber.ts', {
@@ -241,15 +242,12 @@ export const brokerSuite: BenchSuite = {
       ...Array.from({ length: PACED_PAIRS }, (_, pair) => ({ qos: 1 as const, offered: PACED_RATE, pair, mosquittoFirst: pair % 2 === 1 })),
     ];
     const common = { parkId: model.id, fleetKey: provisioned.fleetKey, ids, subscriber };
-    // Each run starts on a quiet machine (the previous run's processes are still exiting), and says
-    // how quiet it was.
-    const quiet = (): ReturnType<typeof settle> => settle();
     const runOurs = async (run: (typeof runs)[number]): Promise<void> => {
       // A fresh broker for every run: an overload leaves megabytes in socket buffers that the next
       // run would otherwise measure.
       const ours = await startOurBroker(dir, devices);
       try {
-        results.push(await loadRun(ctx, { settle: await quiet(), broker: 'parkpulse', pid: ours.brokerPid, port: ours.port, qos: run.qos, offered: run.offered, pair: run.pair, ...common }));
+        results.push(await loadRun(ctx, { settle: await settle(), broker: 'parkpulse', pid: ours.brokerPid, port: ours.port, qos: run.qos, offered: run.offered, pair: run.pair, ...common }));
       } finally {
         await ours.proc.stop('SIGKILL', 5000);
       }
@@ -259,7 +257,7 @@ export const brokerSuite: BenchSuite = {
       // at a few thousand a second; lift it, and its queue limits, so the comparison is of the brokers, not of a setting.
       const mosquitto: Mosquitto = await startMosquitto(join(dir, `m${results.length}`), accounts, model.id, ['max_inflight_messages 0', 'max_queued_messages 0', 'set_tcp_nodelay true']);
       try {
-        results.push(await loadRun(ctx, { settle: await quiet(), broker: 'mosquitto', pid: mosquitto.pid, port: mosquitto.port, qos: run.qos, offered: run.offered, pair: run.pair, ...common }));
+        results.push(await loadRun(ctx, { settle: await settle(), broker: 'mosquitto', pid: mosquitto.pid, port: mosquitto.port, qos: run.qos, offered: run.offered, pair: run.pair, ...common }));
       } finally {
         await mosquitto.stop();
       }
