@@ -64,8 +64,8 @@ interface PublishRule {
   patterns: readonly string[];
 }
 
-// canPublish runs on every PUBLISH: building a device's topics and splitting them each time was
-// 4-5% of the broker's busy time in the paced 12k/s profile (docs/facts.md). An account is a
+// canPublish runs on every PUBLISH: building a device's topics and splitting them each time cost
+// 1.05 µs a call, against 0.05 µs for the set (about 1% of a core at 12k/s, docs/facts.md). An account is a
 // parsed registry entry, never changed in place (a reload brings new objects), so its rule is
 // kept with it.
 const publishRules = new WeakMap<Account, PublishRule>();
