@@ -82,19 +82,53 @@ export interface ServiceConnection {
   reconnectPeriodMs?: number;
 }
 
+/** How subscribeAll retries refused filters: the first wait and the cap, ms (defaults 1000 and 10 000). */
+export interface SubscribeRetry {
+  firstMs?: number;
+  maxMs?: number;
+}
+
 /**
  * Subscribes a service's filters at QoS 1 and calls `granted` once the broker granted all of them.
- * A refusal (an error, or return code 0x80 in the SUBACK, MQTT-3.9.3) is logged as an error and
- * `granted` is not called: the service stays not ready (its /readyz says so) instead of running
- * with part of its topics missing.
+ * A refusal (an error, or return code 0x80 in the SUBACK, MQTT-3.9.3) is logged as an error with
+ * the refused filters, and those are asked for again, waiting 1 s, 2 s, ... up to 10 s between
+ * attempts, for as long as this connection lasts (the next CONNACK subscribes anew). Until then
+ * `granted` is not called: the service stays not ready (its /readyz says so). Retrying matters on a
+ * NATS cluster: a loaded node refuses a SUBSCRIBE whose JetStream consumer it could not create in
+ * time, and with no consumer the stream acknowledges the devices' QoS 1 messages on that filter
+ * and keeps none of them (interest retention; docs/cluster.md "Data safety").
  */
-export function subscribeAll(client: MqttClient, filters: string[], log: Logger, granted: () => void): void {
-  client.subscribe(filters, { qos: 1 }, (err, grants) => {
-    const refused = grants?.filter((g) => g.qos === 128) ?? [];
-    if (err || refused.length > 0) {
-      log.error({ err, refused }, 'subscription refused');
-      return;
-    }
-    granted();
-  });
+export function subscribeAll(client: MqttClient, filters: string[], log: Logger, granted: () => void, retry: SubscribeRetry = {}): void {
+  const maxMs = retry.maxMs ?? 10_000;
+  let waitMs = retry.firstMs ?? 1000;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  const onClose = (): void => {
+    closed = true;
+    clearTimeout(timer);
+  };
+  client.once('close', onClose);
+  const attempt = (pending: string[]): void => {
+    client.subscribe(pending, { qos: 1 }, (err, grants) => {
+      // The connection went (mqtt.js fails what was in flight): the next CONNACK subscribes anew.
+      if (closed || !client.connected) return;
+      // When a code is a failure, mqtt.js 5 passes an error carrying the SUBACK, and grants that
+      // repeat the QoS asked for: the codes to trust are the packet's.
+      const codes = (err as (Error & { packet?: { granted?: number[] } }) | null)?.packet?.granted ?? grants?.map((g) => g.qos);
+      const refused = codes && codes.length === pending.length ? pending.filter((_, i) => codes[i]! >= 0x80) : err ? pending : [];
+      if (refused.length === 0) {
+        client.removeListener('close', onClose);
+        log.info({ filters: filters.length }, 'subscriptions granted');
+        granted();
+        return;
+      }
+      log.error({ err: err?.message, refused, retryInMs: waitMs }, 'subscription refused');
+      timer = setTimeout(() => {
+        if (!closed && client.connected) attempt(refused);
+      }, waitMs);
+      timer.unref();
+      waitMs = Math.min(maxMs, waitMs * 2);
+    });
+  };
+  attempt(filters);
 }
