@@ -27,6 +27,8 @@ export interface Published {
   device: string;
   seq: number;
   channel: 'telemetry' | 'event' | 'status';
+  /** When its PUBACK came (the device's clock, ms since the epoch). */
+  ackedAt: number;
 }
 
 export interface DeviceClient {
@@ -116,7 +118,7 @@ export function createDeviceClient(opts: DeviceClientOptions): DeviceClient {
     const body = { ts: opts.now(), seq: s, ...values };
     const payload = opts.payloadBytes && channel !== 'status' ? sizedJson(body, opts.payloadBytes) : JSON.stringify(body);
     await send(channel, payload, retain);
-    return { device: device.id, seq: s, channel };
+    return { device: device.id, seq: s, channel, ackedAt: opts.now() };
   }
 
   return {

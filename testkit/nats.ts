@@ -39,6 +39,8 @@ export interface NatsCluster {
   regenerate(): Promise<ClusterConfig>;
   /** The node that leads a park's stream ($MQTT_msgs, $MQTT_sess, $MQTT_rmsgs), or null. */
   streamLeader(parkId: string, stream: string): Promise<string | null>;
+  /** A stream's consumers as the first answering node reports them (diagnostics for a failed test). */
+  consumers(parkId: string, stream: string): Promise<unknown[]>;
   /** MQTT client ids connected to each running node. */
   mqttClients(): Promise<Map<string, string[]>>;
   /** The node an MQTT client id is connected to, or null. */
@@ -145,6 +147,23 @@ export async function startNatsCluster(opts: StartNatsOptions): Promise<NatsClus
         }
       }
       return null;
+    },
+    async consumers(parkId, stream) {
+      for (const x of nodes) {
+        if (!x.running) continue;
+        try {
+          const res = await fetch(`http://127.0.0.1:${x.httpPort}/jsz?accounts=true&streams=true&consumers=true`);
+          const body = (await res.json()) as { account_details?: { name: string; stream_detail?: { name: string; state?: unknown; consumer_detail?: Record<string, unknown>[] }[] }[] };
+          const s = body.account_details?.find((a) => a.name === parkId)?.stream_detail?.find((d) => d.name === stream);
+          if (!s) continue;
+          const pick = ({ name, config, delivered, ack_floor, num_ack_pending, num_redelivered, num_pending, cluster }: Record<string, unknown>) =>
+            ({ name, filter: (config as { filter_subject?: string } | undefined)?.filter_subject, delivered, ack_floor, num_ack_pending, num_redelivered, num_pending, leader: (cluster as { leader?: string } | undefined)?.leader });
+          return [{ node: x.name, stream: s.state }, ...(s.consumer_detail ?? []).map(pick)];
+        } catch {
+          // that node is not answering: ask the next
+        }
+      }
+      return [];
     },
     async mqttClients() {
       const out = new Map<string, string[]>();

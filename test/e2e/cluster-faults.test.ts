@@ -33,9 +33,24 @@ const WAIT_MS = 120_000;
 /** How long a killed node stays down. */
 const DOWN_MS = 8000;
 
-function phases(): (what: string) => void {
+interface Phases {
+  (what: string): void;
+  /** Seconds since the start, as the phase lines print them. */
+  at(ms: number): string;
+  /** Every phase line so far, for a failure's report. */
+  readonly lines: string[];
+}
+
+function phases(): Phases {
   const t0 = Date.now();
-  return (what) => process.stdout.write(`[cluster-faults +${((Date.now() - t0) / 1000).toFixed(1)}s] ${what}\n`);
+  const lines: string[] = [];
+  const at = (ms: number): string => `+${((ms - t0) / 1000).toFixed(1)}s`;
+  const phase = (what: string): void => {
+    const line = `[cluster-faults ${at(Date.now())}] ${what}`;
+    lines.push(line);
+    process.stdout.write(`${line}\n`);
+  };
+  return Object.assign(phase, { at, lines });
 }
 
 describe.skipIf(!NATS_SERVER)('SLOW the park on a 3-node NATS cluster through node, leader and shard failures', () => {
@@ -66,14 +81,16 @@ describe.skipIf(!NATS_SERVER)('SLOW the park on a 3-node NATS cluster through no
     const startShard = async (k: number): Promise<Managed> => {
       const p = startCli(['ingest', ...common, '--ingest-shard', `${k}/${SHARDS}`, '--sqlite-path', storeOf(k)]);
       procs.push(p);
-      await p.waitForOutput(/connected to broker/, WAIT_MS);
+      // Granted, not just connected: the stream keeps a device's message only for a consumer that
+      // already exists (interest retention), so devices start after every shard's subscriptions.
+      await p.waitForOutput(/subscriptions granted/, WAIT_MS);
       shards[k] = p;
       return p;
     };
     for (let k = 0; k < SHARDS; k++) await startShard(k);
     const aggregator = startCli(['aggregator', ...common]);
     procs.push(aggregator);
-    await aggregator.waitForOutput(/connected to broker/, WAIT_MS);
+    await aggregator.waitForOutput(/subscriptions granted/, WAIT_MS);
     const screenPort = await freePort();
     const screen = startCli(['screen', ...common, '--sqlite-path', storeOf(0), '--screen-host', '127.0.0.1', '--screen-port', String(screenPort)]);
     procs.push(screen);
@@ -168,6 +185,18 @@ describe.skipIf(!NATS_SERVER)('SLOW the park on a 3-node NATS cluster through no
     const misplaced = [...shardsOfDevice].filter(([id, ks]) => ks.size !== 1 || !ks.has(shardOf(id, SHARDS)));
     const duplicates = await Promise.all([0, 1].map(async (k) => Number(/parkpulse_ingest_duplicates_total (\d+)/.exec(await metricsOf(shards[k]!))?.[1] ?? 0)));
     await waitFor('the wall shows every device online again', () => model.devices.every((d) => deviceStates.get(d.id) !== 'unknown'), WAIT_MS, 250);
+    if (missing.length > 0) {
+      // What a lost reading's story needs: when its PUBACK came against the faults above, what its
+      // shard's ingest said about the device, and what JetStream holds for the shard consumers.
+      const pubs = new Map(f.published().map((p) => [`${p.device}#${p.seq}`, p]));
+      for (const key of missing.slice(0, 10)) {
+        const p = pubs.get(key)!;
+        const k = shardOf(p.device, SHARDS);
+        const lines = shards[k]!.output().split('\n').filter((l) => l.includes(p.device)).slice(-5);
+        phase(`MISSING ${key} (${p.channel}, shard ${k}) acknowledged at ${phase.at(p.ackedAt)}; shard ${k} log lines naming it: ${lines.length === 0 ? 'none' : `\n${lines.join('\n')}`}`);
+      }
+      phase(`JetStream consumers: ${JSON.stringify(await c.consumers('dantu', '$MQTT_msgs'))}`);
+    }
     phase(`acked ${acked.size}, stored ${have.size} (rows ${rows()}), missing ${missing.length}, duplicates (redelivered, stored once) ${duplicates[0]! + duplicates[1]! + dupBeforeKill}, devices ${shardsOfDevice.size} misplaced ${misplaced.length}, WebSocket gaps ${wsGaps}, wall messages ${lastSeq}, longest pause between wall updates ${(longestPauseMs / 1000).toFixed(1)} s`);
     expect(missing, `${missing.length} acknowledged readings missing`).toEqual([]);
     expect(shardsOfDevice.size).toBe(model.devices.length);

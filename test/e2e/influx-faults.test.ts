@@ -71,7 +71,7 @@ async function startBroker(rig: Rig, persistence: 'memory' | 'disk'): Promise<vo
 async function startIngest(rig: Rig, influxEnv: Record<string, string>): Promise<void> {
   const p = startCli(['ingest', '--data-dir', rig.dir, '--mqtt-url', rig.mqttUrl, '--log-level', 'info'], { INFLUX_TIMEOUT_MS: '3000', ...influxEnv });
   rig.all.push(p);
-  await p.waitForOutput(/connected to broker/, SLOW_WAIT_MS);
+  await p.waitForOutput(/subscriptions granted/, SLOW_WAIT_MS);
   rig.ingest = p;
 }
 
