@@ -120,6 +120,27 @@ export async function startNatsCluster(opts: StartNatsOptions): Promise<NatsClus
   });
   await Promise.all(nodes.map((x) => x.start()));
 
+  interface StreamDetail {
+    state?: unknown;
+    cluster?: { leader?: string };
+    consumer_detail?: Record<string, unknown>[];
+  }
+  /** A park's stream as the first answering node whose report `accept`s reports it (/jsz). */
+  const streamDetail = async (parkId: string, stream: string, consumers: boolean, accept: (d: StreamDetail) => boolean = () => true): Promise<{ node: string; detail: StreamDetail } | null> => {
+    for (const x of nodes) {
+      if (!x.running) continue;
+      try {
+        const res = await fetch(`http://127.0.0.1:${x.httpPort}/jsz?accounts=true&streams=true${consumers ? '&consumers=true' : ''}`);
+        const body = (await res.json()) as { account_details?: { name: string; stream_detail?: (StreamDetail & { name: string })[] }[] };
+        const detail = body.account_details?.find((a) => a.name === parkId)?.stream_detail?.find((d) => d.name === stream);
+        if (detail && accept(detail)) return { node: x.name, detail };
+      } catch {
+        // that node is not answering: ask the next
+      }
+    }
+    return null;
+  };
+
   const cluster: NatsCluster = {
     dir: opts.dir,
     nodes,
@@ -135,35 +156,15 @@ export async function startNatsCluster(opts: StartNatsOptions): Promise<NatsClus
       return config;
     },
     async streamLeader(parkId, stream) {
-      for (const x of nodes) {
-        if (!x.running) continue;
-        try {
-          const res = await fetch(`http://127.0.0.1:${x.httpPort}/jsz?accounts=true&streams=true`);
-          const body = (await res.json()) as { account_details?: { name: string; stream_detail?: { name: string; cluster?: { leader?: string } }[] }[] };
-          const s = body.account_details?.find((a) => a.name === parkId)?.stream_detail?.find((d) => d.name === stream);
-          if (s?.cluster?.leader) return s.cluster.leader;
-        } catch {
-          // that node is not answering: ask the next
-        }
-      }
-      return null;
+      // A node in the middle of an election knows the stream but no leader: ask the next.
+      return (await streamDetail(parkId, stream, false, (d) => Boolean(d.cluster?.leader)))?.detail.cluster?.leader ?? null;
     },
     async consumers(parkId, stream) {
-      for (const x of nodes) {
-        if (!x.running) continue;
-        try {
-          const res = await fetch(`http://127.0.0.1:${x.httpPort}/jsz?accounts=true&streams=true&consumers=true`);
-          const body = (await res.json()) as { account_details?: { name: string; stream_detail?: { name: string; state?: unknown; consumer_detail?: Record<string, unknown>[] }[] }[] };
-          const s = body.account_details?.find((a) => a.name === parkId)?.stream_detail?.find((d) => d.name === stream);
-          if (!s) continue;
-          const pick = ({ name, config, delivered, ack_floor, num_ack_pending, num_redelivered, num_pending, cluster }: Record<string, unknown>) =>
-            ({ name, filter: (config as { filter_subject?: string } | undefined)?.filter_subject, delivered, ack_floor, num_ack_pending, num_redelivered, num_pending, leader: (cluster as { leader?: string } | undefined)?.leader });
-          return [{ node: x.name, stream: s.state }, ...(s.consumer_detail ?? []).map(pick)];
-        } catch {
-          // that node is not answering: ask the next
-        }
-      }
-      return [];
+      const found = await streamDetail(parkId, stream, true);
+      if (!found) return [];
+      const pick = ({ name, config, delivered, ack_floor, num_ack_pending, num_redelivered, num_pending, cluster }: Record<string, unknown>) =>
+        ({ name, filter: (config as { filter_subject?: string } | undefined)?.filter_subject, delivered, ack_floor, num_ack_pending, num_redelivered, num_pending, leader: (cluster as { leader?: string } | undefined)?.leader });
+      return [{ node: found.node, stream: found.detail.state }, ...(found.detail.consumer_detail ?? []).map(pick)];
     },
     async mqttClients() {
       const out = new Map<string, string[]>();
