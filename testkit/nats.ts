@@ -125,7 +125,7 @@ export async function startNatsCluster(opts: StartNatsOptions): Promise<NatsClus
     cluster?: { leader?: string };
     consumer_detail?: Record<string, unknown>[];
   }
-  /** A park's stream as the first answering node whose report `accept`s reports it (/jsz). */
+  /** A park's stream (/jsz) from the first running node that knows it and whose report `accept` takes. */
   const streamDetail = async (parkId: string, stream: string, consumers: boolean, accept: (d: StreamDetail) => boolean = () => true): Promise<{ node: string; detail: StreamDetail } | null> => {
     for (const x of nodes) {
       if (!x.running) continue;
