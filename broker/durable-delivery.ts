@@ -16,6 +16,7 @@
 //    same message arriving twice (overlapping subscriptions); here it remembers the message ids
 //    (broker id + counter) each client recently got and drops only a true repeat.
 import type { Aedes, Client, PublishPacket } from 'aedes';
+import { RecentMessages } from './message-ids.ts';
 import { skipRoutedRepublish, type Done } from './routed-publish.ts';
 
 type Deliver = (packet: DeliveredPacket, cb: () => void) => void;
@@ -66,13 +67,10 @@ export function guardDuplicates(client: Client): void {
   const c = client as unknown as ClientInternals;
   const deliverQoS = c.deliverQoS;
   const deliver0 = c.deliver0;
-  const recent = new Set<string>();
+  const recent = new RecentMessages(RECENT_PER_CLIENT);
   const admit = (packet: DeliveredPacket): boolean => {
     if (!packet.brokerId) return true; // retained on subscribe: never filtered (Aedes neither)
-    const key = `${packet.brokerId}:${packet.brokerCounter}`;
-    if (recent.has(key)) return false;
-    recent.add(key);
-    if (recent.size > RECENT_PER_CLIENT) recent.delete(recent.values().next().value!);
+    if (!recent.add(packet.brokerId, packet.brokerCounter ?? -1)) return false;
     // Aedes' own counter check then always passes.
     delete c.duplicates[packet.brokerId];
     return true;

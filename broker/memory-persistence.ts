@@ -10,6 +10,7 @@
 // Everything else (subscriptions, retained, wills, incoming QoS 2) is aedes-persistence's own.
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
+import { MessageIndex } from './message-ids.ts';
 
 const require = createRequire(import.meta.url);
 // The class itself (the package's default export wraps it in a callback adapter Aedes 1 does not need).
@@ -30,12 +31,8 @@ interface Client {
 class OutgoingQueue {
   private next = 0;
   readonly entries = new Map<number, OutgoingPacket>();
-  private readonly byBroker = new Map<string, number>();
+  private readonly byBroker = new MessageIndex<number>();
   private readonly byMessageId = new Map<number, number[]>();
-
-  private static brokerKey(p: OutgoingPacket): string {
-    return `${p.brokerId}\u0000${p.brokerCounter}`;
-  }
 
   private indexMessageId(messageId: number | undefined, key: number): void {
     if (messageId === undefined) return;
@@ -66,13 +63,13 @@ class OutgoingQueue {
   enqueue(packet: OutgoingPacket): void {
     const key = this.next++;
     this.entries.set(key, packet);
-    this.byBroker.set(OutgoingQueue.brokerKey(packet), key);
+    this.byBroker.set(packet.brokerId, packet.brokerCounter, key);
     this.indexMessageId(packet.messageId, key);
   }
 
   /** Same contract as aedes-persistence's outgoingUpdate. */
   update(packet: OutgoingPacket): void {
-    const key = this.byBroker.get(OutgoingQueue.brokerKey(packet));
+    const key = this.byBroker.get(packet.brokerId, packet.brokerCounter);
     const hit = key === undefined ? undefined : this.entries.get(key);
     if (key !== undefined && hit) {
       this.unindexMessageId(hit.messageId, key);
@@ -84,9 +81,9 @@ class OutgoingQueue {
     const other = this.firstByMessageId(packet.messageId, (p) => p.brokerId !== packet.brokerId);
     if (other !== undefined) {
       const old = this.entries.get(other)!;
-      this.byBroker.delete(OutgoingQueue.brokerKey(old));
+      this.byBroker.delete(old.brokerId, old.brokerCounter);
       this.entries.set(other, packet);
-      this.byBroker.set(OutgoingQueue.brokerKey(packet), other);
+      this.byBroker.set(packet.brokerId, packet.brokerCounter, other);
       return;
     }
     throw new Error('no such packet');
@@ -97,7 +94,7 @@ class OutgoingQueue {
     if (key === undefined) return undefined;
     const p = this.entries.get(key)!;
     this.entries.delete(key);
-    this.byBroker.delete(OutgoingQueue.brokerKey(p));
+    this.byBroker.delete(p.brokerId, p.brokerCounter);
     this.unindexMessageId(p.messageId, key);
     return p;
   }
