@@ -39,8 +39,12 @@ export class RecentMessages {
   private readonly ringIds: string[] = [];
   private readonly ringCounters: number[] = [];
   private at = 0;
+  /** Identities remembered. */
+  readonly capacity: number;
 
-  constructor(readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
 
   /** Adds the identity; false when it is among the last `capacity` added already. */
   add(brokerId: string, counter: number): boolean {
