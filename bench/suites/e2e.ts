@@ -420,7 +420,7 @@ export const e2eSuite: BenchSuite = {
         metric: `sustained ack ingest / ack receipt ${k}`, value: Math.round((sum(nows) / Math.max(1, sum(olds))) * 100) / 100, unit: 'x',
         note: `${each} msg/s${pairs > 1 ? ` (${pairs} pairs, alternating; summed)` : ''}; target >= 1`,
       });
-      details[name] = pairs > 1 ? { ackReceipt: olds.map((r) => r.details), ackIngest: nows.map((r) => r.details) } : { ackReceipt: olds[0]!.details, ackIngest: nows[0]!.details };
+      details[name] = { ackReceipt: olds.map((r) => r.details), ackIngest: nows.map((r) => r.details) };
     }
     if (E2E_TARGET.profile) {
       const profiled = await runE2e(ctx, { ...E2E_TARGET, brokerAck: 'ingest', tag: 'profiled' });
