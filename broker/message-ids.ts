@@ -35,7 +35,7 @@ export class MessageIndex<V> {
  * preallocated, 1000 devices held 64 MB of empty rings.
  */
 export class RecentMessages {
-  private readonly seen = new Map<string, Set<number>>();
+  private readonly seen = new MessageIndex<true>();
   private readonly ringIds: string[] = [];
   private readonly ringCounters: number[] = [];
   private at = 0;
@@ -48,23 +48,18 @@ export class RecentMessages {
 
   /** Adds the identity; false when it is among the last `capacity` added already. */
   add(brokerId: string, counter: number): boolean {
-    let set = this.seen.get(brokerId);
-    if (set?.has(counter)) return false;
-    if (!set) this.seen.set(brokerId, (set = new Set()));
+    if (this.seen.get(brokerId, counter)) return false;
     if (this.ringIds.length < this.capacity) {
       this.ringIds.push(brokerId);
       this.ringCounters.push(counter);
     } else {
       // Full: forget the oldest, in the slot this one takes.
-      const oldId = this.ringIds[this.at]!;
-      const old = this.seen.get(oldId)!;
-      old.delete(this.ringCounters[this.at]!);
-      if (old.size === 0 && old !== set) this.seen.delete(oldId);
+      this.seen.delete(this.ringIds[this.at]!, this.ringCounters[this.at]!);
       this.ringIds[this.at] = brokerId;
       this.ringCounters[this.at] = counter;
       this.at = (this.at + 1) % this.capacity;
     }
-    set.add(counter);
+    this.seen.set(brokerId, counter, true);
     return true;
   }
 }
