@@ -49,11 +49,11 @@ export interface E2eOptions {
 
 /**
  * Two loads by default: 8k msg/s, a load this 2-core machine carries with every process on it
- * (latency when not overloaded), and the 30k target (throughput when overloaded; `profile` says
- * the suite also runs it once profiled, to show where the CPU goes).
+ * (latency when not overloaded), and the 30k target (throughput when overloaded; the suite also
+ * runs it once profiled, to show where the CPU goes).
  */
 export const E2E_DEFAULTS: E2eOptions = { devices: 1000, ratePerDevice: 8, publishers: 4, steadyS: 20, liveIntervalMs: 100, coalesceMs: 250, brokerPersistence: 'memory', brokerAck: 'ingest', profile: false, layout: 'split', ingestFeed: 'mqtt' };
-export const E2E_TARGET: E2eOptions = { ...E2E_DEFAULTS, ratePerDevice: 30, steadyS: 15, profile: true };
+export const E2E_TARGET: E2eOptions = { ...E2E_DEFAULTS, ratePerDevice: 30, steadyS: 15 };
 
 interface PubLine { t: number; sent: number; acked: number; connected: number; final?: boolean; devices?: [string, number, number][]; connectMs?: number | null; cpuUs: number }
 
@@ -405,7 +405,7 @@ export const e2eSuite: BenchSuite = {
     // alternating, and its ratio is of the pairs' summed rates. No run of a pair is profiled:
     // --cpu-prof cost the once-stored run 5% of its rate (2 runs each, 12-07), which made an
     // unprofiled run on receipt look faster. Where the CPU goes comes from a third run of its own.
-    for (const [name, base, pairs] of [['capacity', { ...E2E_DEFAULTS, ...soak }, 1], ['target', { ...E2E_TARGET, profile: false }, 2]] as const) {
+    for (const [name, base, pairs] of [['capacity', { ...E2E_DEFAULTS, ...soak }, 1], ['target', E2E_TARGET, 2]] as const) {
       const k = `@${(base.devices * base.ratePerDevice) / 1000}k`;
       const olds: Awaited<ReturnType<typeof runE2e>>[] = [];
       const nows: Awaited<ReturnType<typeof runE2e>>[] = [];
@@ -422,11 +422,9 @@ export const e2eSuite: BenchSuite = {
       });
       details[name] = { ackReceipt: olds.map((r) => r.details), ackIngest: nows.map((r) => r.details) };
     }
-    if (E2E_TARGET.profile) {
-      const profiled = await runE2e(ctx, { ...E2E_TARGET, brokerAck: 'ingest', tag: 'profiled' });
-      rows.push(...profiled.rows.filter((r) => r.metric.startsWith('CPU') || r.metric.startsWith('sustained')));
-      details.targetProfiled = profiled.details;
-    }
+    const profiled = await runE2e(ctx, { ...E2E_TARGET, brokerAck: 'ingest', profile: true, tag: 'profiled' });
+    rows.push(...profiled.rows.filter((r) => r.metric.startsWith('CPU') || r.metric.startsWith('sustained')));
+    details.targetProfiled = profiled.details;
     // The latency target of 10k msg/s (durable p99 < 200 ms, no second-long stall in the timeline),
     // on the default path alone.
     const tenK = await runE2e(ctx, { ...E2E_DEFAULTS, ...soak, ratePerDevice: 10, brokerAck: 'ingest' });
@@ -436,7 +434,7 @@ export const e2eSuite: BenchSuite = {
     details.latency10k = tenK.details;
     // Where broker and ingest share a process (`npm start`): the ingest on the broker's in-process
     // bus beside the same process with the ingest on its MQTT session, PUBACK once stored in both.
-    for (const [name, base] of [['capacity', { ...E2E_DEFAULTS, ...soak }], ['target', { ...E2E_TARGET, profile: false }]] as const) {
+    for (const [name, base] of [['capacity', { ...E2E_DEFAULTS, ...soak }], ['target', E2E_TARGET]] as const) {
       const k = `@${(base.devices * base.ratePerDevice) / 1000}k`;
       const old = await runE2e(ctx, { ...base, layout: 'joined', brokerAck: 'receipt' });
       const session = await runE2e(ctx, { ...base, layout: 'joined', ingestFeed: 'mqtt' });
