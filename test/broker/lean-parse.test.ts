@@ -49,6 +49,15 @@ describe('lean-parse', () => {
     expect(leanPacket(Buffer.from([0x42, 2, 0, 1]), 0)).toBeNull();
   });
 
+  it('leaves a parser without the internals it reads to its own parse', () => {
+    const parser = mqttPacket.parser() as unknown as MqttPacketParser;
+    const parse = parser.parse;
+    delete (parser as { _stateCounter?: number })._stateCounter;
+    const count = useLeanParse(parser);
+    expect(parser.parse).toBe(parse);
+    expect(count.taken).toBe(0);
+  });
+
   it('gives the packets and the first error mqtt-packet gives, on random streams cut at random points', () => {
     const rng = createRng(20261207);
     const int = (n: number): number => Math.floor(rng() * n);
