@@ -53,7 +53,7 @@ export interface LeanPuback {
 }
 
 const PUBLISH = 0x30;
-/** PUBACK's fixed header: type 4, flags 0 (MQTT-2.2.2-1), remaining length 2 (MQTT-3.4.2-1). */
+/** PUBACK's first byte: type 4, flags 0 (MQTT-2.2.2-1); its remaining length is 2 (MQTT 3.1.1 §3.4.1). */
 const PUBACK = 0x40;
 
 /**
