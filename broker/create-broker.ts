@@ -15,7 +15,6 @@ import { createAuthorizeHooks } from './authorize-hooks.ts';
 import { DEFAULT_BROKER_LIMITS, DEFAULT_BROKER_TIMING, type BrokerLimits } from './broker-limits.ts';
 import { createConnectHooks } from './connect-hooks.ts';
 import { hookParser } from './parser-hooks.ts';
-import { useLeanParseFor } from './lean-parse.ts';
 import { createMemoryPersistence } from './memory-persistence.ts';
 import { createSafeEmitter } from './safe-emitter.ts';
 import { enableAckChain, type AckChain, type AckChainStats } from './ack-chain.ts';
@@ -253,10 +252,9 @@ export async function createBroker(opts: BrokerOptions): Promise<Broker> {
       live.add(guarded);
       guarded.once('close', () => live.delete(guarded));
       const client = aedes.handle(guarded, req) as unknown as Client;
-      // Parser errors counted; filters deeper than Aedes allows made deniable (parser-hooks.ts).
+      // Parser errors counted; filters deeper than Aedes allows made deniable; PUBLISH and PUBACK
+      // parsed the short way (parser-hooks.ts).
       hookParser(client, (err) => refuse('packet-malformed', { remote, clientId: client.id, detail: err.message }));
-      // PUBLISH and PUBACK, most of what a connection reads, parsed without mqtt-packet's state machine (lean-parse.ts).
-      useLeanParseFor(client);
       // A delivery Aedes' counter filter dropped would never be acknowledged, and with the chain
       // its device's PUBACK would wait for ever: both modes use the exact duplicate filter.
       if (durable || chain) guardDuplicates(client);

@@ -13,8 +13,6 @@
 // streams of valid and malformed packets split at random points.
 // Relies on mqtt-packet 9's parser internals (`_list`, `_stateCounter`, `settings`), pinned with
 // Aedes 1.2 in package.json.
-import type { Client } from 'aedes';
-
 /** What of mqtt-packet's parser this relies on. */
 export interface MqttPacketParser {
   parse(buf: Buffer): number;
@@ -128,9 +126,4 @@ export function useLeanParse(parser: MqttPacketParser): LeanParseCount {
     return full.call(parser, at === 0 ? buf : buf.subarray(at));
   };
   return count;
-}
-
-/** The same for an Aedes client's parser (Aedes 1.2's `client._parser`). */
-export function useLeanParseFor(client: Client): LeanParseCount {
-  return useLeanParse((client as unknown as { _parser: MqttPacketParser })._parser);
 }

@@ -4,10 +4,13 @@
 //   - SUBSCRIBE and UNSUBSCRIBE filters deeper than Aedes allows (100 levels, checked before any
 //     hook, closing the connection) are replaced by a filter no client can send (NUL,
 //     MQTT-1.5.3-2), so the broker's subscribe hook denies just that grant (SUBACK 0x80,
-//     MQTT-3.9.3) and an UNSUBSCRIBE of it is a harmless no-op (UNSUBACK, MQTT-3.10.4-5).
+//     MQTT-3.9.3) and an UNSUBSCRIBE of it is a harmless no-op (UNSUBACK, MQTT-3.10.4-5);
+//   - PUBLISH and PUBACK, most of what a connection reads, parsed without mqtt-packet's state
+//     machine (lean-parse.ts).
 // Relies on Aedes 1.2's `client._parser` (pinned in package.json; test/broker/hostile-clients.test.ts).
 import type { Client } from 'aedes';
 import type { Packet } from 'mqtt-packet';
+import { useLeanParse, type MqttPacketParser } from './lean-parse.ts';
 
 /** The filter a too-deep one is replaced by (the subscribe hook refuses it as `too-deep`). */
 export const TOO_DEEP_FILTER = '\u0000too-deep';
@@ -25,7 +28,7 @@ const levelsAbove = (topic: string, max: number): boolean => {
 };
 
 export function hookParser(client: Client, onMalformed: (err: Error) => void): void {
-  const parser = (client as unknown as { _parser: ParserEvents })._parser;
+  const parser = (client as unknown as { _parser: ParserEvents & MqttPacketParser })._parser;
   parser.on('error', onMalformed);
   parser.prependListener('packet', (packet) => {
     if (packet.cmd === 'subscribe') {
@@ -34,4 +37,5 @@ export function hookParser(client: Client, onMalformed: (err: Error) => void): v
       packet.unsubscriptions = packet.unsubscriptions.map((t) => (levelsAbove(t, AEDES_MAX_LEVELS) ? TOO_DEEP_FILTER : t));
     }
   });
+  useLeanParse(parser);
 }
