@@ -11,7 +11,7 @@ import { loadAlertRules } from '../ingest/alerts/rules-config.ts';
 import { createAggregator, type Aggregator } from '../ingest/aggregator/create-aggregator.ts';
 import { registerAggregatorMetrics } from '../ingest/aggregator/metrics.ts';
 import { createIngest, type Ingest, type IngestOptions } from '../ingest/create-ingest.ts';
-import { durableLatencyHistogram, registerIngestMetrics, timeStoreWrites } from '../ingest/metrics.ts';
+import { arrivalLatencyHistogram, durableLatencyHistogram, registerIngestMetrics, timeStoreWrites } from '../ingest/metrics.ts';
 import { openStore } from '../ingest/store/open-store.ts';
 import { createScreen, type Screen, type ScreenOptions } from '../screen/server/create-screen.ts';
 import { listenScreen, type ScreenListener } from '../screen/server/listen.ts';
@@ -176,6 +176,7 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
     maxFutureMs: config.ingest.maxFutureMs,
     shard: config.ingest.shard,
     onDurable: durableLatencyHistogram(ops.metrics),
+    onArrival: arrivalLatencyHistogram(ops.metrics),
     ...options,
     store,
     alerts,

@@ -64,6 +64,11 @@ export interface IngestOptions {
   /** Called for every reading as its batch commits, with device ts -> committed in ms (a histogram). */
   onDurable?: (latencyMs: number) => void;
   /**
+   * Called for every accepted reading as it arrives, with device ts -> taken in by the ingest in ms
+   * (a histogram): the part of the durable latency spent before the store (device, broker, network).
+   */
+  onArrival?: (latencyMs: number) => void;
+  /**
    * Device messages from the broker's in-process bus instead of the MQTT session (`parkpulse all`:
    * broker/bus-feed.ts). The session then carries only operator actions and the live state; a
    * device's PUBACK still waits until its reading is stored. Attached on every connect of the session
@@ -216,6 +221,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     }
     const r = out.reading;
     counters.accepted++;
+    opts.onArrival?.(r.receivedAt - r.ts);
     rate.tick();
     // A retained status is a replay of the current state, and a will repeats its session's seq.
     if (!packet.retain && r.values.will !== true) tracker.observe(r.device, r.seq);

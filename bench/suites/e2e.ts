@@ -17,6 +17,7 @@ import { freePort, type Managed } from '../../testkit/processes.ts';
 import type { BenchContext, BenchResult, BenchRow, BenchSuite } from '../harness.ts';
 import { summarizeProfiles, type ProfileSummary } from '../lib/cpu-profile.ts';
 import { bucketDiff, bucketQuantile, type Buckets } from '../lib/histogram.ts';
+import { cpuBetween, cpuSample, type CpuSample } from '../lib/machine.ts';
 import { writeTimelineHtml } from '../lib/timeline-chart.ts';
 import { cpuSeconds, percentile, rssMb, runJsonProcess } from '../lib/processes.ts';
 import type { PublisherConfig } from '../load/publisher.ts';
@@ -54,6 +55,9 @@ export interface E2eOptions {
  */
 export const E2E_DEFAULTS: E2eOptions = { devices: 1000, ratePerDevice: 8, publishers: 4, steadyS: 20, liveIntervalMs: 100, coalesceMs: 250, brokerPersistence: 'memory', brokerAck: 'ingest', profile: false, layout: 'split', ingestFeed: 'mqtt' };
 export const E2E_TARGET: E2eOptions = { ...E2E_DEFAULTS, ratePerDevice: 30, steadyS: 15 };
+
+/** A figure per stage of the pipeline that a timeline follows. */
+interface Stages { broker: number; ingest: number }
 
 interface PubLine { t: number; sent: number; acked: number; connected: number; final?: boolean; devices?: [string, number, number][]; connectMs?: number | null; cpuUs: number }
 
@@ -193,7 +197,10 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     const acceptedAt = async (): Promise<number> => (await metric(ports.ingestHttp, 'ingest_accepted_total'))[''] ?? 0;
     // Once a second: what the publishers made, what the broker took in and holds, what reached the
     // store and how long it took (the ingest's histogram, differenced), for the timeline chart.
-    interface Sample { t: number; made: number; brokerIn: number; busQueued: number; accepted: number; durable: Buckets; lagMs: { broker: number; ingest: number }; brokerRssMb: number; heapBounded: boolean }
+    // Beside them, per stage (broker and ingest; `all` counts as both when joined): CPU seconds and GC
+    // seconds so far, and the machine's /proc/stat ticks, so a slow second can be told apart: the
+    // stage busy, the stage collecting garbage, or the machine's cores taken by other processes or the hypervisor.
+    type Sample = TimelineSample & { made: number };
     const samples: Sample[] = [];
     const takeSample = async (): Promise<Sample> => {
       // A stage that died says so, with its last output, instead of a bare "fetch failed".
@@ -203,6 +210,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       const [brokerText, ingestText] = joined ? await scrape(ports.brokerHttp).then((t): [string, string] => [t, t]) : await Promise.all([scrape(ports.brokerHttp), scrape(ports.ingestHttp)]);
       const accepted = pick(ingestText, 'ingest_accepted_total')[''] ?? 0;
       const durableBuckets = pick(ingestText, 'ingest_durable_latency_seconds_bucket');
+      const arrival = pick(ingestText, 'ingest_arrival_latency_seconds_bucket');
       const brokerIn = pick(brokerText, 'broker_messages_in_total');
       const bus = pick(brokerText, 'broker_bus_queued');
       const brokerLag = pick(brokerText, 'nodejs_eventloop_lag_max_seconds');
@@ -213,7 +221,10 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       // The broker's resident memory and whether its heap bound held (shared/heap-growth.ts), per second.
       const brokerRssMb = noteHeap(joined ? 'all' : 'broker', brokerText);
       const heapBounded = pick(brokerText, 'process_heap_growth_bounded')[''] === 1;
-      const s = { t: Date.now(), made, brokerIn: brokerIn[''] ?? 0, busQueued: bus[''] ?? 0, accepted, durable: durableBuckets, lagMs, brokerRssMb, heapBounded };
+      const gc = (text: string): number => Object.values(pick(text, 'nodejs_gc_duration_seconds_sum')).reduce((a, b) => a + b, 0);
+      const cpuOf = (name: string): number => cpuSeconds(procs[joined ? 'all' : name]!.pid) ?? 0;
+      const s = { t: Date.now(), made, brokerIn: brokerIn[''] ?? 0, busQueued: bus[''] ?? 0, accepted, durable: durableBuckets, arrival, lagMs, brokerRssMb, heapBounded,
+        cpuS: { broker: cpuOf('broker'), ingest: cpuOf('ingest') }, gcS: { broker: gc(brokerText), ingest: gc(ingestText) }, machine: cpuSample() };
       samples.push(s);
       return s;
     };
@@ -329,34 +340,46 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
   }
 }
 
-/** Per second of the run: taken by the broker, stored, queued in the bus, durable p50/p99 (ms), for the JSON result. */
-function timelineOf(samples: { t: number; brokerIn: number; busQueued: number; accepted: number; durable: Buckets; lagMs: { broker: number; ingest: number }; brokerRssMb: number; heapBounded: boolean }[], t0: number): { s: number; brokerIn: number; stored: number; busQueued: number; p50: number | null; p99: number | null; lagMs: { broker: number; ingest: number }; brokerRssMb: number; heapBounded: boolean }[] {
+/** One scrape of the stages (counters and histograms so far); the timeline differences them. */
+interface TimelineSample { t: number; brokerIn: number; busQueued: number; accepted: number; durable: Buckets; arrival: Buckets; lagMs: Stages; brokerRssMb: number; heapBounded: boolean; cpuS: Stages; gcS: Stages; machine: CpuSample | null }
+
+/**
+ * Per second of the run: taken by the broker, stored, queued in the bus, device ts -> durable and
+ * -> taken in by the ingest p50/p99 (ms), the longest event-loop stall (ms), each stage's CPU and GC
+ * (% of one core), and the machine's busy and stolen share (% of all its cores), for the JSON result.
+ */
+function timelineOf(samples: TimelineSample[], t0: number): { s: number; brokerIn: number; stored: number; busQueued: number; p50: number | null; p99: number | null; arrivalP50: number | null; arrivalP99: number | null; lagMs: Stages; cpuPct: Stages; gcPct: Stages; machine: { busyPct: number; stealPct: number } | null; brokerRssMb: number; heapBounded: boolean }[] {
   const sorted = [...samples].sort((a, b) => a.t - b.t).filter((s, i, all) => i === 0 || s.t - all[i - 1]!.t >= 500);
   return sorted.slice(1).map((s, i) => {
     const prev = sorted[i]!;
     const dt = (s.t - prev.t) / 1000;
-    const d = bucketDiff(s.durable, prev.durable);
-    const q = (x: number): number | null => {
-      const v = bucketQuantile(d, x);
+    const q = (x: number, b: Buckets = bucketDiff(s.durable, prev.durable)): number | null => {
+      const v = bucketQuantile(b, x);
       return v === null ? null : Math.round(v * 1000);
     };
-    return { s: Math.round((s.t - t0) / 100) / 10, brokerIn: Math.round((s.brokerIn - prev.brokerIn) / dt), stored: Math.round((s.accepted - prev.accepted) / dt), busQueued: s.busQueued, p50: q(0.5), p99: q(0.99), lagMs: s.lagMs, brokerRssMb: s.brokerRssMb, heapBounded: s.heapBounded };
+    const arrived = bucketDiff(s.arrival, prev.arrival);
+    const pct = (a: Stages, b: Stages): Stages => ({ broker: Math.round(((b.broker - a.broker) / dt) * 100), ingest: Math.round(((b.ingest - a.ingest) / dt) * 100) });
+    const m = cpuBetween(prev.machine, s.machine);
+    return {
+      s: Math.round((s.t - t0) / 100) / 10, brokerIn: Math.round((s.brokerIn - prev.brokerIn) / dt), stored: Math.round((s.accepted - prev.accepted) / dt), busQueued: s.busQueued, p50: q(0.5), p99: q(0.99), arrivalP50: q(0.5, arrived), arrivalP99: q(0.99, arrived), lagMs: s.lagMs,
+      cpuPct: pct(prev.cpuS, s.cpuS), gcPct: pct(prev.gcS, s.gcS), machine: m && { busyPct: Math.round(m.busyPct), stealPct: Math.round(m.stealPct) }, brokerRssMb: s.brokerRssMb, heapBounded: s.heapBounded,
+    };
   });
 }
 
 /** Throughput and latency per second of the run, as an HTML page of SVG charts. */
 function writeE2eChart(
   file: string, o: E2eOptions,
-  samples: { t: number; made: number; brokerIn: number; busQueued: number; accepted: number; durable: Buckets }[],
+  samples: { t: number; made: number; brokerIn: number; busQueued: number; accepted: number; durable: Buckets; arrival: Buckets }[],
   publisherLines: PubLine[][], screen: [number, number][], t0: number, steady: { from: number; to: number },
 ): void {
   // Samples closer than 0.5 s (the steady-state marks) would make spiky rates: keep the regular ones.
   const sorted = [...samples].sort((a, b) => a.t - b.t).filter((s, i, all) => i === 0 || s.t - all[i - 1]!.t >= 500);
   const rate = (pick: (s: (typeof sorted)[number]) => number): [number, number | null][] =>
     sorted.slice(1).map((s, i) => [(s.t - t0) / 1000, Math.max(0, (pick(s) - pick(sorted[i]!)) / ((s.t - sorted[i]!.t) / 1000))]);
-  const latency = (q: number): [number, number | null][] =>
+  const latency = (q: number, of: 'durable' | 'arrival' = 'durable'): [number, number | null][] =>
     sorted.slice(1).map((s, i) => {
-      const v = bucketQuantile(bucketDiff(s.durable, sorted[i]!.durable), q);
+      const v = bucketQuantile(bucketDiff(s[of], sorted[i]![of]), q);
       return [(s.t - t0) / 1000, v === null ? null : v * 1000];
     });
   const screenP99: [number, number | null][] = sorted.slice(1).map((s, i) => {
@@ -385,6 +408,7 @@ function writeE2eChart(
       { title: 'Latency from the device ts', unit: 'ms', band, lines: [{ value: 200, label: 'durable p99 target' }], series: [
         { name: 'to durable p50', color: '#7fc8a0', points: latency(0.5) },
         { name: 'to durable p99', color: '#1a9e55', points: latency(0.99) },
+        { name: 'to the ingest p99', color: '#2a6fdb', points: latency(0.99, 'arrival') },
         { name: 'to the screen p99', color: '#d9822b', points: screenP99 },
       ] },
       { title: 'Queued in the broker', unit: 'messages', band, series: [{ name: 'bus queue', color: '#8e44ad', points: sorted.map((s) => [(s.t - t0) / 1000, s.busQueued]) }] },

@@ -3,7 +3,7 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerBrokerMetrics } from '../../broker/metrics.ts';
-import { registerIngestMetrics, timeStoreWrites } from '../../ingest/metrics.ts';
+import { arrivalLatencyHistogram, durableLatencyHistogram, registerIngestMetrics, timeStoreWrites } from '../../ingest/metrics.ts';
 import { createSqliteStore } from '../../ingest/store/sqlite-store.ts';
 import { deriveDeviceSecret } from '../../shared/credentials.ts';
 import { createMetricsRegistry } from '../../shared/metrics.ts';
@@ -21,7 +21,7 @@ describe('health and metrics', () => {
     const metrics = createMetricsRegistry({ processMetrics: true });
     registerBrokerMetrics(metrics, park.broker);
     const store = timeStoreWrites(await createSqliteStore({ path: park.sqlitePath, model: park.model, logger: park.logger }), metrics);
-    const ingest = await park.startIngest({ store });
+    const ingest = await park.startIngest({ store, onDurable: durableLatencyHistogram(metrics), onArrival: arrivalLatencyHistogram(metrics) });
     // The hooks other parts fill in: a spooling store's depth, and the alert state.
     registerIngestMetrics(metrics, { stats: ingest.stats, spoolDepth: () => 7, alertsByState: () => ({ active: 2, acknowledged: 1 }) });
     const checks: ReadinessCheck[] = [
@@ -42,12 +42,14 @@ describe('health and metrics', () => {
     return Number(line.slice(series.length + 1));
   }
 
-  it('counts connections, messages in and out, refusals and rejects by reason, and store write latency', async () => {
+  it('counts connections, messages in and out, refusals and rejects by reason, store write latency, and each reading\'s arrival and durable latency', async () => {
     const id = 'mtr-longyuan-1';
     const device = await mqtt.connectAsync(park.mqttUrl, { clientId: id, username: id, password: deriveDeviceSecret(park.provisioned.fleetKey, park.model.id, id), reconnectPeriod: 0 });
     const topic = deviceTopic(park.model.id, 'meter', id, 'telemetry');
     for (let seq = 1; seq <= 5; seq++) {
-      await device.publishAsync(topic, JSON.stringify({ ts: Date.now(), seq, kw: 800, kwh: 1000 + seq, voltage: 400, current: 1200, powerFactor: 0.95 }), { qos: 1 });
+      // The first was stamped 2 s before it was sent (a device's backlog): the arrival histogram has it late.
+      const ts = Date.now() - (seq === 1 ? 2000 : 0);
+      await device.publishAsync(topic, JSON.stringify({ ts, seq, kw: 800, kwh: 1000 + seq, voltage: 400, current: 1200, powerFactor: 0.95 }), { qos: 1 });
     }
     await device.publishAsync(topic, '{"ts": 1, "kw": nope', { qos: 1 });
     await device.publishAsync(topic, JSON.stringify({ ts: Date.now(), seq: 6, kw: 'lots' }), { qos: 1 });
@@ -77,6 +79,12 @@ describe('health and metrics', () => {
     expect(value(text, 'parkpulse_ingest_write_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(value(text, 'parkpulse_ingest_write_seconds_sum')).toBeGreaterThan(0);
     expect(value(text, 'parkpulse_ingest_spool_depth')).toBe(7);
+    // One observation per accepted reading (rejects have none); the late one in the 2-3 s bucket.
+    expect(value(text, 'parkpulse_ingest_arrival_latency_seconds_count')).toBe(5);
+    expect(value(text, 'parkpulse_ingest_arrival_latency_seconds_bucket{le="1.5"}')).toBe(4);
+    expect(value(text, 'parkpulse_ingest_arrival_latency_seconds_bucket{le="3"}')).toBe(5);
+    expect(value(text, 'parkpulse_ingest_durable_latency_seconds_count')).toBe(5);
+    expect(value(text, 'parkpulse_ingest_durable_latency_seconds_bucket{le="1.5"}')).toBe(4);
     expect(value(text, 'parkpulse_alerts{state="active"}')).toBe(2);
     expect(value(text, 'parkpulse_alerts{state="acknowledged"}')).toBe(1);
     expect(value(text, 'parkpulse_alerts{state="shelved"}')).toBe(0);
