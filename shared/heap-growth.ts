@@ -4,8 +4,10 @@
 // generation reach 150-180 MB of mostly dead messages before a full GC. Bounded to 30%, the heap
 // V8 reserves fell from 174-184 to 85 MB for ~5 points of a core. Overloaded (30k offered) the
 // broker is CPU-bound and every full GC costs intake (29.3k against 31.0k msg/s in one run), so
-// after 10 s above `busyAbove` of event-loop utilisation V8's own factor applies again
-// (docs/facts.md, "The broker's memory").
+// after 30 s above `busyAbove` of event-loop utilisation V8's own factor applies again
+// (docs/facts.md, "The broker's memory"). Not sooner: after a connect storm of 10-15 s the bound
+// lifted and stayed off at 10k msg/s on a busy machine, the heap grew to 4x, and each full GC of it
+// was a 200-360 ms stall (docs/facts.md, "A connect storm lifted the heap bound").
 // V8 reads --heap-growing-percent at every full GC, so it can be changed while the process runs;
 // 0 means V8's own dynamic factor.
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
@@ -20,16 +22,18 @@ export interface HeapGrowthOptions {
    * while 1000 devices connect.
    */
   busyAbove?: number;
-  /** Utilisation below which the bound applies again (hysteresis). Default 0.8. */
+  /** Utilisation below which the bound applies again. Default 0.9, as busyAbove: the check counts below set the hysteresis. */
   idleBelow?: number;
   /** ms between utilisation checks. Default 1000. */
   intervalMs?: number;
   /**
-   * Consecutive checks past a threshold before switching. Default 10: 1000 devices connecting keep
-   * the broker over 90% busy for 5-7 s, which keeps the bound (and the memory down when it matters
-   * most); a sustained overload lifts it.
+   * Consecutive checks at or above busyAbove before the bound lifts. Default 30: 1000 devices
+   * connecting keep the broker over 90% busy for 5-15 s, which keeps the bound (and the memory down
+   * when it matters most); only a sustained overload lifts it.
    */
-  sustainedChecks?: number;
+  busyChecks?: number;
+  /** Consecutive checks below idleBelow before it applies again. Default 10. */
+  idleChecks?: number;
   /** Called on each switch, with the utilisation that caused it. */
   onChange?: (bounded: boolean, utilisation: number) => void;
 }
@@ -43,7 +47,7 @@ export interface HeapGrowth {
 
 export function startHeapGrowth(opts: HeapGrowthOptions): HeapGrowth {
   const busyAbove = opts.busyAbove ?? 0.9;
-  const idleBelow = opts.idleBelow ?? 0.8;
+  const idleBelow = opts.idleBelow ?? 0.9;
   let bounded = false;
   const set = (on: boolean, utilisation: number): void => {
     if (on === bounded) return;
@@ -53,7 +57,8 @@ export function startHeapGrowth(opts: HeapGrowthOptions): HeapGrowth {
   };
   if (opts.percent <= 0) return { bounded: () => false, close: () => {} };
   set(true, 0);
-  const sustained = opts.sustainedChecks ?? 10;
+  const busyChecks = opts.busyChecks ?? 30;
+  const idleChecks = opts.idleChecks ?? 10;
   let streak = 0;
   let last: EventLoopUtilization = performance.eventLoopUtilization();
   const timer = setInterval(() => {
@@ -62,7 +67,7 @@ export function startHeapGrowth(opts: HeapGrowthOptions): HeapGrowth {
     last = now;
     const pastThreshold = bounded ? u >= busyAbove : u < idleBelow;
     streak = pastThreshold ? streak + 1 : 0;
-    if (streak >= sustained) {
+    if (streak >= (bounded ? busyChecks : idleChecks)) {
       streak = 0;
       set(!bounded, u);
     }
