@@ -29,6 +29,16 @@ export type WorkerRequest =
 
 export type WorkerResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string } | { id: 0; ok: true; result: 'ready' };
 
+/**
+ * WAL pages between automatic checkpoints (SQLite's default is 1,000, ~4 MB). Readings of many
+ * devices interleave, so each row of a commit changes a `(device_id, seq)` index page of its own,
+ * and the WAL holds the same pages again and again; a checkpoint writes each page back once,
+ * however often it changed. With ten times the default (~40 MB of WAL at most), 150-row commits of
+ * 1,000 meters cost 14.1 µs of CPU and 5.5 KiB of disk writes per row instead of 17.7 µs and
+ * 9.1 KiB (docs/facts.md, "A checkpoint writes a page once").
+ */
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
 const data = workerData as SqliteWorkerData;
 const port = parentPort!;
 
@@ -45,6 +55,7 @@ function open(): Database.Database {
   // Index pages of every device a batch touches stay cached between commits.
   db.pragma('cache_size = -65536');
   db.pragma('busy_timeout = 5000');
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   createSchema(db);
   upsertDevices(db, data.devices);
   return db;
