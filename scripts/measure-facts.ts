@@ -1,7 +1,8 @@
 // `npx tsx scripts/measure-facts.ts`: re-measures the small facts docs/facts.md gives for the parts
-// the code relies on (SQLite commit cost by batch size and checkpoint interval, line-protocol building, JSON + zod per
-// message, one fdatasync). Prints a table; takes about a minute. On a shared machine the figures
-// move by a third between runs: read them as ratios and orders of magnitude.
+// the code relies on (SQLite commit cost by batch size and by checkpoint interval, line-protocol
+// building, JSON + zod per message, one fdatasync). Prints a table; takes about a minute. On a
+// shared machine the figures move by a third between runs: read them as ratios and orders of
+// magnitude.
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
