@@ -5,11 +5,12 @@
 // magnitude.
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Point } from '@influxdata/influxdb-client';
 import Database from 'better-sqlite3';
+import { bytesWritten } from '../bench/lib/processes.ts';
 import { meterTelemetrySchema } from '../shared/schema.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'parkpulse-facts-'));
@@ -52,7 +53,7 @@ try {
   // SQLite's checkpoint interval on a store that has run a while (300 readings per meter), then
   // 150-row commits of 1,000 meters in arrival order (the ingest's batches at 10k msg/s): CPU and
   // bytes passed to write() per row (Linux /proc/self/io).
-  const wchar = (): number => Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN);
+  const wchar = (): number => bytesWritten('self') ?? NaN;
   for (const pages of [1000, 10_000]) {
     const db = new Database(join(dir, `ckpt-${pages}.db`));
     db.pragma('journal_mode = WAL');

@@ -97,6 +97,20 @@ export function cpuSeconds(pid: number): number | null {
   }
 }
 
+/**
+ * Bytes a process has passed to write() and its kin so far, all its threads together (Linux
+ * /proc/<pid>/io `wchar`: page cache included, so it counts what SQLite hands the kernel), or null
+ * where there is no such file (not Linux, or the process is gone).
+ */
+export function bytesWritten(pid: number | 'self'): number | null {
+  try {
+    const m = /^wchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** p-th percentile of sorted numbers. */
 export function percentile(sorted: readonly number[], p: number): number | null {
   if (sorted.length === 0) return null;

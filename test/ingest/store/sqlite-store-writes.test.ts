@@ -3,10 +3,11 @@
 // (device_id, seq) index page per meter it holds, so the WAL repeats the same pages; the store's
 // checkpoint interval decides how often each page is written back (ingest/store/sqlite-worker.ts).
 // Bytes come from Linux's /proc/self/io, which counts the store's worker thread with this process.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bytesWritten } from '../../../bench/lib/processes.ts';
 import { createSqliteStore } from '../../../ingest/store/sqlite-store.ts';
 import type { Reading } from '../../../ingest/store/types.ts';
 import { silentLogger } from '../../../shared/logger.ts';
@@ -14,11 +15,6 @@ import { loadParkModel } from '../../../shared/park-model.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'parkpulse-store-writes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Bytes this process has passed to write() so far (all threads). */
-function bytesWritten(): number {
-  return Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1]);
-}
 
 const METERS = 1000;
 const BATCH = 150;
@@ -41,17 +37,17 @@ function batch(from: number, size = BATCH): Reading[] {
   return rows;
 }
 
-const hasIoCounters = existsSync('/proc/self/io');
+const hasIoCounters = bytesWritten('self') !== null;
 if (!hasIoCounters) process.stdout.write('sqlite-store-writes: skipped, no /proc/self/io (not Linux): bytes written cannot be counted\n');
 
 describe('SQLite store disk writes', () => {
   it.skipIf(!hasIoCounters)('stores 30,000 interleaved readings of 1,000 meters with under 6.5 KB written per reading', async () => {
     const store = await createSqliteStore({ path: join(dir, 'writes.db'), model: loadParkModel(), logger: silentLogger() });
     for (let i = 0; i < WARM; i += 5000) await store.write(batch(i, 5000));
-    const before = bytesWritten();
+    const before = bytesWritten('self')!;
     let inserted = 0;
     for (let i = WARM; i < WARM + ROWS; i += BATCH) inserted += (await store.write(batch(i))).inserted;
-    const perRow = (bytesWritten() - before) / ROWS;
+    const perRow = (bytesWritten('self')! - before) / ROWS;
     process.stdout.write(`store writes: ${Math.round(perRow)} bytes written per reading (${ROWS} readings, ${METERS} meters, ${BATCH} per commit)\n`);
     await store.close();
     expect(inserted).toBe(ROWS);
