@@ -25,6 +25,7 @@ import type { ParkModel } from '../shared/park-model.ts';
 import { provision, readFleetKey, readRegistry, readServiceSecret, readViewerToken, serviceUsername, type ServiceRole } from '../shared/registry.ts';
 import { createFleet, type Fleet } from '../simulators/fleet.ts';
 import { projectPath } from '../shared/project-root.ts';
+import type { JetStreamWatchOptions } from '../shared/jetstream-watchdog.ts';
 
 export interface Running {
   name: string;
@@ -175,6 +176,7 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
     liveIntervalMs: config.ingest.liveIntervalMs,
     maxFutureMs: config.ingest.maxFutureMs,
     shard: config.ingest.shard,
+    jetstream: jetstreamWatch(config, model),
     onDurable: durableLatencyHistogram(ops.metrics),
     onArrival: arrivalLatencyHistogram(ops.metrics),
     ...options,
@@ -191,6 +193,11 @@ export async function startIngest(config: AppConfig, model: ParkModel, logger: L
   return { name: 'ingest', ingest, beforeStop: () => ingest.stopRules(), close: () => ingest.close() };
 }
 
+/** The JetStream watchdog of a service's session where the config names the NATS nodes' monitoring URLs (the park's account is its id). */
+function jetstreamWatch(config: AppConfig, model: ParkModel): JetStreamWatchOptions | null {
+  return config.natsMonitorUrls ? { monitorUrls: config.natsMonitorUrls, account: model.id } : null;
+}
+
 /** A sharded park's aggregator (see ingest/aggregator/): merges the shards into the park's live and alerts topics. */
 export async function startAggregator(config: AppConfig, model: ParkModel, logger: Logger, ops: Ops): Promise<Running & { aggregator: Aggregator }> {
   const rules = loadAlertRules(config.alerts.rulesPath);
@@ -200,6 +207,7 @@ export async function startAggregator(config: AppConfig, model: ParkModel, logge
     mqtt: { url: config.mqttUrl, username: serviceUsername('aggregator', model.id), password: await secretFor(config, 'aggregator', logger) },
     alerts: { rules, dbPath: config.alerts.dbPath },
     liveIntervalMs: config.ingest.liveIntervalMs,
+    jetstream: jetstreamWatch(config, model),
   });
   registerAggregatorMetrics(ops.metrics, aggregator);
   ops.checks.push({ name: 'aggregator', ready: () => aggregator.healthy() });

@@ -30,6 +30,7 @@ import { alertOwner, shardModel, shardRules } from './shard/shard-view.ts';
 import type { TelemetryStore } from './store/types.ts';
 import type { FeedMessage, FeedSource } from '../shared/bus-feed.ts';
 import { createFeedIntake } from './feed-intake.ts';
+import { watchJetStream, type JetStreamWatchOptions } from '../shared/jetstream-watchdog.ts';
 
 export interface IngestOptions {
   model: ParkModel;
@@ -75,6 +76,11 @@ export interface IngestOptions {
    * (a restarted broker core is a new bus) and detached when it drops. Default: none.
    */
   feed?: FeedSource;
+  /**
+   * On a NATS cluster: watch the session's JetStream consumers through the nodes' monitoring port
+   * and reconnect when one stops delivering (shared/jetstream-watchdog.ts). Default: none.
+   */
+  jetstream?: JetStreamWatchOptions | null;
   /** Clock, ms; tests may pin it. */
   now?: () => number;
 }
@@ -98,6 +104,8 @@ export interface IngestStats extends IngestCounters {
   storeWriteFailures: number;
   /** Sharded: wills of other shards' devices seen on the unmapped status topics (left to them). */
   otherShards: number;
+  /** Reconnects made because a JetStream consumer of the session had stopped delivering. */
+  consumerStalls: number;
   alerts: AlertingStats | null;
 }
 
@@ -283,6 +291,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
   client.on('offline', () => log.warn('broker unreachable; reconnecting'));
+  const watchdog = opts.jetstream ? watchJetStream(client, clientId, opts.jetstream, opts.logger) : null;
   client.on('close', () => {
     devices.pause(now());
     alerting?.detach();
@@ -304,6 +313,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       unacked: acks.unacked + intake.pending,
       storeWriteFailures: batcher.failures,
       otherShards: counters.otherShards,
+      consumerStalls: watchdog?.stalls() ?? 0,
       alerts: alerting?.stats() ?? null,
     }),
     durableLatency: () => durable.quantiles(),
@@ -312,6 +322,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
     async close() {
       if (closing) return;
       closing = true;
+      watchdog?.close();
       stopPublishing();
       // 1. stop intake: from here on a message is left unacknowledged, for redelivery next session
       // 2. flush writes, 3. send the acknowledgements they earned

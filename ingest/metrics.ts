@@ -33,6 +33,7 @@ export function registerIngestMetrics(registry: MetricsRegistry, opts: IngestMet
   labelledCounterFrom(registry, 'ingest_flags_total', 'Readings stored but flagged, by flag (ingest/errors.ts)', 'flag', Object.keys(READING_FLAGS), () => stats().flags);
   counterFrom(registry, 'ingest_dead_letters_total', 'Accepted readings the database refused (in the dead-letter file, not counted as accepted)', () => stats().deadLettered);
   counterFrom(registry, 'ingest_store_write_failures_total', 'Store writes that failed (and were retried)', () => stats().storeWriteFailures);
+  counterFrom(registry, 'ingest_consumer_stalls_total', 'NATS cluster: reconnects of the session because a JetStream consumer held messages and delivered none (shared/jetstream-watchdog.ts)', () => stats().consumerStalls);
   gaugeFrom(registry, 'ingest_pending_writes', 'Readings queued or being written', () => stats().pendingWrites);
   gaugeFrom(registry, 'ingest_unacked', 'Messages received and not yet acknowledged to the broker', () => stats().unacked);
   gaugeFrom(registry, 'ingest_spool_depth', 'Readings spooled to disk awaiting the database', () => opts.spoolDepth?.() ?? stats().spoolDepth);

@@ -38,6 +38,22 @@ function shardSpec(raw: string, source: string, minN: number, maxN: number, exam
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
+/** http(s)://host:port monitoring base URLs, comma-separated; a trailing slash is dropped. */
+function parseMonitorUrls(raw: string, source: string): string[] {
+  const list = raw.split(',').map((u) => u.trim()).filter((u) => u.length > 0);
+  if (list.length === 0) throw new ConfigError('config-invalid', `${source}: give at least one monitoring URL like http://nats-1:8222`);
+  return list.map((u) => {
+    let url: URL | null = null;
+    try {
+      url = new URL(u);
+    } catch {
+      // not a URL at all: refused below
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.search || url.username) throw new ConfigError('config-invalid', `${source}: ${JSON.stringify(u)} is not a monitoring URL like http://nats-1:8222`);
+    return url.href.replace(/\/$/, '');
+  });
+}
+
 const shardSchema = z.object({ index: z.number().int().min(0), count: z.number().int().min(1) });
 
 /** `self` or origins (scheme://host[:port]), comma-separated, normalised as browsers send them. */
@@ -69,6 +85,12 @@ export const SETTINGS = {
     schema: z.string().refine(isBrokerAddress, 'must be an mqtt://, mqtts://, ws:// or wss:// URL, or a comma-separated list of them (one scheme)'),
     parse: (raw) => raw,
     help: 'broker URL for ingest, screen and sim, or a comma-separated list of a cluster\'s nodes (each client fails over to the next)',
+  }),
+  natsMonitorUrls: custom({
+    flag: 'nats-monitor-url', env: 'NATS_MONITOR_URL', default: null, shownDefault: 'none (no watchdog)',
+    schema: z.array(z.string()).min(1).nullable(),
+    parse: parseMonitorUrls,
+    help: 'NATS cluster: the nodes\' monitoring URLs (http://nats-1:8222,...), comma-separated. The ingest and the aggregator read their session\'s JetStream consumers there every 5 s and reconnect when one has held messages for 20 s with none delivered (docs/cluster.md)',
   }),
   natsConfigDir: path({ flag: 'nats-config-dir', env: 'NATS_CONFIG_DIR', under: 'nats', help: 'cluster-config: folder the NATS configuration is written to' }),
   broker: {

@@ -23,6 +23,7 @@ import type { AlertRules } from '../alerts/rules-config.ts';
 import type { Reading } from '../store/types.ts';
 import { aggregatorRules, PARK_LEVEL_RULES } from '../shard/shard-view.ts';
 import { devicesPerShard, mergeSummaries } from './merge-live.ts';
+import { watchJetStream, type JetStreamWatchOptions } from '../../shared/jetstream-watchdog.ts';
 
 export interface AggregatorOptions {
   model: ParkModel;
@@ -42,6 +43,8 @@ export interface AggregatorOptions {
    * retained parts are in, so a restart never shows the wall a park with shards missing; default 3000.
    */
   warmUpMs?: number;
+  /** Watch the session's JetStream consumers and reconnect when one stops delivering (shared/jetstream-watchdog.ts); default none. */
+  jetstream?: JetStreamWatchOptions | null;
   now?: () => number;
 }
 
@@ -67,6 +70,8 @@ export interface AggregatorStats {
   invalidParts: number;
   rev: number;
   openAlerts: number;
+  /** Reconnects made because a JetStream consumer of the session had stopped delivering. */
+  consumerStalls: number;
   alerts: AlertingStats | null;
 }
 
@@ -113,8 +118,9 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
 
   const activeTopic = alertsActiveTopic(model.id);
   const opsTopic = opsAlertsTopic(model.id);
+  const clientId = opts.mqtt.clientId ?? opts.mqtt.username.split('@')[0] ?? opts.mqtt.username;
   const client: MqttClient = connectBroker(opts.mqtt.url, {
-    clientId: opts.mqtt.clientId ?? opts.mqtt.username.split('@')[0],
+    clientId,
     username: opts.mqtt.username,
     password: opts.mqtt.password,
     clean: false, // the shards' parts and operator actions queue while the aggregator restarts
@@ -295,6 +301,7 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
   client.on('offline', () => log.warn('broker unreachable; reconnecting'));
   client.on('close', () => alerting?.detach());
+  const watchdog = opts.jetstream ? watchJetStream(client, clientId, opts.jetstream, opts.logger) : null;
 
   // Every interval, changes or not: the screen tells a quiet park from a stopped pipeline by these.
   const deltaTimer = setInterval(() => publishLive('delta'), heartbeatMs);
@@ -333,11 +340,13 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
       ...stats,
       rev,
       openAlerts: ownAlerts.length + [...parts.values()].reduce((n, p) => n + p.alerts.length, 0),
+      consumerStalls: watchdog?.stalls() ?? 0,
       alerts: alerting?.stats() ?? null,
     }),
     async close() {
       if (closed) return;
       closed = true;
+      watchdog?.close();
       clearInterval(deltaTimer);
       clearInterval(snapshotTimer);
       clearInterval(silenceTimer);

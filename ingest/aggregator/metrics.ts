@@ -7,6 +7,7 @@ export function registerAggregatorMetrics(registry: MetricsRegistry, aggregator:
   gaugeFrom(registry, 'aggregator_shards_silent', 'Shards not heard from within the silence limit (10 s)', () => aggregator.stats().shards.filter((s) => s.silent).length);
   counterFrom(registry, 'aggregator_shard_gaps_total', 'Shard deltas that did not follow the previous one (healed by the next snapshot)', () => aggregator.stats().shardGaps);
   counterFrom(registry, 'aggregator_invalid_parts_total', 'Shard parts refused: unreadable, wrong schema, a disagreeing shard count, another shard\'s device', () => aggregator.stats().invalidParts);
+  counterFrom(registry, 'aggregator_consumer_stalls_total', 'NATS cluster: reconnects of the session because a JetStream consumer held messages and delivered none (shared/jetstream-watchdog.ts)', () => aggregator.stats().consumerStalls);
   gaugeFrom(registry, 'aggregator_connected', '1 while the aggregator holds its MQTT session', () => (aggregator.stats().connected ? 1 : 0));
   gaugeFrom(registry, 'aggregator_open_alerts', 'Open alerts of the park (every shard\'s and its own)', () => aggregator.stats().openAlerts);
 }

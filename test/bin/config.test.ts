@@ -107,6 +107,15 @@ describe('config', () => {
     }
   });
 
+  it('takes the NATS monitoring URLs as a list, and none by default (no watchdog)', () => {
+    expect(loadConfig({ argv: ['ingest'], env: {} }).natsMonitorUrls).toBeNull();
+    const c = loadConfig({ argv: ['ingest', '--nats-monitor-url', 'http://nats-1:8222/, http://10.0.0.12:8222'], env: {} });
+    expect(c.natsMonitorUrls).toEqual(['http://nats-1:8222', 'http://10.0.0.12:8222']);
+    for (const bad of ['nats-1:8222x', 'mqtt://nats-1:1883', 'http://nats-1:8222/?x=1', ' , ']) {
+      expect(() => loadConfig({ argv: [], env: { NATS_MONITOR_URL: bad } }), bad).toThrow(ConfigError);
+    }
+  });
+
   it('parses the device command and refuses incomplete ones', () => {
     expect(loadConfig({ argv: ['device', 'add', 'cam-900', '--kind', 'camera'], env: {} }).device).toEqual({ action: 'add', id: 'cam-900', kind: 'camera' });
     expect(loadConfig({ argv: ['device', 'revoke', 'cam-001'], env: {} }).device).toEqual({ action: 'revoke', id: 'cam-001' });

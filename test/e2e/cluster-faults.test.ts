@@ -69,9 +69,11 @@ describe.skipIf(!NATS_SERVER)('SLOW the park on a 3-node NATS cluster through no
     phase(`cluster up: ${c.mqttUrls}`);
     const storeOf = (k: number): string => join(dir, `store-s${k}.db`);
     const common = ['--data-dir', parkDir, '--mqtt-url', c.mqttUrls, '--log-level', 'info'];
+    // The shards and the aggregator watch their JetStream consumers (shared/jetstream-watchdog.ts).
+    const watched = [...common, '--nats-monitor-url', c.nodes.map((x) => `http://127.0.0.1:${x.httpPort}`).join(',')];
     const shards: Managed[] = [];
     const startShard = async (k: number): Promise<Managed> => {
-      const p = startCli(['ingest', ...common, '--ingest-shard', `${k}/${SHARDS}`, '--sqlite-path', storeOf(k)]);
+      const p = startCli(['ingest', ...watched, '--ingest-shard', `${k}/${SHARDS}`, '--sqlite-path', storeOf(k)]);
       procs.push(p);
       // Granted, not just connected: the stream keeps a device's message only for a consumer that
       // already exists (interest retention), so devices start after every shard's subscriptions.
@@ -80,7 +82,7 @@ describe.skipIf(!NATS_SERVER)('SLOW the park on a 3-node NATS cluster through no
       return p;
     };
     for (let k = 0; k < SHARDS; k++) await startShard(k);
-    const aggregator = startCli(['aggregator', ...common]);
+    const aggregator = startCli(['aggregator', ...watched]);
     procs.push(aggregator);
     await aggregator.waitForOutput(/subscriptions granted/, WAIT_MS);
     const screenPort = await freePort();
@@ -176,6 +178,10 @@ describe.skipIf(!NATS_SERVER)('SLOW the park on a 3-node NATS cluster through no
     });
     const misplaced = [...shardsOfDevice].filter(([id, ks]) => ks.size !== 1 || !ks.has(shardOf(id, SHARDS)));
     const duplicates = await Promise.all([0, 1].map(async (k) => Number(/parkpulse_ingest_duplicates_total (\d+)/.exec(await metricsOf(shards[k]!))?.[1] ?? 0)));
+    // Reconnects the watchdog made for a stalled consumer (shard 1's count restarts with it).
+    const stalls = await Promise.all([0, 1].map(async (k) => Number(/parkpulse_ingest_consumer_stalls_total (\d+)/.exec(await metricsOf(shards[k]!))?.[1] ?? 0)));
+    const stallLines = procs.flatMap((p) => p.output().split('\n').filter((l) => l.includes('broker consumer stalled')));
+    if (stallLines.length > 0) phase(`watchdog reconnects: ${stallLines.length}\n${stallLines.join('\n')}`);
     await waitFor('the wall shows every device online again', () => model.devices.every((d) => deviceStates.get(d.id) !== 'unknown'), WAIT_MS, 250);
     if (missing.length > 0) {
       // What a lost reading's story needs: when its PUBACK came against the faults above, what its
@@ -189,8 +195,13 @@ describe.skipIf(!NATS_SERVER)('SLOW the park on a 3-node NATS cluster through no
       }
       phase(`JetStream consumers: ${JSON.stringify(await c.consumers('dantu', '$MQTT_msgs'))}`);
     }
-    phase(`acked ${acked.size}, stored ${have.size} (rows ${rows()}), missing ${missing.length}, duplicates (redelivered, stored once) ${duplicates[0]! + duplicates[1]! + dupBeforeKill}, devices ${shardsOfDevice.size} misplaced ${misplaced.length}, WebSocket gaps ${wsGaps}, wall messages ${lastSeq}, longest pause between wall updates ${(longestPauseMs / 1000).toFixed(1)} s`);
+    phase(`acked ${acked.size}, stored ${have.size} (rows ${rows()}), missing ${missing.length}, duplicates (redelivered, stored once) ${duplicates[0]! + duplicates[1]! + dupBeforeKill}, devices ${shardsOfDevice.size} misplaced ${misplaced.length}, watchdog reconnects ${stallLines.length} (shards now ${stalls.join('/')}), WebSocket gaps ${wsGaps}, wall messages ${lastSeq}, longest pause between wall updates ${(longestPauseMs / 1000).toFixed(1)} s`);
     expect(missing, `${missing.length} acknowledged readings missing`).toEqual([]);
+    // The watchdog ran in every shard and the aggregator, and could always read the consumers.
+    for (const p of [...shards, aggregator]) {
+      expect(p.output()).toContain('watching the session\'s JetStream consumers');
+      expect(p.output()).not.toContain('cannot read the broker\'s consumer state');
+    }
     expect(shardsOfDevice.size).toBe(model.devices.length);
     expect(misplaced).toEqual([]);
     expect(wsGaps).toBe(0);
