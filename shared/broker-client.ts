@@ -132,3 +132,25 @@ export function subscribeAll(client: MqttClient, filters: string[], log: Logger,
   };
   attempt(filters);
 }
+
+/** ms a service's session may take to send its last packets at shutdown before the socket is cut; default 3000. */
+export const LEAVE_TIMEOUT_MS = 3000;
+
+/**
+ * Leaves the broker: DISCONNECT once outgoing QoS 1 packets in flight are acknowledged (mqtt.js
+ * `end()`), or, when that takes over `timeoutMs` (a link that died silently: no PUBACK will come),
+ * cuts the socket, so the caller goes on to close its store instead of hanging. Either way the
+ * broker keeps the session (clean=false): its subscriptions, and the messages it sent that the
+ * service did not acknowledge, which come again next session. A publish of the service's own that
+ * was not acknowledged is dropped with the process: the ingest and the aggregator publish their
+ * live state and alerts (retained) again when they start.
+ */
+export async function leaveBroker(client: MqttClient, timeoutMs = LEAVE_TIMEOUT_MS): Promise<'left' | 'cut'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'cut'>((resolve) => (timer = setTimeout(() => resolve('cut'), timeoutMs)));
+  const how = await Promise.race([client.endAsync().then(() => 'left' as const), timedOut]);
+  clearTimeout(timer);
+  if (how === 'cut') await client.endAsync(true).catch(() => {});
+  return how;
+}
+

@@ -3,8 +3,9 @@
 // when the ingest's connection dies silently on the way (a proxy drops the broker's side and keeps
 // the ingest's socket open, as a NAT that forgot the flow does) it sees the consumer hold the
 // devices' readings with none delivered, reconnects the session, and the readings reach the store
-// long before the ingest's keepalive (30 s) would have noticed anything.
-import { mkdtempSync, rmSync } from 'node:fs';
+// long before the ingest's keepalive (30 s) would have noticed anything. Cut off like that, the
+// ingest still shuts down and closes its store.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,5 +153,15 @@ describe.skipIf(!NATS_SERVER)('the watchdog on a real nats-server', () => {
     expect(ingest.stats().connected).toBe(true);
     expect(stored()).toEqual([...first, ...later]);
 
+    // Cut off again, the ingest still shuts down: the broker's PUBACKs for its last live-state
+    // publishes never come, so it cuts the socket after 3 s and closes the store (SQLite removes
+    // the WAL file at the last close).
+    proxy.blackHole();
+    const closing = ingest.close();
+    const closed = await Promise.race([closing.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+    expect(closed, 'ingest.close() returned').toBe(true);
+    ingest = undefined;
+    expect(existsSync(`${storePath}-wal`)).toBe(false);
+    expect(stored()).toEqual([...first, ...later]);
   });
 });
