@@ -331,7 +331,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       await intake.detach();
       publishSnapshot();
       await alerting?.close(); // stores and publishes the last changes
-      // 4. leave the broker (waits for in-flight outgoing packets), 5. close the store
+      // 4. leave the broker (waits up to 3 s for in-flight outgoing packets), 5. close the store
       if ((await leaveBroker(client)) === 'cut') log.warn({ timeoutMs: LEAVE_TIMEOUT_MS }, 'the broker did not acknowledge the last packets in time: connection cut (the live state and alerts are published again at the next start)');
       await store.close();
       log.info(ingestCounters(), 'ingest stopped');
