@@ -38,18 +38,29 @@ function shardSpec(raw: string, source: string, minN: number, maxN: number, exam
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
+/** The items of a comma-separated setting, trimmed; refused when there are none. */
+function commaList(raw: string, source: string, example: string): string[] {
+  const list = raw.split(',').map((u) => u.trim()).filter((u) => u.length > 0);
+  if (list.length === 0) throw new ConfigError('config-invalid', `${source}: give at least one ${example}`);
+  return list;
+}
+
+/** An http(s) URL with no query and no credentials in it, or null. */
+function plainHttpUrl(raw: string): URL | null {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return null;
+  }
+  return /^https?:$/.test(url.protocol) && !url.search && !url.username ? url : null;
+}
+
 /** http(s)://host:port monitoring base URLs, comma-separated; a trailing slash is dropped. */
 function parseMonitorUrls(raw: string, source: string): string[] {
-  const list = raw.split(',').map((u) => u.trim()).filter((u) => u.length > 0);
-  if (list.length === 0) throw new ConfigError('config-invalid', `${source}: give at least one monitoring URL like http://nats-1:8222`);
-  return list.map((u) => {
-    let url: URL | null = null;
-    try {
-      url = new URL(u);
-    } catch {
-      // not a URL at all: refused below
-    }
-    if (!url || !/^https?:$/.test(url.protocol) || url.search || url.username) throw new ConfigError('config-invalid', `${source}: ${JSON.stringify(u)} is not a monitoring URL like http://nats-1:8222`);
+  return commaList(raw, source, 'monitoring URL like http://nats-1:8222').map((u) => {
+    const url = plainHttpUrl(u);
+    if (!url) throw new ConfigError('config-invalid', `${source}: ${JSON.stringify(u)} is not a monitoring URL like http://nats-1:8222`);
     return url.href.replace(/\/$/, '');
   });
 }
@@ -58,19 +69,10 @@ const shardSchema = z.object({ index: z.number().int().min(0), count: z.number()
 
 /** `self` or origins (scheme://host[:port]), comma-separated, normalised as browsers send them. */
 function parseOrigins(raw: string, source: string): string[] {
-  const list = raw.split(',').map((o) => o.trim()).filter((o) => o.length > 0);
-  if (list.length === 0) throw new ConfigError('config-invalid', `${source}: give at least one origin, or \`self\``);
-  return list.map((o) => {
+  return commaList(raw, source, 'origin, or `self`').map((o) => {
     if (o === 'self') return o;
-    let url: URL | null = null;
-    try {
-      url = new URL(o);
-    } catch {
-      // not a URL at all: refused below
-    }
-    if (!url || !/^https?:$/.test(url.protocol) || url.pathname !== '/' || url.search || url.username) {
-      throw new ConfigError('config-invalid', `${source}: ${JSON.stringify(o)} is not an origin like https://wall.example:8443`);
-    }
+    const url = plainHttpUrl(o);
+    if (!url || url.pathname !== '/') throw new ConfigError('config-invalid', `${source}: ${JSON.stringify(o)} is not an origin like https://wall.example:8443`);
     return url.origin;
   });
 }
