@@ -2,7 +2,7 @@
 // device message, writes readings to the store in batched transactions, acknowledges each message
 // only once it is durable, and publishes the live park state for the screen.
 import type { MqttClient } from 'mqtt';
-import { connectBroker, subscribeAll, leaveBroker, LEAVE_TIMEOUT_MS, type ServiceConnection } from '../shared/broker-client.ts';
+import { connectBroker, subscribeAll, leaveBroker, type ServiceConnection } from '../shared/broker-client.ts';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { Logger } from '../shared/logger.ts';
 import type { ParkModel } from '../shared/park-model.ts';
@@ -332,7 +332,7 @@ export async function createIngest(opts: IngestOptions): Promise<Ingest> {
       publishSnapshot();
       await alerting?.close(); // stores and publishes the last changes
       // 4. leave the broker (waits up to 3 s for in-flight outgoing packets), 5. close the store
-      if ((await leaveBroker(client)) === 'cut') log.warn({ timeoutMs: LEAVE_TIMEOUT_MS }, 'the broker did not acknowledge the last packets in time: connection cut (the live state and alerts are published again at the next start)');
+      await leaveBroker(client, log);
       await store.close();
       log.info(ingestCounters(), 'ingest stopped');
     },

@@ -145,12 +145,15 @@ export const LEAVE_TIMEOUT_MS = 3000;
  * was not acknowledged is dropped with the process: the ingest and the aggregator publish their
  * live state and alerts (retained) again when they start.
  */
-export async function leaveBroker(client: MqttClient, timeoutMs = LEAVE_TIMEOUT_MS): Promise<'left' | 'cut'> {
+export async function leaveBroker(client: MqttClient, log: Logger, timeoutMs = LEAVE_TIMEOUT_MS): Promise<'left' | 'cut'> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'cut'>((resolve) => (timer = setTimeout(() => resolve('cut'), timeoutMs)));
   const how = await Promise.race([client.endAsync().then(() => 'left' as const), timedOut]);
   clearTimeout(timer);
-  if (how === 'cut') await client.endAsync(true).catch(() => {});
+  if (how === 'cut') {
+    log.warn({ timeoutMs }, 'the broker did not acknowledge the last packets in time: connection cut');
+    await client.endAsync(true).catch(() => {});
+  }
   return how;
 }
 

@@ -9,7 +9,7 @@
 // retained parts rebuild its state on every start.
 import type { MqttClient } from 'mqtt';
 import type { IPublishPacket } from 'mqtt-packet';
-import { connectBroker, subscribeAll, leaveBroker, LEAVE_TIMEOUT_MS, type ServiceConnection } from '../../shared/broker-client.ts';
+import { connectBroker, subscribeAll, leaveBroker, type ServiceConnection } from '../../shared/broker-client.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { onceSoon } from '../../shared/once-soon.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
@@ -352,7 +352,7 @@ export async function createAggregator(opts: AggregatorOptions): Promise<Aggrega
       clearInterval(silenceTimer);
       publishLive('snapshot');
       await alerting?.close();
-      if ((await leaveBroker(client)) === 'cut') log.warn({ timeoutMs: LEAVE_TIMEOUT_MS }, 'the broker did not acknowledge the last packets in time: connection cut (the live state and alerts are published again at the next start)');
+      await leaveBroker(client, log);
       log.info({ rev }, 'aggregator stopped');
     },
   };

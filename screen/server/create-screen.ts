@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { connectBroker, leaveBroker, LEAVE_TIMEOUT_MS, subscribeAll } from '../../shared/broker-client.ts';
+import { connectBroker, leaveBroker, subscribeAll } from '../../shared/broker-client.ts';
 import type { z } from 'zod';
 import type { Logger } from '../../shared/logger.ts';
 import type { ParkModel } from '../../shared/park-model.ts';
@@ -263,7 +263,7 @@ export async function createScreen(opts: ScreenOptions): Promise<Screen> {
       await hub.close();
       actions.close();
       alertsApi.close();
-      if ((await leaveBroker(client)) === 'cut') log.warn({ timeoutMs: LEAVE_TIMEOUT_MS }, 'the broker did not acknowledge the last packets in time: connection cut');
+      await leaveBroker(client, log);
       await opts.history.close();
       log.info('screen stopped');
     },
